@@ -1,0 +1,41 @@
+package dev.moore4j.adapter;
+
+import ai.djl.ndarray.NDArray;
+
+/**
+ * A trainable tensor with its checkpoint name. The value may be replaced (e.g. by a finite-difference
+ * probe or a checkpoint load); layers always read {@link #value()} at forward time.
+ */
+public final class Param {
+    private final String name;
+    private NDArray value;
+
+    public Param(String name, NDArray value) {
+        this.name = name;
+        this.value = value;
+        value.setRequiresGradient(true);
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public NDArray value() {
+        return value;
+    }
+
+    /** Replaces the value (the old array is freed) and keeps it trainable. */
+    public void set(NDArray replacement) {
+        if (!replacement.getShape().equals(value.getShape())) {
+            throw new IllegalArgumentException(name + ": shape " + replacement.getShape() + ", expected " + value.getShape());
+        }
+        NDArray old = value;
+        value = replacement;
+        value.setRequiresGradient(true);
+        old.close();
+    }
+
+    public long size() {
+        return value.size();
+    }
+}

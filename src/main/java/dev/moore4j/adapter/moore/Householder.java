@@ -1,0 +1,62 @@
+package dev.moore4j.adapter.moore;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+
+/**
+ * The Householder chain H = R₁R₂…R_L, R_i = I − 2ĥ_iĥ_iᵀ, applied to rows: {@code x ↦ xH} (= (Hᵀx)ᵀ).
+ *
+ * <p>Compact WY form: H = I − Y T Yᵀ with Y = [ĥ₁ … ĥ_L] and T upper triangular; for unit vectors
+ * T⁻¹ = ½I + strict_upper(YᵀY) (Joffrain et al.), so T costs one L×L inverse and applying H is two
+ * thin matmuls instead of L rank-one updates over the full width.
+ */
+public final class Householder {
+    private Householder() {}
+
+    /** ĥ as columns: [d_in, L] from the raw vectors [L, d_in]. */
+    static NDArray unitColumns(NDArray h) {
+        return h.div(h.norm(new int[] {1}, true)).transpose();
+    }
+
+    /** T [L, L] for unit columns Y. */
+    static NDArray wyT(NDArray y) {
+        int l = (int) y.getShape().get(1);
+        NDManager m = y.getManager();
+        float[] upper = new float[l * l];
+        float[] half = new float[l * l];
+        for (int i = 0; i < l; i++) {
+            half[i * l + i] = 0.5f;
+            for (int j = i + 1; j < l; j++) {
+                upper[i * l + j] = 1f;
+            }
+        }
+        NDArray gram = y.transpose().matMul(y);
+        NDArray tInv = gram.mul(m.create(upper, new Shape(l, l)).toType(gram.getDataType(), false))
+                .add(m.create(half, new Shape(l, l)).toType(gram.getDataType(), false));
+        return tInv.inverse();
+    }
+
+    /** Rows of x times H, WY form: x − ((x Y) T) Yᵀ. */
+    public static NDArray applyWy(NDArray x, NDArray h) {
+        NDArray y = unitColumns(h);
+        return x.sub(x.matMul(y).matMul(wyT(y)).matMul(y.transpose()));
+    }
+
+    /** Rows of x times H, one reflection after another (reference form, for checks and benchmarks). */
+    public static NDArray applySequential(NDArray x, NDArray h) {
+        NDArray y = unitColumns(h);
+        long l = y.getShape().get(1);
+        for (long i = 0; i < l; i++) {
+            NDArray yi = y.get(":, {}:{}", i, i + 1); // [d_in, 1]
+            x = x.sub(x.matMul(yi).matMul(yi.transpose()).mul(2));
+        }
+        return x;
+    }
+
+    /** H V for a [d_in, k] matrix V: the folded inference factor Ṽ. */
+    public static NDArray leftMultiply(NDArray v, NDArray h) {
+        NDArray y = unitColumns(h);
+        return v.sub(y.matMul(wyT(y).matMul(y.transpose().matMul(v))));
+    }
+}

@@ -1,0 +1,227 @@
+package dev.moore4j.adapter.moore;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Activation;
+
+import dev.moore4j.adapter.AdapterLayer;
+import dev.moore4j.adapter.Param;
+import dev.moore4j.model.ForwardContext;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * One MoE-ized linear layer: the k rank-one terms u_j v_jᵀ of the frozen weight's SVD are the experts,
+ * and a router sets their weights per task and per token:
+ * <pre>
+ *   g = A_task E_task[t] + G_up (G_down x)        router reads x, not Hx
+ *   w = ReLU(s + g)
+ *   y = U diag(w) Vᵀ Hᵀ x + b
+ * </pre>
+ * At initialisation A_task = G_up = 0 and the Householder vectors come in identical pairs (H = I), so
+ * y = W x. W itself is not kept. Frozen: U, s, V, b. Trainable: E_task, A_task, G_down, G_up, h.
+ */
+public final class MooreLinear implements AdapterLayer {
+    private final String name;
+    private final NDArray v;      // V  [d_in, k]
+    private final NDArray s;      // s  [k]
+    private final NDArray ut;     // Uᵀ [k, d_out]
+    private final NDArray bias;   // [d_out] or null
+    private final Param taskEmbedding; // E_task [T, D_t]      (moe_gate.task_embedding)
+    private final Param taskLinear;    // A_task [k, D_t]      (moe_gate.task_linear)
+    private final Param gateDown;      // G_down [D_s, d_in]   (moe_gate.weight)
+    private final Param gateUp;        // G_up   [k, D_s]      (moe_gate.up.weight)
+    private final Param householder;   // h_1..h_L as rows [L, d_in] (hra_u_in.{i}); null when L = 0
+    private boolean useWy = true;
+    private NDArray folded;            // Ṽ = H V, valid while parameters are unchanged
+
+    /**
+     * Builds the layer from frozen factors (arrays owned by {@code m}) and initialises the router.
+     * {@code seed} makes the initialisation reproducible per layer.
+     */
+    public MooreLinear(String name, NDArray v, NDArray s, NDArray ut, NDArray bias, MooreConfig c, long seed, NDManager m) {
+        this.name = name;
+        this.v = v;
+        this.s = s;
+        this.ut = ut;
+        this.bias = bias;
+        int dIn = (int) v.getShape().get(0);
+        int k = (int) s.getShape().get(0);
+        DataType dt = v.getDataType();
+        SplittableRandom rnd = new SplittableRandom(seed);
+        double bound = 1.0 / Math.sqrt(dIn);
+        this.taskEmbedding = new Param(name + ".moe_gate.task_embedding", create(m, gaussian(rnd, c.tasks() * c.taskEmbeddingDim()), dt, c.tasks(), c.taskEmbeddingDim()));
+        this.taskLinear = new Param(name + ".moe_gate.task_linear", m.zeros(new Shape(k, c.taskEmbeddingDim()), dt));
+        this.gateDown = new Param(name + ".moe_gate.weight", create(m, uniform(rnd, c.sampleRouterDim() * dIn, bound), dt, c.sampleRouterDim(), dIn));
+        this.gateUp = new Param(name + ".moe_gate.up.weight", m.zeros(new Shape(k, c.sampleRouterDim()), dt));
+        if (c.householder() > 0) {
+            double[] h = new double[c.householder() * dIn];
+            for (int pair = 0; pair < c.householder() / 2; pair++) {
+                for (int i = 0; i < dIn; i++) {
+                    double x = (rnd.nextDouble() * 2 - 1) * bound;
+                    h[(2 * pair) * dIn + i] = x;      // h_{2p+1} = h_{2p+2}: R R = I
+                    h[(2 * pair + 1) * dIn + i] = x;
+                }
+            }
+            this.householder = new Param(name + ".hra_u_in", create(m, h, dt, c.householder(), dIn));
+        } else {
+            this.householder = null;
+        }
+    }
+
+    private static double[] gaussian(SplittableRandom r, int n) {
+        double[] out = new double[n];
+        for (int i = 0; i < n; i += 2) { // Box–Muller
+            double u1 = 1 - r.nextDouble();
+            double u2 = r.nextDouble();
+            double rad = Math.sqrt(-2 * Math.log(u1));
+            out[i] = rad * Math.cos(2 * Math.PI * u2);
+            if (i + 1 < n) {
+                out[i + 1] = rad * Math.sin(2 * Math.PI * u2);
+            }
+        }
+        return out;
+    }
+
+    private static double[] uniform(SplittableRandom r, int n, double bound) {
+        double[] out = new double[n];
+        for (int i = 0; i < n; i++) {
+            out[i] = (r.nextDouble() * 2 - 1) * bound;
+        }
+        return out;
+    }
+
+    private static NDArray create(NDManager m, double[] values, DataType dt, long... shape) {
+        NDArray a = m.create(values, new Shape(shape));
+        if (dt == DataType.FLOAT64) {
+            return a;
+        }
+        NDArray cast = a.toType(dt, true);
+        a.close();
+        return cast;
+    }
+
+    /** Selects the WY (default) or sequential Householder application; same maths. */
+    public void setUseWy(boolean wy) {
+        this.useWy = wy;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    /** Router output w = ReLU(s + A_task e_t + G_up G_down x): [..., k]. */
+    NDArray expertWeights(NDArray x, ForwardContext ctx) {
+        int batch = (int) x.getShape().get(0);
+        NDArray e = taskRows(ctx.taskIdsFor(batch), x.getManager());                  // [B, D_t]
+        NDArray gTask = e.matMul(taskLinear.value().transpose());                        // [B, k]
+        long[] bshape = new long[x.getShape().dimension()];
+        java.util.Arrays.fill(bshape, 1);
+        bshape[0] = batch;
+        bshape[bshape.length - 1] = gTask.getShape().get(1);
+        NDArray gSample = x.matMul(gateDown.value().transpose()).matMul(gateUp.value().transpose());
+        return Activation.relu(gSample.add(gTask.reshape(bshape)).add(s));
+    }
+
+    /** Task embedding per sample: its own row, the mean row (unknown/absent task) or zeros (no task term). */
+    private NDArray taskRows(int[] ids, NDManager m) {
+        NDArray table = taskEmbedding.value();
+        int tasks = (int) table.getShape().get(0);
+        NDArray extended = table.concat(table.mean(new int[] {0}, true), 0)
+                .concat(m.zeros(new Shape(1, table.getShape().get(1)), table.getDataType()), 0);
+        long[] rows = new long[ids.length];
+        for (int i = 0; i < ids.length; i++) {
+            int id = ids[i];
+            rows[i] = id == ForwardContext.NO_TASK ? tasks + 1 : (id < 0 || id >= tasks) ? tasks : id;
+        }
+        return extended.get(m.create(rows));
+    }
+
+    /** x H (rows), i.e. Hᵀx per token. */
+    NDArray rotate(NDArray x) {
+        if (householder == null) {
+            return x;
+        }
+        return useWy ? Householder.applyWy(x, householder.value()) : Householder.applySequential(x, householder.value());
+    }
+
+    @Override
+    public NDArray forward(NDArray x, ForwardContext ctx) {
+        if (ctx.training() && folded != null) {
+            folded.close();
+            folded = null;
+        }
+        NDArray w = expertWeights(x, ctx);
+        NDArray z = (!ctx.training() && folded != null) ? x.matMul(folded) : rotate(x).matMul(v); // Vᵀ Hᵀ x: [..., k]
+        NDArray y = z.mul(w).matMul(ut);
+        return bias == null ? y : y.add(bias);
+    }
+
+    /** Precomputes Ṽ = H V for inference; dropped automatically by the next training forward. */
+    @Override
+    public void fold() {
+        if (folded != null) {
+            folded.close();
+        }
+        folded = householder == null ? v.duplicate() : Householder.leftMultiply(v, householder.value()).stopGradient();
+        folded.attach(v.getManager());
+        ai.djl.ndarray.NDScope.unregister(folded);
+    }
+
+    @Override
+    public List<Param> parameters() {
+        List<Param> ps = new ArrayList<>(List.of(taskEmbedding, taskLinear, gateDown, gateUp));
+        if (householder != null) {
+            ps.add(householder);
+        }
+        return ps;
+    }
+
+    public NDArray u() {
+        return ut.transpose();
+    }
+
+    public NDArray singularValues() {
+        return s;
+    }
+
+    public NDArray v() {
+        return v;
+    }
+
+    public Param householder() {
+        return householder;
+    }
+
+    @Override
+    public int inFeatures() {
+        return (int) v.getShape().get(0);
+    }
+
+    @Override
+    public int outFeatures() {
+        return (int) ut.getShape().get(1);
+    }
+
+    public int experts() {
+        return (int) s.getShape().get(0);
+    }
+
+    @Override
+    public void close() {
+        v.close();
+        s.close();
+        ut.close();
+        if (bias != null) {
+            bias.close();
+        }
+        parameters().forEach(p -> p.value().close());
+        if (folded != null) {
+            folded.close();
+        }
+    }
+}

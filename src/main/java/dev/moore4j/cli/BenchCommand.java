@@ -1,0 +1,202 @@
+package dev.moore4j.cli;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
+
+import dev.moore4j.adapter.Param;
+import dev.moore4j.adapter.moore.Householder;
+import dev.moore4j.adapter.moore.MoEizer;
+import dev.moore4j.adapter.moore.MooreConfig;
+import dev.moore4j.adapter.moore.MooreLinear;
+import dev.moore4j.adapter.moore.MooreModel;
+import dev.moore4j.io.ModelLoader;
+import dev.moore4j.linalg.FactorCache;
+import dev.moore4j.linalg.Svd;
+import dev.moore4j.model.ForwardContext;
+import dev.moore4j.util.MemoryStats;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+/**
+ * Layer and memory benchmarks. Every speed is also given as a ratio to a plain libtorch matmul of
+ * the same shape measured in the same run (our roofline), since these machines are noisy.
+ */
+@Command(name = "bench", description = "Benchmark the MoORE layer (forward+backward), WY vs sequential Householder, SVD time and MoE-ized model memory.")
+final class BenchCommand implements Runnable {
+    @Mixin
+    Common common;
+
+    @Option(names = "--tokens", description = "Tokens per batch. Default: ${DEFAULT-VALUE}.")
+    int tokens = 2048;
+
+    @Option(names = "--iters", description = "Timed iterations (median reported). Default: ${DEFAULT-VALUE}.")
+    int iters = 5;
+
+    @Option(names = "--shapes", split = ",", description = "Layer shapes dOUTxdIN. Default: 1536x384,1024x1024.")
+    List<String> shapes = List.of("1536x384", "1024x1024");
+
+    @Option(names = "--memory-model", description = "Model whose resident memory is compared base vs MoE-ized ('none' to skip). Default: ${DEFAULT-VALUE}.")
+    String memoryModel = "minilm";
+
+    @Override
+    public void run() {
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("threads", common.threads);
+        out.put("tokens", tokens);
+        List<Map<String, Object>> layers = new ArrayList<>();
+        try (NDManager m = common.manager()) {
+            for (String shape : shapes) {
+                String[] p = shape.toLowerCase().split("x");
+                layers.add(benchShape(m, Integer.parseInt(p[0]), Integer.parseInt(p[1])));
+            }
+        }
+        out.put("layers", layers);
+        if (!memoryModel.equals("none")) {
+            out.put("memory", benchMemory());
+        }
+        if (common.json) {
+            common.printJson(out);
+            return;
+        }
+        System.out.printf("threads %d, %d tokens, median of %d%n", common.threads, tokens, iters);
+        for (Map<String, Object> l : layers) {
+            System.out.println(l);
+        }
+        if (out.containsKey("memory")) {
+            System.out.println("memory: " + out.get("memory"));
+        }
+    }
+
+    private Map<String, Object> benchShape(NDManager m, int dOut, int dIn) {
+        Random r = new Random(1);
+        float[] w = new float[dOut * dIn];
+        for (int i = 0; i < w.length; i++) {
+            w[i] = (float) (r.nextGaussian() / Math.sqrt(dIn));
+        }
+        int batch = 8;
+        int seq = tokens / batch;
+        NDArray x = m.randomNormal(new Shape(batch, seq, dIn));
+        NDArray dy = m.randomNormal(new Shape(batch, seq, dOut));
+        NDArray wInOut = m.create(w, new Shape(dOut, dIn)).transpose().duplicate();
+        double flopMatmul = 2.0 * tokens * dIn * dOut;
+
+        // Roofline: one plain matmul x W.
+        double tMatmul = time(() -> x.matMul(wInOut));
+
+        // Plain linear, forward + backward (gradient for x and W, as full fine-tuning would need).
+        Param wParam = new Param("w", wInOut.duplicate());
+        double tLinear = time(() -> backward(x.matMul(wParam.value()), dy, x));
+
+        // SVD time for this shape (no cache).
+        long t0 = System.nanoTime();
+        Svd.Factors f = Svd.thin(wInOut.toFloatArray(), dIn, dOut, false);
+        double tSvd = (System.nanoTime() - t0) / 1e9;
+
+        int k = f.k();
+        MooreConfig c = MooreConfig.defaults(3);
+        MooreLinear layer = new MooreLinear("bench", m.create(f.p(), new Shape(dIn, k)), m.create(f.s(), new Shape(k)),
+                m.create(f.qt(), new Shape(k, dOut)), null, c, 7, m);
+        randomize(layer, m);
+        ForwardContext ctx = ForwardContext.tasks(true, 0, 1, 2, 0, 1, 2, 0, 1);
+        double tMoore = time(() -> backward(layer.forward(x, ctx), dy, x));
+        layer.setUseWy(false);
+        double tMooreSeq = time(() -> backward(layer.forward(x, ctx), dy, x));
+        layer.setUseWy(true);
+
+        // Householder chain alone, forward + backward.
+        Param h = layer.householder();
+        NDArray dx = m.randomNormal(new Shape(batch, seq, dIn));
+        double tWy = time(() -> backward(Householder.applyWy(x, h.value()), dx, x));
+        double tSeq = time(() -> backward(Householder.applySequential(x, h.value()), dx, x));
+
+        int ds = c.sampleRouterDim();
+        int l = c.householder();
+        double flopMooreFwd = 2.0 * tokens * ((double) dIn * ds + (double) ds * k + 2.0 * dIn * l + (double) dIn * k + (double) k * dOut);
+        double flopHouseFwd = 2.0 * tokens * 2.0 * dIn * l;
+        Map<String, Object> res = new LinkedHashMap<>();
+        res.put("shape", dOut + "x" + dIn);
+        res.put("matmul_gflops", gflops(flopMatmul, tMatmul));
+        res.put("linear_fwd_bwd_ms", tLinear * 1e3);
+        res.put("linear_fwd_bwd_gflops", gflops(3 * flopMatmul, tLinear));
+        res.put("moore_fwd_bwd_ms", tMoore * 1e3);
+        res.put("moore_fwd_bwd_gflops", gflops(3 * flopMooreFwd, tMoore));
+        res.put("moore_vs_linear_time", tMoore / tLinear);
+        res.put("moore_fraction_of_matmul_roofline", gflops(3 * flopMooreFwd, tMoore) / gflops(flopMatmul, tMatmul));
+        res.put("moore_sequential_householder_fwd_bwd_ms", tMooreSeq * 1e3);
+        res.put("householder_wy_fwd_bwd_ms", tWy * 1e3);
+        res.put("householder_seq_fwd_bwd_ms", tSeq * 1e3);
+        res.put("householder_wy_speedup", tSeq / tWy);
+        res.put("householder_wy_gflops", gflops(3 * flopHouseFwd, tWy));
+        res.put("householder_wy_fraction_of_matmul_roofline", gflops(3 * flopHouseFwd, tWy) / gflops(flopMatmul, tMatmul));
+        res.put("svd_seconds", tSvd);
+        layer.close();
+        return res;
+    }
+
+    /** Perturbs the zero-initialised router so the benchmark is not of a special case. */
+    private static void randomize(MooreLinear layer, NDManager m) {
+        for (Param p : layer.parameters()) {
+            p.set(p.value().add(m.randomNormal(p.value().getShape()).mul(0.01f)));
+        }
+    }
+
+    private static void backward(NDArray y, NDArray dy, NDArray x) {
+        try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+            gc.backward(y.mul(dy).sum());
+        }
+    }
+
+    private double time(Runnable body) {
+        for (int i = 0; i < 2; i++) {
+            try (NDScope s = new NDScope()) {
+                body.run();
+            }
+        }
+        double[] t = new double[iters];
+        for (int i = 0; i < iters; i++) {
+            try (NDScope s = new NDScope()) {
+                long t0 = System.nanoTime();
+                body.run();
+                t[i] = (System.nanoTime() - t0) / 1e9;
+            }
+        }
+        Arrays.sort(t);
+        return t[iters / 2];
+    }
+
+    private static double gflops(double flop, double seconds) {
+        return flop / seconds / 1e9;
+    }
+
+    private Map<String, Object> benchMemory() {
+        Map<String, Object> res = new LinkedHashMap<>();
+        try (NDManager m = common.manager(); ModelLoader.Loaded loaded = ModelLoader.load(memoryModel, m)) {
+            System.gc();
+            long baseRss = MemoryStats.rssBytes();
+            long baseBytes = MemoryStats.tensorBytes(loaded.model());
+            MooreModel moore = MoEizer.moeize(loaded.model(), MooreConfig.defaults(4), FactorCache.disabled());
+            System.gc();
+            long mooreBytes = MemoryStats.tensorBytes(loaded.model()) + MemoryStats.paramBytes(moore.parameters());
+            res.put("model", memoryModel);
+            res.put("base_tensor_mb", baseBytes / 1e6);
+            res.put("moore_tensor_mb", mooreBytes / 1e6);
+            res.put("moore_trainable_params", moore.trainableParameterCount());
+            res.put("rss_after_load_mb", baseRss / 1e6);
+            res.put("rss_after_moeize_mb", MemoryStats.rssBytes() / 1e6);
+        }
+        return res;
+    }
+}

@@ -1,0 +1,35 @@
+package dev.moore4j.cli;
+
+import ai.djl.ndarray.NDManager;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+
+import dev.moore4j.engine.Engines;
+import dev.moore4j.linalg.Svd;
+
+import picocli.CommandLine.Option;
+
+/** Options every command takes. */
+public final class Common {
+    static final ObjectMapper JSON = new ObjectMapper().disable(SerializationFeature.FAIL_ON_EMPTY_BEANS);
+
+    @Option(names = "--json", description = "Print one JSON object on stdout (logs go to stderr).")
+    boolean json;
+
+    @Option(names = "--threads", description = "Compute threads (libtorch and OpenBLAS). Default: $MOORE4J_THREADS or all cores.")
+    int threads = Engines.defaultThreads();
+
+    NDManager manager() {
+        Svd.setThreads(threads);
+        return Engines.newManager(threads);
+    }
+
+    void printJson(Object value) {
+        try {
+            System.out.println(JSON.writeValueAsString(value));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

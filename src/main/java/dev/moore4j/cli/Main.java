@@ -1,0 +1,43 @@
+package dev.moore4j.cli;
+
+import dev.moore4j.MooreException;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** Entry point of the {@code moore} command. */
+@Command(name = "moore", mixinStandardHelpOptions = true, version = "moore4j 0.1.0",
+        description = "Mixture of Orthogonal Rank-one Experts: multi-task adaptation of pretrained transformers.",
+        subcommands = {InspectCommand.class, MoeizeCommand.class, EmbedCommand.class, GenerateCommand.class, ExportCommand.class,
+                BenchCommand.class, CommandLine.HelpCommand.class})
+public final class Main implements Runnable {
+    @Override
+    public void run() {
+        new CommandLine(this).usage(System.err);
+    }
+
+    public static void main(String[] args) {
+        System.exit(execute(args));
+    }
+
+    /** Runs a command line; user errors print one line (no stack trace) and return 2. */
+    public static int execute(String... args) {
+        CommandLine cl = new CommandLine(new Main());
+        cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
+            Throwable t = ex;
+            while (t != null && !(t instanceof MooreException) && t.getCause() != null && t.getCause() != t) {
+                t = t.getCause();
+            }
+            if (t instanceof MooreException) {
+                System.err.println("error: " + t.getMessage());
+                return 2;
+            }
+            if (ex instanceof IllegalArgumentException) {
+                System.err.println("error: " + ex.getMessage());
+                return 2;
+            }
+            throw ex;
+        });
+        return cl.execute(args);
+    }
+}

@@ -1,0 +1,43 @@
+package dev.moore4j.engine;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDManager;
+
+/**
+ * One place that configures DJL before the first native call: offline mode (natives come from the
+ * {@code pytorch-native-cpu} jar, never downloaded) and the libtorch thread counts.
+ */
+public final class Engines {
+    private Engines() {}
+
+    /** Configures DJL; must run before the engine is first touched. {@code threads <= 0} keeps libtorch's default. */
+    public static synchronized Engine init(int threads) {
+        System.setProperty("ai.djl.offline", "true");
+        System.setProperty("DJL_CACHE_DIR", System.getProperty("DJL_CACHE_DIR", defaultCache()));
+        if (threads > 0) {
+            System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(threads));
+            System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
+        }
+        // DJL prints a warning per missing CUDA library on CPU machines; it is harmless.
+        System.setProperty("org.slf4j.simpleLogger.log.ai.djl", System.getProperty("org.slf4j.simpleLogger.log.ai.djl", "error"));
+        return Engine.getEngine("PyTorch");
+    }
+
+    public static NDManager newManager(int threads) {
+        return init(threads).newBaseManager();
+    }
+
+    /** Threads from {@code $MOORE4J_THREADS}, else all cores. */
+    public static int defaultThreads() {
+        String env = System.getenv("MOORE4J_THREADS");
+        if (env != null && !env.isBlank()) {
+            return Integer.parseInt(env.trim());
+        }
+        return Runtime.getRuntime().availableProcessors();
+    }
+
+    private static String defaultCache() {
+        String env = System.getenv("DJL_CACHE_DIR");
+        return env != null ? env : System.getProperty("user.home") + "/.djl.ai";
+    }
+}

@@ -1,0 +1,157 @@
+package dev.moore4j.io;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import dev.moore4j.MooreException;
+import dev.moore4j.model.bert.BertConfig;
+import dev.moore4j.model.llama.LlamaConfig;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Hugging Face checkpoint directories: {@code config.json} plus {@code model.safetensors} or a sharded
+ * {@code model.safetensors.index.json}. Supported architectures: BertModel (and BERT heads, whose
+ * encoder is read) and LlamaForCausalLM / Qwen2ForCausalLM.
+ */
+public final class HfCheckpoint {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    public static final Set<String> BERT_ARCHS = Set.of("BertModel", "BertForMaskedLM", "BertForPreTraining",
+            "BertForSequenceClassification", "BertForTokenClassification");
+    public static final Set<String> LLAMA_ARCHS = Set.of("LlamaForCausalLM", "Qwen2ForCausalLM");
+
+    private HfCheckpoint() {}
+
+    public static JsonNode readConfig(Path dir) {
+        Path cfg = dir.resolve("config.json");
+        if (!Files.isRegularFile(cfg)) {
+            throw new MooreException(cfg + ": missing (a Hugging Face checkpoint directory needs config.json)");
+        }
+        try {
+            return JSON.readTree(cfg.toFile());
+        } catch (IOException e) {
+            throw new MooreException(cfg + ": not valid JSON: " + e.getMessage().lines().findFirst().orElse(""));
+        }
+    }
+
+    /** The architecture name, checked against what we support. */
+    public static String architecture(Path dir, JsonNode cfg) {
+        JsonNode archs = cfg.path("architectures");
+        String arch = archs.isArray() && archs.size() > 0 ? archs.get(0).asText() : cfg.path("model_type").asText("");
+        if (arch.equals("bert")) {
+            arch = "BertModel";
+        } else if (arch.equals("llama")) {
+            arch = "LlamaForCausalLM";
+        } else if (arch.equals("qwen2")) {
+            arch = "Qwen2ForCausalLM";
+        }
+        if (!BERT_ARCHS.contains(arch) && !LLAMA_ARCHS.contains(arch)) {
+            throw new MooreException(dir.resolve("config.json") + ": unsupported architecture '" + arch
+                    + "' (supported: BertModel, LlamaForCausalLM, Qwen2ForCausalLM)");
+        }
+        return arch;
+    }
+
+    private static int intField(Path dir, JsonNode cfg, String field) {
+        JsonNode n = cfg.get(field);
+        if (n == null || !n.canConvertToInt() || n.asInt() <= 0) {
+            throw new MooreException(dir.resolve("config.json") + ": field '" + field + "' is missing or not a positive integer");
+        }
+        return n.asInt();
+    }
+
+    public static BertConfig bertConfig(Path dir, JsonNode c) {
+        try {
+            return new BertConfig(intField(dir, c, "vocab_size"), intField(dir, c, "hidden_size"), intField(dir, c, "num_hidden_layers"),
+                    intField(dir, c, "num_attention_heads"), intField(dir, c, "intermediate_size"),
+                    intField(dir, c, "max_position_embeddings"), c.path("type_vocab_size").asInt(2),
+                    (float) c.path("layer_norm_eps").asDouble(1e-12));
+        } catch (IllegalArgumentException e) {
+            throw new MooreException(dir.resolve("config.json") + ": " + e.getMessage());
+        }
+    }
+
+    public static LlamaConfig llamaConfig(Path dir, JsonNode c, String arch) {
+        JsonNode scaling = c.get("rope_scaling");
+        if (scaling != null && !scaling.isNull()) {
+            throw new MooreException(dir.resolve("config.json") + ": field 'rope_scaling' (" + scaling + ") is not supported yet");
+        }
+        int heads = intField(dir, c, "num_attention_heads");
+        try {
+            return new LlamaConfig(intField(dir, c, "vocab_size"), intField(dir, c, "hidden_size"), intField(dir, c, "intermediate_size"),
+                    intField(dir, c, "num_hidden_layers"), heads, c.path("num_key_value_heads").asInt(heads),
+                    c.path("max_position_embeddings").asInt(2048), (float) c.path("rms_norm_eps").asDouble(1e-6),
+                    (float) c.path("rope_theta").asDouble(10000), c.path("tie_word_embeddings").asBoolean(false),
+                    arch.equals("Qwen2ForCausalLM") || c.path("attention_bias").asBoolean(false), arch);
+        } catch (IllegalArgumentException e) {
+            throw new MooreException(dir.resolve("config.json") + ": " + e.getMessage());
+        }
+    }
+
+    /** The checkpoint's tensors (single file or shards); {@code stripPrefix} drops e.g. "bert.". */
+    public static WeightSource weights(Path dir, String stripPrefix) {
+        Path single = dir.resolve("model.safetensors");
+        Path index = dir.resolve("model.safetensors.index.json");
+        Map<String, Safetensors.Reader> byName = new LinkedHashMap<>();
+        if (Files.isRegularFile(single)) {
+            Safetensors.Reader r = Safetensors.open(single);
+            r.entries().keySet().forEach(n -> byName.put(n, r));
+        } else if (Files.isRegularFile(index)) {
+            JsonNode map;
+            try {
+                map = JSON.readTree(index.toFile()).get("weight_map");
+            } catch (IOException e) {
+                throw new MooreException(index + ": not valid JSON: " + e.getMessage().lines().findFirst().orElse(""));
+            }
+            if (map == null || !map.isObject()) {
+                throw new MooreException(index + ": field 'weight_map' is missing");
+            }
+            Map<String, Safetensors.Reader> shards = new HashMap<>();
+            for (var it = map.fields(); it.hasNext(); ) {
+                var e = it.next();
+                Safetensors.Reader r = shards.computeIfAbsent(e.getValue().asText(), f -> Safetensors.open(dir.resolve(f)));
+                if (!r.has(e.getKey())) {
+                    throw new MooreException(r.path() + ": missing tensor '" + e.getKey() + "' listed in " + index.getFileName());
+                }
+                byName.put(e.getKey(), r);
+            }
+        } else {
+            throw new MooreException(dir + ": no model.safetensors or model.safetensors.index.json");
+        }
+        Map<String, String> renamed = new LinkedHashMap<>();
+        for (String n : byName.keySet()) {
+            renamed.put(stripPrefix != null && n.startsWith(stripPrefix) ? n.substring(stripPrefix.length()) : n, n);
+        }
+        Set<String> names = new LinkedHashSet<>(renamed.keySet());
+        return new WeightSource(dir.toString(), names, n -> byName.get(renamed.get(n)).read(renamed.get(n)));
+    }
+
+    /** Writes a Llama checkpoint directory (config.json + model.safetensors), each file atomically. */
+    public static void writeLlama(Path dir, LlamaConfig c, Map<String, HostTensor> weights) {
+        ObjectNode cfg = JSON.createObjectNode();
+        String arch = c.qkvBias() ? "Qwen2ForCausalLM" : "LlamaForCausalLM";
+        cfg.putArray("architectures").add(arch);
+        cfg.put("model_type", c.qkvBias() ? "qwen2" : "llama");
+        cfg.put("vocab_size", c.vocabSize());
+        cfg.put("hidden_size", c.hiddenSize());
+        cfg.put("intermediate_size", c.intermediateSize());
+        cfg.put("num_hidden_layers", c.numHiddenLayers());
+        cfg.put("num_attention_heads", c.numAttentionHeads());
+        cfg.put("num_key_value_heads", c.numKeyValueHeads());
+        cfg.put("max_position_embeddings", c.maxPositionEmbeddings());
+        cfg.put("rms_norm_eps", c.rmsNormEps());
+        cfg.put("rope_theta", c.ropeTheta());
+        cfg.put("tie_word_embeddings", c.tieWordEmbeddings());
+        cfg.put("torch_dtype", "float32");
+        Safetensors.write(dir.resolve("model.safetensors"), weights, Map.of("format", "pt"));
+        AtomicFiles.writeString(dir.resolve("config.json"), cfg.toPrettyString() + "\n");
+    }
+}

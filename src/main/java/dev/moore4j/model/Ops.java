@@ -1,0 +1,42 @@
+package dev.moore4j.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.Shape;
+
+/** Small named helpers shared by the model families, so each forward reads like its maths. */
+public final class Ops {
+    private Ops() {}
+
+    /** LayerNorm over the last axis. */
+    public static NDArray layerNorm(NDArray x, NDArray gamma, NDArray beta, float eps) {
+        return ai.djl.nn.norm.LayerNorm.layerNorm(x, new Shape(x.getShape().getShape()[x.getShape().dimension() - 1]), gamma, beta, eps).singletonOrThrow();
+    }
+
+    /** RMSNorm over the last axis: {@code x / sqrt(mean(x²) + eps) * w}. */
+    public static NDArray rmsNorm(NDArray x, NDArray weight, float eps) {
+        NDArray ms = x.square().mean(new int[] {-1}, true);
+        return x.mul(ms.add(eps).sqrt().pow(-1)).mul(weight);
+    }
+
+    /** GELU, exact (erf) form as in BERT. */
+    public static NDArray gelu(NDArray x) {
+        return x.mul(x.mul((float) (1 / Math.sqrt(2))).erf().add(1f)).mul(0.5f);
+    }
+
+    /** SiLU: {@code x * sigmoid(x)}. */
+    public static NDArray silu(NDArray x) {
+        return x.mul(ai.djl.nn.Activation.sigmoid(x));
+    }
+
+    /** Splits [B, S, H*dh] into heads: [B, H, S, dh]. */
+    public static NDArray splitHeads(NDArray x, int heads) {
+        Shape s = x.getShape();
+        return x.reshape(s.get(0), s.get(1), heads, s.get(2) / heads).transpose(0, 2, 1, 3);
+    }
+
+    /** Inverse of {@link #splitHeads}: [B, H, S, dh] to [B, S, H*dh]. */
+    public static NDArray mergeHeads(NDArray x) {
+        Shape s = x.getShape();
+        return x.transpose(0, 2, 1, 3).reshape(s.get(0), s.get(2), s.get(1) * s.get(3));
+    }
+}

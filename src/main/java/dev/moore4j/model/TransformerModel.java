@@ -1,0 +1,26 @@
+package dev.moore4j.model;
+
+import ai.djl.ndarray.NDManager;
+
+import java.util.List;
+
+/** What every model family offers to adapters and tools: its linear slots, identity and memory. */
+public interface TransformerModel extends AutoCloseable {
+    /** "bert" or "llama". */
+    String family();
+
+    /** Every linear layer, in forward order. */
+    List<LinearSlot> linearSlots();
+
+    /** Number of frozen base parameters (embeddings, norms, linears). */
+    long parameterCount();
+
+    /** The manager owning the model's weights. */
+    NDManager manager();
+
+    /** Stable identity of the base weights (hash), recorded by adapters and caches. */
+    String weightsHash();
+
+    @Override
+    void close();
+}

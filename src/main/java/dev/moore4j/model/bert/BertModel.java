@@ -1,0 +1,179 @@
+package dev.moore4j.model.bert;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+
+import dev.moore4j.model.DenseLinear;
+import dev.moore4j.model.ForwardContext;
+import dev.moore4j.model.LinearSlot;
+import dev.moore4j.model.Ops;
+import dev.moore4j.model.TransformerModel;
+import dev.moore4j.io.WeightSource;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * BERT encoder (post-LN), as in the original paper and Hugging Face {@code BertModel}:
+ * <pre>
+ *   h = LN(word[ids] + pos[0..S) + type[types])
+ *   per layer:  a = LN(h + O · attn(Q h, K h, V h, mask));   h = LN(a + Out · gelu(In · a))
+ * </pre>
+ * Weights are frozen; linear layers sit in {@link LinearSlot}s so adapters can replace them.
+ */
+public final class BertModel implements TransformerModel {
+    /** One encoder block; linears named as in HF checkpoints. */
+    record Layer(
+            LinearSlot query, LinearSlot key, LinearSlot value, LinearSlot attnOut,
+            NDArray ln1Weight, NDArray ln1Bias, // attention.output.LayerNorm [D]
+            LinearSlot intermediate, LinearSlot output,
+            NDArray ln2Weight, NDArray ln2Bias) {} // output.LayerNorm [D]
+
+    private final BertConfig config;
+    private final NDManager manager;
+    private final String hash;
+    private final NDArray wordEmbeddings;     // [V, D]
+    private final NDArray positionEmbeddings; // [P, D]
+    private final NDArray typeEmbeddings;     // [T, D]
+    private final NDArray embLnWeight;        // [D]
+    private final NDArray embLnBias;          // [D]
+    private final List<Layer> layers;
+
+    private BertModel(BertConfig config, NDManager manager, String hash, NDArray word, NDArray pos, NDArray type,
+                      NDArray lnW, NDArray lnB, List<Layer> layers) {
+        this.config = config;
+        this.manager = manager;
+        this.hash = hash;
+        this.wordEmbeddings = word;
+        this.positionEmbeddings = pos;
+        this.typeEmbeddings = type;
+        this.embLnWeight = lnW;
+        this.embLnBias = lnB;
+        this.layers = layers;
+    }
+
+    /** Builds the model from HF-named weights ([out, in] linears), checking every tensor's shape. */
+    public static BertModel load(BertConfig c, WeightSource w, NDManager manager) {
+        int d = c.hiddenSize();
+        int ff = c.intermediateSize();
+        NDArray word = w.nd("embeddings.word_embeddings.weight", manager, c.vocabSize(), d);
+        NDArray pos = w.nd("embeddings.position_embeddings.weight", manager, c.maxPositionEmbeddings(), d);
+        NDArray type = w.nd("embeddings.token_type_embeddings.weight", manager, c.typeVocabSize(), d);
+        NDArray lnW = w.nd("embeddings.LayerNorm.weight", manager, d);
+        NDArray lnB = w.nd("embeddings.LayerNorm.bias", manager, d);
+        List<Layer> layers = new ArrayList<>();
+        for (int i = 0; i < c.numHiddenLayers(); i++) {
+            String p = "encoder.layer." + i + ".";
+            layers.add(new Layer(
+                    linear(w, manager, p + "attention.self.query", d, d),
+                    linear(w, manager, p + "attention.self.key", d, d),
+                    linear(w, manager, p + "attention.self.value", d, d),
+                    linear(w, manager, p + "attention.output.dense", d, d),
+                    w.nd(p + "attention.output.LayerNorm.weight", manager, d),
+                    w.nd(p + "attention.output.LayerNorm.bias", manager, d),
+                    linear(w, manager, p + "intermediate.dense", d, ff),
+                    linear(w, manager, p + "output.dense", ff, d),
+                    w.nd(p + "output.LayerNorm.weight", manager, d),
+                    w.nd(p + "output.LayerNorm.bias", manager, d)));
+        }
+        w.checkAllUsed();
+        return new BertModel(c, manager, w.hash(), word, pos, type, lnW, lnB, layers);
+    }
+
+    private static LinearSlot linear(WeightSource w, NDManager m, String name, int in, int out) {
+        NDArray weight = w.linearInOut(name + ".weight", m, in, out);
+        NDArray bias = w.nd(name + ".bias", m, out);
+        return new LinearSlot(name, new DenseLinear(weight, bias));
+    }
+
+    public BertConfig config() {
+        return config;
+    }
+
+    /**
+     * Last hidden state [B, S, D] for token ids [B, S] (int64), attention mask [B, S] (1 = token,
+     * 0 = padding) and token types [B, S] (or null for all zeros).
+     */
+    public NDArray forward(NDArray ids, NDArray mask, NDArray types, ForwardContext ctx) {
+        long seq = ids.getShape().get(1);
+        if (seq > config.maxPositionEmbeddings()) {
+            throw new IllegalArgumentException("sequence of " + seq + " tokens exceeds max_position_embeddings " + config.maxPositionEmbeddings());
+        }
+        NDArray pos = positionEmbeddings.get(new NDIndex("0:{}", seq));
+        NDArray typeIds = types != null ? types : ids.zerosLike();
+        NDArray h = wordEmbeddings.get(ids).add(pos).add(typeEmbeddings.get(typeIds));
+        h = Ops.layerNorm(h, embLnWeight, embLnBias, config.layerNormEps());
+        // additive mask over keys: 0 for tokens, a large negative number for padding; [B, 1, 1, S]
+        NDArray maskBias = mask.toType(h.getDataType(), false).sub(1f).mul(1e9f).expandDims(1).expandDims(1);
+        float scale = (float) (1.0 / Math.sqrt(config.headDim()));
+        int heads = config.numAttentionHeads();
+        for (Layer l : layers) {
+            NDArray q = Ops.splitHeads(l.query().forward(h, ctx), heads);
+            NDArray k = Ops.splitHeads(l.key().forward(h, ctx), heads);
+            NDArray v = Ops.splitHeads(l.value().forward(h, ctx), heads);
+            NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).mul(scale).add(maskBias);
+            NDArray attn = Ops.mergeHeads(scores.softmax(-1).matMul(v));
+            NDArray a = Ops.layerNorm(h.add(l.attnOut().forward(attn, ctx)), l.ln1Weight(), l.ln1Bias(), config.layerNormEps());
+            NDArray f = l.output().forward(Ops.gelu(l.intermediate().forward(a, ctx)), ctx);
+            h = Ops.layerNorm(a.add(f), l.ln2Weight(), l.ln2Bias(), config.layerNormEps());
+        }
+        return h;
+    }
+
+    /** Mean of the token states over the mask, L2-normalised: [B, D]. */
+    public static NDArray meanPool(NDArray hidden, NDArray mask, boolean normalize) {
+        NDArray m = mask.toType(hidden.getDataType(), false).expandDims(-1);
+        NDArray pooled = hidden.mul(m).sum(new int[] {1}).div(m.sum(new int[] {1}).maximum(1e-9f));
+        if (!normalize) {
+            return pooled;
+        }
+        return pooled.div(pooled.norm(new int[] {-1}, true).maximum(1e-12f));
+    }
+
+    @Override
+    public String family() {
+        return "bert";
+    }
+
+    @Override
+    public List<LinearSlot> linearSlots() {
+        List<LinearSlot> out = new ArrayList<>();
+        for (Layer l : layers) {
+            out.addAll(List.of(l.query(), l.key(), l.value(), l.attnOut(), l.intermediate(), l.output()));
+        }
+        return out;
+    }
+
+    @Override
+    public long parameterCount() {
+        long n = wordEmbeddings.size() + positionEmbeddings.size() + typeEmbeddings.size() + 2L * config.hiddenSize();
+        for (Layer l : layers) {
+            n += 4L * config.hiddenSize();
+        }
+        for (LinearSlot s : linearSlots()) {
+            n += (long) s.get().inFeatures() * s.get().outFeatures() + s.get().outFeatures();
+        }
+        return n;
+    }
+
+    @Override
+    public NDManager manager() {
+        return manager;
+    }
+
+    @Override
+    public String weightsHash() {
+        return hash;
+    }
+
+    public DataType dataType() {
+        return wordEmbeddings.getDataType();
+    }
+
+    @Override
+    public void close() {
+        manager.close();
+    }
+}

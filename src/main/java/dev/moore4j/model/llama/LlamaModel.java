@@ -1,0 +1,256 @@
+package dev.moore4j.model.llama;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+
+import dev.moore4j.io.WeightSource;
+import dev.moore4j.model.DenseLinear;
+import dev.moore4j.model.ForwardContext;
+import dev.moore4j.model.LinearSlot;
+import dev.moore4j.model.Ops;
+import dev.moore4j.model.TransformerModel;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Llama-family decoder (pre-norm, RMSNorm, rotary positions in the Hugging Face "rotate half" layout,
+ * grouped-query attention, SwiGLU FFN; optional q/k/v biases as in Qwen2):
+ * <pre>
+ *   x = emb[ids]
+ *   per layer:  x += O · attn(rope(Q n), rope(K n), V n)  with n = rms(x)
+ *               x += Down · (silu(Gate m) ⊙ Up m)          with m = rms(x)
+ *   logits = Head · rms(x)       (Head = emb when tied)
+ * </pre>
+ */
+public final class LlamaModel implements TransformerModel {
+    record Layer(
+            NDArray attnNorm,                      // input_layernorm [D]
+            LinearSlot q, LinearSlot k, LinearSlot v, LinearSlot o,
+            NDArray ffnNorm,                       // post_attention_layernorm [D]
+            LinearSlot gate, LinearSlot up, LinearSlot down) {}
+
+    private final LlamaConfig config;
+    private final NDManager manager;
+    private final String hash;
+    private final NDArray embeddings;   // [V, D]
+    private final List<Layer> layers;
+    private final NDArray finalNorm;    // [D]
+    private final NDArray headInOut;    // [D, V]: embᵀ when tied, else lm_headᵀ
+    private final NDArray cos;          // [maxPos, dh]
+    private final NDArray sin;          // [maxPos, dh]
+
+    private LlamaModel(LlamaConfig config, NDManager manager, String hash, NDArray embeddings, List<Layer> layers,
+                       NDArray finalNorm, NDArray headInOut) {
+        this.config = config;
+        this.manager = manager;
+        this.hash = hash;
+        this.embeddings = embeddings;
+        this.layers = layers;
+        this.finalNorm = finalNorm;
+        this.headInOut = headInOut;
+        NDArray[] table = ropeTables(config, manager);
+        this.cos = table[0];
+        this.sin = table[1];
+    }
+
+    /** Builds the model from HF-named weights, checking every tensor's shape. */
+    public static LlamaModel load(LlamaConfig c, WeightSource w, NDManager m) {
+        int d = c.hiddenSize();
+        int kv = c.kvDim();
+        int ff = c.intermediateSize();
+        NDArray emb = w.nd("model.embed_tokens.weight", m, c.vocabSize(), d);
+        List<Layer> layers = new ArrayList<>();
+        for (int i = 0; i < c.numHiddenLayers(); i++) {
+            String p = "model.layers." + i + ".";
+            layers.add(new Layer(
+                    w.nd(p + "input_layernorm.weight", m, d),
+                    linear(w, m, p + "self_attn.q_proj", d, d, c.qkvBias()),
+                    linear(w, m, p + "self_attn.k_proj", d, kv, c.qkvBias()),
+                    linear(w, m, p + "self_attn.v_proj", d, kv, c.qkvBias()),
+                    linear(w, m, p + "self_attn.o_proj", d, d, false),
+                    w.nd(p + "post_attention_layernorm.weight", m, d),
+                    linear(w, m, p + "mlp.gate_proj", d, ff, false),
+                    linear(w, m, p + "mlp.up_proj", d, ff, false),
+                    linear(w, m, p + "mlp.down_proj", ff, d, false)));
+        }
+        NDArray norm = w.nd("model.norm.weight", m, d);
+        NDArray head = c.tieWordEmbeddings() || !w.has("lm_head.weight")
+                ? emb.transpose().duplicate()
+                : w.linearInOut("lm_head.weight", m, d, c.vocabSize());
+        w.checkAllUsed();
+        return new LlamaModel(c, m, w.hash(), emb, layers, norm, head);
+    }
+
+    private static LinearSlot linear(WeightSource w, NDManager m, String name, int in, int out, boolean bias) {
+        NDArray weight = w.linearInOut(name + ".weight", m, in, out);
+        NDArray b = bias ? w.nd(name + ".bias", m, out) : null;
+        return new LinearSlot(name, new DenseLinear(weight, b));
+    }
+
+    /** cos/sin of pos·θ^(−2i/dh), each repeated for both halves of a head: [maxPos, dh]. */
+    private static NDArray[] ropeTables(LlamaConfig c, NDManager m) {
+        int dh = c.headDim();
+        int n = c.maxPositionEmbeddings();
+        float[] cs = new float[n * dh];
+        float[] sn = new float[n * dh];
+        for (int pos = 0; pos < n; pos++) {
+            for (int i = 0; i < dh / 2; i++) {
+                double invFreq = Math.pow(c.ropeTheta(), -2.0 * i / dh);
+                double angle = pos * invFreq;
+                cs[pos * dh + i] = cs[pos * dh + i + dh / 2] = (float) Math.cos(angle);
+                sn[pos * dh + i] = sn[pos * dh + i + dh / 2] = (float) Math.sin(angle);
+            }
+        }
+        return new NDArray[] {m.create(cs, new Shape(n, dh)), m.create(sn, new Shape(n, dh))};
+    }
+
+    public LlamaConfig config() {
+        return config;
+    }
+
+    /** Rotary embedding, "rotate half" layout: x·cos + [−x₂, x₁]·sin. x: [B, H, S, dh]. */
+    private NDArray rope(NDArray x, NDArray cosS, NDArray sinS) {
+        long half = x.getShape().get(3) / 2;
+        NDArray x1 = x.get(new NDIndex("..., :{}", half));
+        NDArray x2 = x.get(new NDIndex("..., {}:", half));
+        NDArray rotated = x2.neg().concat(x1, -1);
+        return x.mul(cosS).add(rotated.mul(sinS));
+    }
+
+    /**
+     * Logits [B, S, V] for token ids [B, S] placed after {@code cache.length()} cached positions
+     * (cache may be null for a full causal pass, e.g. training).
+     */
+    public NDArray forward(NDArray ids, KvCache cache, ForwardContext ctx) {
+        return logits(hidden(ids, cache, ctx));
+    }
+
+    /** Final-normed hidden states [B, S, D]. */
+    public NDArray hidden(NDArray ids, KvCache cache, ForwardContext ctx) {
+        int seq = (int) ids.getShape().get(1);
+        int start = cache == null ? 0 : cache.length();
+        if (start + seq > config.maxPositionEmbeddings()) {
+            throw new IllegalArgumentException("position " + (start + seq) + " exceeds max_position_embeddings " + config.maxPositionEmbeddings());
+        }
+        int heads = config.numAttentionHeads();
+        int kvHeads = config.numKeyValueHeads();
+        float eps = config.rmsNormEps();
+        NDArray cosS = cos.get(new NDIndex("{}:{}", start, start + seq));
+        NDArray sinS = sin.get(new NDIndex("{}:{}", start, start + seq));
+        NDArray mask = causalMask(seq, start, ids.getManager());
+        float scale = (float) (1.0 / Math.sqrt(config.headDim()));
+
+        NDArray x = embeddings.get(ids);
+        for (int li = 0; li < layers.size(); li++) {
+            Layer l = layers.get(li);
+            NDArray n = Ops.rmsNorm(x, l.attnNorm(), eps);
+            NDArray q = rope(Ops.splitHeads(l.q().forward(n, ctx), heads), cosS, sinS);
+            NDArray k = rope(Ops.splitHeads(l.k().forward(n, ctx), kvHeads), cosS, sinS);
+            NDArray v = Ops.splitHeads(l.v().forward(n, ctx), kvHeads);
+            if (cache != null) {
+                NDArray[] kvFull = cache.append(li, k, v);
+                k = kvFull[0];
+                v = kvFull[1];
+            }
+            if (kvHeads != heads) { // grouped-query attention: query head h reads kv head h / (H / H_kv)
+                k = k.repeat(1, heads / kvHeads);
+                v = v.repeat(1, heads / kvHeads);
+            }
+            NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).mul(scale).add(mask);
+            x = x.add(l.o().forward(Ops.mergeHeads(scores.softmax(-1).matMul(v)), ctx));
+            NDArray mm = Ops.rmsNorm(x, l.ffnNorm(), eps);
+            x = x.add(l.down().forward(Ops.silu(l.gate().forward(mm, ctx)).mul(l.up().forward(mm, ctx)), ctx));
+        }
+        return Ops.rmsNorm(x, finalNorm, eps);
+    }
+
+    public NDArray logits(NDArray hidden) {
+        return hidden.matMul(headInOut);
+    }
+
+    /** Additive mask [S, start+S]: query i (at position start+i) sees keys 0..start+i. */
+    private static NDArray causalMask(int seq, int start, NDManager m) {
+        float[] mask = new float[seq * (start + seq)];
+        for (int i = 0; i < seq; i++) {
+            for (int j = start + i + 1; j < start + seq; j++) {
+                mask[i * (start + seq) + j] = -1e9f;
+            }
+        }
+        return m.create(mask, new Shape(seq, start + seq));
+    }
+
+    @Override
+    public String family() {
+        return "llama";
+    }
+
+    @Override
+    public List<LinearSlot> linearSlots() {
+        List<LinearSlot> out = new ArrayList<>();
+        for (Layer l : layers) {
+            out.addAll(List.of(l.q(), l.k(), l.v(), l.o(), l.gate(), l.up(), l.down()));
+        }
+        return out;
+    }
+
+    @Override
+    public long parameterCount() {
+        long n = embeddings.size() + finalNorm.size() + 2L * layers.size() * config.hiddenSize();
+        if (!config.tieWordEmbeddings()) {
+            n += headInOut.size();
+        }
+        for (LinearSlot s : linearSlots()) {
+            n += (long) s.get().inFeatures() * s.get().outFeatures();
+        }
+        return n;
+    }
+
+    /** All weights in HF naming and layout ([out, in] linears), e.g. for export. Only for unadapted models. */
+    public java.util.Map<String, dev.moore4j.io.HostTensor> exportWeights() {
+        java.util.Map<String, dev.moore4j.io.HostTensor> out = new java.util.LinkedHashMap<>();
+        out.put("model.embed_tokens.weight", dev.moore4j.io.HostTensor.of(embeddings));
+        for (int i = 0; i < layers.size(); i++) {
+            Layer l = layers.get(i);
+            String p = "model.layers." + i + ".";
+            out.put(p + "input_layernorm.weight", dev.moore4j.io.HostTensor.of(l.attnNorm()));
+            out.put(p + "post_attention_layernorm.weight", dev.moore4j.io.HostTensor.of(l.ffnNorm()));
+        }
+        for (LinearSlot s : linearSlots()) {
+            if (!(s.get() instanceof DenseLinear dense)) {
+                throw new IllegalStateException(s.name() + " is adapted; export the base model");
+            }
+            out.put(s.name() + ".weight", dev.moore4j.io.HostTensor.of(dense.weightInOut()).transpose2d());
+            if (dense.bias() != null) {
+                out.put(s.name() + ".bias", dev.moore4j.io.HostTensor.of(dense.bias()));
+            }
+        }
+        out.put("model.norm.weight", dev.moore4j.io.HostTensor.of(finalNorm));
+        if (!config.tieWordEmbeddings()) {
+            out.put("lm_head.weight", dev.moore4j.io.HostTensor.of(headInOut).transpose2d());
+        }
+        return out;
+    }
+
+    @Override
+    public NDManager manager() {
+        return manager;
+    }
+
+    @Override
+    public String weightsHash() {
+        return hash;
+    }
+
+    public DataType dataType() {
+        return embeddings.getDataType();
+    }
+
+    @Override
+    public void close() {
+        manager.close();
+    }
+}

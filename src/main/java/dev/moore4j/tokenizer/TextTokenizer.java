@@ -1,0 +1,29 @@
+package dev.moore4j.tokenizer;
+
+/** Text to token ids and back, with the special tokens the model was trained with. */
+public interface TextTokenizer extends AutoCloseable {
+    /** Ids of one text, with the model's special tokens ([CLS] … [SEP] for BERT, BOS for Llama). */
+    long[] encode(String text);
+
+    /** Ids of a sentence pair (BERT: [CLS] a [SEP] b [SEP]); token types via {@link #pairTypes}. */
+    default long[] encodePair(String a, String b) {
+        throw new UnsupportedOperationException("this tokenizer has no sentence-pair form");
+    }
+
+    /** Token type of each id of {@link #encodePair}. */
+    default long[] pairTypes(String a, String b) {
+        return new long[encodePair(a, b).length];
+    }
+
+    String decode(long[] ids);
+
+    /** Decodes one token as it continues a stream (for printing generation as it goes). */
+    default String decodeNext(long previous, long token) {
+        return decode(new long[] {token});
+    }
+
+    int vocabSize();
+
+    @Override
+    default void close() {}
+}

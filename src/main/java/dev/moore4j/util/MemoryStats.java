@@ -1,0 +1,38 @@
+package dev.moore4j.util;
+
+import dev.moore4j.adapter.Param;
+import dev.moore4j.model.TransformerModel;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/** Resident set size and the bytes held by a model's native tensors. */
+public final class MemoryStats {
+    private MemoryStats() {}
+
+    /** VmRSS of this process (Linux), or -1 where /proc is not available. */
+    public static long rssBytes() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmRSS:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            return -1;
+        }
+        return -1;
+    }
+
+    /** Bytes of the live arrays owned by the model's manager (weights, factors, adapter tensors). */
+    public static long tensorBytes(TransformerModel model) {
+        return model.manager().getManagedArrays().stream().filter(a -> !a.isReleased())
+                .mapToLong(a -> a.size() * a.getDataType().getNumOfBytes()).sum();
+    }
+
+    public static long paramBytes(List<Param> params) {
+        return 0; // parameters live in the model's manager and are counted by tensorBytes
+    }
+}
