@@ -27,11 +27,21 @@ public record ForwardContext(int[] taskIds, boolean training) {
         return new ForwardContext(ids, training);
     }
 
-    /** Task id of each of {@code batch} samples ({@link #MEAN_TASK} where none was given). */
+    /** The context of sample {@code i} alone (for running a batch one sample at a time). */
+    public ForwardContext sample(int i) {
+        return taskIds == null || taskIds.length == 1 ? this : new ForwardContext(new int[] {taskIds[i]}, training);
+    }
+
+    /** Task id of each of {@code batch} samples ({@link #MEAN_TASK} where none was given; a single id applies to all). */
     public int[] taskIdsFor(int batch) {
         if (taskIds == null) {
             int[] ids = new int[batch];
             Arrays.fill(ids, MEAN_TASK);
+            return ids;
+        }
+        if (taskIds.length == 1 && batch != 1) { // one id for the whole batch
+            int[] ids = new int[batch];
+            Arrays.fill(ids, taskIds[0]);
             return ids;
         }
         if (taskIds.length != batch) {

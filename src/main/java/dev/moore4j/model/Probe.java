@@ -46,7 +46,7 @@ public final class Probe {
             int total = 0;
             for (int i = 0; i < SENTENCES.size(); i++) {
                 long[] ids = tok.encode(SENTENCES.get(i));
-                NDArray logits = llama.forward(m.create(ids, new Shape(1, ids.length)), null, ctx);
+                NDArray logits = llama.forward(m.create(ids, new Shape(1, ids.length)), null, ctx.sample(i));
                 parts[i] = logits.toType(DataType.FLOAT32, false).toFloatArray();
                 total += parts[i].length;
             }

@@ -1,0 +1,107 @@
+package dev.moore4j.adapter;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+
+import dev.moore4j.MooreException;
+import dev.moore4j.TestSupport;
+import dev.moore4j.adapter.moore.Householder;
+import dev.moore4j.adapter.moore.MoEizer;
+import dev.moore4j.adapter.moore.MooreConfig;
+import dev.moore4j.adapter.moore.MooreLinear;
+import dev.moore4j.adapter.moore.MooreModel;
+import dev.moore4j.io.ModelLoader;
+import dev.moore4j.linalg.FactorCache;
+import dev.moore4j.model.ForwardContext;
+import dev.moore4j.model.Probe;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** MoE-ized real models: exact at initialisation, invariants after perturbation, adapter round trip. */
+class MooreModelTest {
+
+    @ParameterizedTest
+    @ValueSource(strings = {"minilm", "bge-small", "stories260K"})
+    void moeizedModelEqualsBaseAtInit(String alias, @TempDir Path cache) {
+        try (NDManager m = TestSupport.manager(); ModelLoader.Loaded loaded = ModelLoader.load(alias, m)) {
+            int slots = loaded.model().linearSlots().size();
+            float[] before = Probe.outputs(loaded.model(), loaded.tokenizer(), ForwardContext.inference());
+            MooreModel moore = MoEizer.moeize(loaded.model(), MooreConfig.defaults(3), new FactorCache(cache));
+            assertThat(moore.layers()).hasSize(slots);
+            assertThat(loaded.model().linearSlots()).allMatch(s -> s.get() instanceof MooreLinear);
+            float[] after = Probe.outputs(loaded.model(), loaded.tokenizer(), ForwardContext.tasks(false, 0, 1, 2, 0, 1, 2, 0, 1));
+            assertThat(Probe.maxRelDiff(after, before)).isLessThanOrEqualTo(1e-4);
+        }
+    }
+
+    @Test
+    void realLayerInvariantsInFp32AfterPerturbation() {
+        try (NDManager m = TestSupport.manager(); ModelLoader.Loaded loaded = ModelLoader.load("minilm", m)) {
+            MooreModel moore = MoEizer.moeize(loaded.model(), MooreConfig.defaults(2).withTargets(List.of("intermediate.dense")), FactorCache.disabled());
+            assertThat(moore.layers()).hasSize(6);
+            MooreLinear layer = moore.layers().get(0);
+            for (Param p : layer.parameters()) {
+                p.set(p.value().add(m.randomNormal(p.value().getShape()).mul(0.1f)));
+            }
+            int d = layer.inFeatures();
+            NDArray h = Householder.applyWy(m.eye(d), layer.householder().value());
+            assertThat(h.transpose().matMul(h).sub(m.eye(d)).abs().max().getFloat()).isLessThanOrEqualTo(1e-5f);
+            NDArray y = layer.forward(m.randomNormal(new ai.djl.ndarray.types.Shape(2, 7, d)), ForwardContext.tasks(false, 0, 1));
+            // subtract the frozen bias through a zero input: y(0) = b
+            NDArray b = layer.forward(m.zeros(new ai.djl.ndarray.types.Shape(1, 1, d)), ForwardContext.tasks(false, 0)).reshape(-1);
+            NDArray centred = y.sub(b).toType(DataType.FLOAT64, false);
+            NDArray u = layer.u().toType(DataType.FLOAT64, false);
+            double residual = centred.sub(centred.matMul(u).matMul(u.transpose())).norm().getDouble() / centred.norm().getDouble();
+            assertThat(residual).isLessThanOrEqualTo(1e-5);
+        }
+    }
+
+    @Test
+    void adapterSavesAndLoadsAndRefusesAnotherBase(@TempDir Path dir) {
+        try (NDManager m = TestSupport.manager()) {
+            float[] trained;
+            try (ModelLoader.Loaded loaded = ModelLoader.load("stories260K", m)) {
+                MooreModel moore = MoEizer.moeize(loaded.model(), MooreConfig.defaults(3), FactorCache.disabled());
+                for (Param p : moore.parameters()) {
+                    p.set(p.value().add(m.randomNormal(p.value().getShape()).mul(0.05f)));
+                }
+                trained = Probe.outputs(loaded.model(), loaded.tokenizer(), ForwardContext.tasks(false, 1));
+                moore.save(dir, "stories260K");
+            }
+            assertThat(dir.resolve(MooreModel.WEIGHTS_FILE)).exists();
+            assertThat(MooreModel.readConfig(dir)).isEqualTo(MooreConfig.defaults(3));
+            try (ModelLoader.Loaded fresh = ModelLoader.load("stories260K", m)) {
+                MooreModel moore = MoEizer.moeize(fresh.model(), MooreModel.readConfig(dir), FactorCache.disabled());
+                float[] init = Probe.outputs(fresh.model(), fresh.tokenizer(), ForwardContext.tasks(false, 1));
+                assertThat(Probe.maxAbsDiff(init, trained)).isGreaterThan(1e-3);
+                moore.load(dir);
+                float[] reloaded = Probe.outputs(fresh.model(), fresh.tokenizer(), ForwardContext.tasks(false, 1));
+                assertThat(Probe.maxAbsDiff(reloaded, trained)).isLessThan(1e-5);
+            }
+            try (ModelLoader.Loaded other = ModelLoader.load("minilm", m)) {
+                MooreModel moore = MoEizer.moeize(other.model(), MooreConfig.defaults(3).withTargets(List.of("query")), FactorCache.disabled());
+                assertThatThrownBy(() -> moore.load(dir)).isInstanceOf(MooreException.class).hasMessageContaining("trained on base model");
+            }
+        }
+    }
+
+    @Test
+    void targetPatternThatMatchesNothingIsAnError() {
+        try (NDManager m = TestSupport.manager(); ModelLoader.Loaded loaded = ModelLoader.load("stories260K", m)) {
+            assertThatThrownBy(() -> MoEizer.moeize(loaded.model(), MooreConfig.defaults(1).withTargets(List.of("query")), FactorCache.disabled()))
+                    .isInstanceOf(MooreException.class).hasMessageContaining("'query' matches no linear layer");
+            MooreModel moore = MoEizer.moeize(loaded.model(), MooreConfig.defaults(1).withTargets(List.of("q_proj", "mlp.down_proj")), FactorCache.disabled());
+            assertThat(moore.layers()).extracting(MooreLinear::name).allMatch(n -> n.endsWith("q_proj") || n.endsWith("down_proj")).hasSize(10);
+        }
+    }
+}
