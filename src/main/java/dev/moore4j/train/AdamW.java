@@ -1,0 +1,70 @@
+package dev.moore4j.train;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDScope;
+
+import dev.moore4j.adapter.Param;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.IntToDoubleFunction;
+
+/**
+ * AdamW (β 0.9/0.999, eps 1e-8, decoupled weight decay) over adapter parameters, using libtorch's
+ * fused update. The moment estimates belong to the optimiser, not to the step: they are created
+ * outside the per-step {@link NDScope} so closing the step does not free them. Gradients are zeroed
+ * after each step because libtorch accumulates them across backward passes.
+ */
+public final class AdamW implements AutoCloseable {
+    private final IntToDoubleFunction learningRate; // of the 1-based step number
+    private final float weightDecay;
+    private final float beta1 = 0.9f;
+    private final float beta2 = 0.999f;
+    private final float epsilon = 1e-8f;
+    private final Map<String, NDArray[]> moments = new HashMap<>();
+    private int step;
+
+    public AdamW(float learningRate, float weightDecay) {
+        this(s -> learningRate, weightDecay);
+    }
+
+    public AdamW(IntToDoubleFunction learningRate, float weightDecay) {
+        this.learningRate = learningRate;
+        this.weightDecay = weightDecay;
+    }
+
+    public int stepCount() {
+        return step;
+    }
+
+    /** Applies one update from the accumulated gradients, then zeroes them. */
+    public void step(List<Param> params) {
+        step++;
+        float lr = (float) learningRate.applyAsDouble(step);
+        float biasCorrected = (float) (lr * Math.sqrt(1 - Math.pow(beta2, step)) / (1 - Math.pow(beta1, step)));
+        for (Param p : params) {
+            NDArray w = p.value();
+            NDArray grad = w.getGradient();
+            NDArray[] mv = moments.computeIfAbsent(p.name(), k -> {
+                NDArray mean = w.zerosLike();
+                NDArray var = w.zerosLike();
+                NDScope.unregister(mean, var);
+                return new NDArray[] {mean, var};
+            });
+            w.getNDArrayInternal().adamUpdate(new NDList(w, grad, mv[0], mv[1]), new NDList(w), lr, biasCorrected, weightDecay,
+                    1f, -1f, beta1, beta2, epsilon, true, true);
+            grad.subi(grad);
+        }
+    }
+
+    @Override
+    public void close() {
+        moments.values().forEach(a -> {
+            a[0].close();
+            a[1].close();
+        });
+        moments.clear();
+    }
+}
