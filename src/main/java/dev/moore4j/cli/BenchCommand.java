@@ -89,16 +89,22 @@ final class BenchCommand implements Runnable {
         int batch = 8;
         int seq = tokens / batch;
         NDArray x = m.randomNormal(new Shape(batch, seq, dIn));
+        x.setRequiresGradient(true); // as inside a network: the input gradient is computed too
+        NDArray x2d = m.randomNormal(new Shape(tokens, dIn));
         NDArray dy = m.randomNormal(new Shape(batch, seq, dOut));
         NDArray wInOut = m.create(w, new Shape(dOut, dIn)).transpose().duplicate();
         double flopMatmul = 2.0 * tokens * dIn * dOut;
 
-        // Roofline: one plain matmul x W.
-        double tMatmul = time(() -> x.matMul(wInOut));
+        // Roofline: plain 2-D libtorch matmul [tokens, dIn] x [dIn, dOut], ten per timed iteration.
+        double tMatmul = time(() -> {
+            for (int i = 0; i < 10; i++) {
+                x2d.matMul(wInOut).close();
+            }
+        }) / 10;
 
         // Plain linear, forward + backward (gradient for x and W, as full fine-tuning would need).
         Param wParam = new Param("w", wInOut.duplicate());
-        double tLinear = time(() -> backward(x.matMul(wParam.value()), dy, x));
+        double tLinear = time(() -> backward(() -> x.matMul(wParam.value()), dy));
 
         // SVD time for this shape (no cache).
         long t0 = System.nanoTime();
@@ -111,16 +117,16 @@ final class BenchCommand implements Runnable {
                 m.create(f.qt(), new Shape(k, dOut)), null, c, 7, m);
         randomize(layer, m);
         ForwardContext ctx = ForwardContext.tasks(true, 0, 1, 2, 0, 1, 2, 0, 1);
-        double tMoore = time(() -> backward(layer.forward(x, ctx), dy, x));
+        double tMoore = time(() -> backward(() -> layer.forward(x, ctx), dy));
         layer.setUseWy(false);
-        double tMooreSeq = time(() -> backward(layer.forward(x, ctx), dy, x));
+        double tMooreSeq = time(() -> backward(() -> layer.forward(x, ctx), dy));
         layer.setUseWy(true);
 
         // Householder chain alone, forward + backward.
         Param h = layer.householder();
         NDArray dx = m.randomNormal(new Shape(batch, seq, dIn));
-        double tWy = time(() -> backward(Householder.applyWy(x, h.value()), dx, x));
-        double tSeq = time(() -> backward(Householder.applySequential(x, h.value()), dx, x));
+        double tWy = time(() -> backward(() -> Householder.applyWy(x, h.value()), dx));
+        double tSeq = time(() -> backward(() -> Householder.applySequential(x, h.value()), dx));
 
         int ds = c.sampleRouterDim();
         int l = c.householder();
@@ -153,9 +159,10 @@ final class BenchCommand implements Runnable {
         }
     }
 
-    private static void backward(NDArray y, NDArray dy, NDArray x) {
+    /** Forward inside a gradient collector (DJL records only there), then backward of ⟨y, dy⟩. */
+    private static void backward(java.util.function.Supplier<NDArray> forward, NDArray dy) {
         try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-            gc.backward(y.mul(dy).sum());
+            gc.backward(forward.get().mul(dy).sum());
         }
     }
 
@@ -189,7 +196,7 @@ final class BenchCommand implements Runnable {
             long baseBytes = MemoryStats.tensorBytes(loaded.model());
             MooreModel moore = MoEizer.moeize(loaded.model(), MooreConfig.defaults(4), FactorCache.disabled());
             System.gc();
-            long mooreBytes = MemoryStats.tensorBytes(loaded.model()) + MemoryStats.paramBytes(moore.parameters());
+            long mooreBytes = MemoryStats.tensorBytes(loaded.model()); // parameters live in the model's manager too
             res.put("model", memoryModel);
             res.put("base_tensor_mb", baseBytes / 1e6);
             res.put("moore_tensor_mb", mooreBytes / 1e6);

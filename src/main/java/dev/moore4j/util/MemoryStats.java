@@ -1,12 +1,10 @@
 package dev.moore4j.util;
 
-import dev.moore4j.adapter.Param;
 import dev.moore4j.model.TransformerModel;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 
 /** Resident set size and the bytes held by a model's native tensors. */
 public final class MemoryStats {
@@ -26,13 +24,18 @@ public final class MemoryStats {
         return -1;
     }
 
+    /**
+     * RSS minus what the JVM has committed for its heap and non-heap pools: an estimate of native
+     * (libtorch, OpenBLAS) memory that garbage-collector heap resizing does not blur.
+     */
+    public static long nativeRssBytes() {
+        var mx = java.lang.management.ManagementFactory.getMemoryMXBean();
+        return rssBytes() - mx.getHeapMemoryUsage().getCommitted() - mx.getNonHeapMemoryUsage().getCommitted();
+    }
+
     /** Bytes of the live arrays owned by the model's manager (weights, factors, adapter tensors). */
     public static long tensorBytes(TransformerModel model) {
         return model.manager().getManagedArrays().stream().filter(a -> !a.isReleased())
                 .mapToLong(a -> a.size() * a.getDataType().getNumOfBytes()).sum();
-    }
-
-    public static long paramBytes(List<Param> params) {
-        return 0; // parameters live in the model's manager and are counted by tensorBytes
     }
 }
