@@ -40,6 +40,7 @@ class MooreModelTest {
             assertThat(moore.layers()).hasSize(slots);
             assertThat(loaded.model().linearSlots()).allMatch(s -> s.get() instanceof MooreLinear);
             float[] after = Probe.outputs(loaded.model(), loaded.tokenizer(), ForwardContext.tasks(false, 0, 1, 2, 0, 1, 2, 0, 1));
+            System.err.printf("%s: MoORE at init, max rel diff vs base = %.2e%n", alias, Probe.maxRelDiff(after, before));
             assertThat(Probe.maxRelDiff(after, before)).isLessThanOrEqualTo(1e-4);
         }
     }

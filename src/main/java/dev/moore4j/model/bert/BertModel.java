@@ -9,7 +9,7 @@ import dev.moore4j.model.DenseLinear;
 import dev.moore4j.model.ForwardContext;
 import dev.moore4j.model.LinearSlot;
 import dev.moore4j.model.Ops;
-import dev.moore4j.model.TransformerModel;
+import dev.moore4j.model.BaseModel;
 import dev.moore4j.io.WeightSource;
 
 import java.util.ArrayList;
@@ -23,7 +23,7 @@ import java.util.List;
  * </pre>
  * Weights are frozen; linear layers sit in {@link LinearSlot}s so adapters can replace them.
  */
-public final class BertModel implements TransformerModel {
+public final class BertModel extends BaseModel {
     /** One encoder block; linears named as in HF checkpoints. */
     record Layer(
             LinearSlot query, LinearSlot key, LinearSlot value, LinearSlot attnOut,
@@ -32,8 +32,6 @@ public final class BertModel implements TransformerModel {
             NDArray ln2Weight, NDArray ln2Bias) {} // output.LayerNorm [D]
 
     private final BertConfig config;
-    private final NDManager manager;
-    private final String hash;
     private final NDArray wordEmbeddings;     // [V, D]
     private final NDArray positionEmbeddings; // [P, D]
     private final NDArray typeEmbeddings;     // [T, D]
@@ -43,9 +41,8 @@ public final class BertModel implements TransformerModel {
 
     private BertModel(BertConfig config, NDManager manager, String hash, NDArray word, NDArray pos, NDArray type,
                       NDArray lnW, NDArray lnB, List<Layer> layers) {
+        super(manager, hash);
         this.config = config;
-        this.manager = manager;
-        this.hash = hash;
         this.wordEmbeddings = word;
         this.positionEmbeddings = pos;
         this.typeEmbeddings = type;
@@ -83,9 +80,7 @@ public final class BertModel implements TransformerModel {
     }
 
     private static LinearSlot linear(WeightSource w, NDManager m, String name, int in, int out) {
-        NDArray weight = w.linearInOut(name + ".weight", m, in, out);
-        NDArray bias = w.nd(name + ".bias", m, out);
-        return new LinearSlot(name, new DenseLinear(weight, bias));
+        return loadLinear(w, m, name, in, out, true);
     }
 
     public BertConfig config() {
@@ -158,22 +153,7 @@ public final class BertModel implements TransformerModel {
         return n;
     }
 
-    @Override
-    public NDManager manager() {
-        return manager;
-    }
-
-    @Override
-    public String weightsHash() {
-        return hash;
-    }
-
     public DataType dataType() {
         return wordEmbeddings.getDataType();
-    }
-
-    @Override
-    public void close() {
-        manager.close();
     }
 }

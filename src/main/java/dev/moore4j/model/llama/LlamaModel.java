@@ -11,7 +11,7 @@ import dev.moore4j.model.DenseLinear;
 import dev.moore4j.model.ForwardContext;
 import dev.moore4j.model.LinearSlot;
 import dev.moore4j.model.Ops;
-import dev.moore4j.model.TransformerModel;
+import dev.moore4j.model.BaseModel;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -26,7 +26,7 @@ import java.util.List;
  *   logits = Head · rms(x)       (Head = emb when tied)
  * </pre>
  */
-public final class LlamaModel implements TransformerModel {
+public final class LlamaModel extends BaseModel {
     record Layer(
             NDArray attnNorm,                      // input_layernorm [D]
             LinearSlot q, LinearSlot k, LinearSlot v, LinearSlot o,
@@ -34,8 +34,6 @@ public final class LlamaModel implements TransformerModel {
             LinearSlot gate, LinearSlot up, LinearSlot down) {}
 
     private final LlamaConfig config;
-    private final NDManager manager;
-    private final String hash;
     private final NDArray embeddings;   // [V, D]
     private final List<Layer> layers;
     private final NDArray finalNorm;    // [D]
@@ -45,9 +43,8 @@ public final class LlamaModel implements TransformerModel {
 
     private LlamaModel(LlamaConfig config, NDManager manager, String hash, NDArray embeddings, List<Layer> layers,
                        NDArray finalNorm, NDArray headInOut) {
+        super(manager, hash);
         this.config = config;
-        this.manager = manager;
-        this.hash = hash;
         this.embeddings = embeddings;
         this.layers = layers;
         this.finalNorm = finalNorm;
@@ -86,9 +83,7 @@ public final class LlamaModel implements TransformerModel {
     }
 
     private static LinearSlot linear(WeightSource w, NDManager m, String name, int in, int out, boolean bias) {
-        NDArray weight = w.linearInOut(name + ".weight", m, in, out);
-        NDArray b = bias ? w.nd(name + ".bias", m, out) : null;
-        return new LinearSlot(name, new DenseLinear(weight, b));
+        return loadLinear(w, m, name, in, out, bias);
     }
 
     /** cos/sin of pos·θ^(−2i/dh), each repeated for both halves of a head: [maxPos, dh]. */
@@ -235,22 +230,7 @@ public final class LlamaModel implements TransformerModel {
         return out;
     }
 
-    @Override
-    public NDManager manager() {
-        return manager;
-    }
-
-    @Override
-    public String weightsHash() {
-        return hash;
-    }
-
     public DataType dataType() {
         return embeddings.getDataType();
-    }
-
-    @Override
-    public void close() {
-        manager.close();
     }
 }
