@@ -55,16 +55,18 @@ class NativeMemoryTest {
                 if (step == 0) {
                     firstLoss = lastLoss;
                 }
-                // the first ~150 steps release what loading and factorising left behind; measure after that
-                if (step == 199) {
+                // Loading and factorising leave memory that is released lazily, some time into the run; a leak
+                // shows as growth after the lowest point, so the baseline is the minimum of periodic samples.
+                if (step >= 199 && step % 100 == 99 && step < 999) {
                     System.gc();
-                    rssWarm = MemoryStats.nativeRssBytes();
+                    long now = MemoryStats.nativeRssBytes();
+                    rssWarm = rssWarm == 0 ? now : Math.min(rssWarm, now);
                     arraysWarm = bert.manager().getManagedArrays().size();
                 }
             }
             System.gc();
             long growth = MemoryStats.nativeRssBytes() - rssWarm;
-            System.err.printf("native RSS (RSS minus JVM-committed) growth over steps 200..1000: %.1f MB (after warm-up %.1f MB)%n", growth / 1e6, rssWarm / 1e6);
+            System.err.printf("native RSS (RSS minus JVM-committed) growth over steps 200..1000 from the lowest sample: %.1f MB (lowest %.1f MB)%n", growth / 1e6, rssWarm / 1e6);
             assertThat(growth).isLessThan(50L << 20);
             assertThat(loaded.model().manager().getManagedArrays().size()).as("no arrays pile up in the model manager")
                     .isLessThanOrEqualTo(arraysWarm);
