@@ -3,6 +3,8 @@ package dev.moore4j.cli;
 import ai.djl.ndarray.NDManager;
 
 import dev.moore4j.MooreException;
+import dev.moore4j.mtl.Pipeline;
+import dev.moore4j.tokenizer.TextTokenizer;
 import dev.moore4j.io.ModelLoader;
 import dev.moore4j.model.ForwardContext;
 import dev.moore4j.model.llama.Generator;
@@ -20,8 +22,15 @@ final class GenerateCommand implements Runnable {
     @Mixin
     Common common;
 
-    @Parameters(index = "0", description = "Decoder model (stories260K, an HF Llama/Qwen2 directory or a llama2.c .bin).")
+    @Parameters(index = "0", arity = "0..1", description = "Decoder model (stories260K, an HF Llama/Qwen2 directory or a llama2.c .bin); "
+            + "with --adapter, defaults to the adapter's base model.")
     String model;
+
+    @Option(names = "--adapter", description = "Adapter checkpoint directory (from moore train) to generate with.")
+    java.nio.file.Path adapter;
+
+    @Option(names = "--task", description = "Task whose id routes the adapter (default: task-free, the mean task embedding).")
+    String task;
 
     @Option(names = "--prompt", required = true, description = "Prompt text.")
     String prompt;
@@ -40,17 +49,38 @@ final class GenerateCommand implements Runnable {
 
     @Override
     public void run() {
-        try (NDManager m = common.manager(); ModelLoader.Loaded loaded = ModelLoader.load(model, m)) {
-            if (!(loaded.model() instanceof LlamaModel llama)) {
-                throw new MooreException(model + ": generate needs a decoder (Llama family), this is a " + loaded.model().family() + " model");
+        try {
+            generate();
+        } catch (MooreException | IllegalArgumentException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private void generate() throws Exception {
+        if (adapter == null && model == null) {
+            throw new MooreException("generate: name a model, or an --adapter");
+        }
+        if (adapter == null && task != null) {
+            throw new MooreException("generate: --task needs --adapter");
+        }
+        try (NDManager m = common.manager(); AutoCloseable owner = adapter != null ? Pipeline.open(adapter, model, m) : ModelLoader.load(model, m)) {
+            dev.moore4j.model.TransformerModel base = owner instanceof Pipeline.Opened o ? Pipeline.baseOf(o.model()) : ((ModelLoader.Loaded) owner).model();
+            TextTokenizer tokenizer = owner instanceof Pipeline.Opened o ? o.loaded().tokenizer() : ((ModelLoader.Loaded) owner).tokenizer();
+            if (!(base instanceof LlamaModel llama)) {
+                throw new MooreException((model != null ? model : adapter.toString()) + ": generate needs a decoder (Llama family), this is a "
+                        + base.family() + " model");
             }
+            ForwardContext ctx = task == null ? ForwardContext.inference()
+                    : ForwardContext.tasks(false, ((Pipeline.Opened) owner).model().taskId(task));
             Generator.Options o = new Generator.Options(maxTokens, temperature, topP, seed);
             if (common.json) {
-                String text = Generator.generate(llama, loaded.tokenizer(), prompt, o, ForwardContext.inference(), null);
-                common.printJson(Map.of("model", model, "text", text));
+                String text = Generator.generate(llama, tokenizer, prompt, o, ctx, null);
+                common.printJson(Map.of("model", model != null ? model : adapter.toString(), "text", text));
             } else {
                 System.out.print(prompt);
-                Generator.generate(llama, loaded.tokenizer(), prompt, o, ForwardContext.inference(), piece -> {
+                Generator.generate(llama, tokenizer, prompt, o, ctx, piece -> {
                     System.out.print(piece);
                     System.out.flush();
                 });

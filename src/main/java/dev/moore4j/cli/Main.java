@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
 @Command(name = "moore", mixinStandardHelpOptions = true, version = "moore4j 0.1.0",
         description = "Mixture of Orthogonal Rank-one Experts: multi-task adaptation of pretrained transformers.",
         subcommands = {InspectCommand.class, MoeizeCommand.class, EmbedCommand.class, GenerateCommand.class, ExportCommand.class,
-                BenchCommand.class, CommandLine.HelpCommand.class})
+                BenchCommand.class, TrainCommand.class, EvalCommand.class, PredictCommand.class, DemoCommand.class, ReportCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @Override
     public void run() {
@@ -23,6 +23,7 @@ public final class Main implements Runnable {
     /** Runs a command line; user errors print one line (no stack trace) and return 2. */
     public static int execute(String... args) {
         CommandLine cl = new CommandLine(new Main());
+        cl.setOverwrittenOptionsAllowed(true); // the last of a repeated option wins, as in most CLIs
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             Throwable t = ex;
             while (t != null && !(t instanceof MooreException) && t.getCause() != null && t.getCause() != t) {

@@ -59,6 +59,32 @@ public final class AdamW implements AutoCloseable {
         }
     }
 
+    /** Moment estimates under "{param}.exp_avg" and "{param}.exp_avg_sq", for resuming. */
+    public java.util.Map<String, dev.moore4j.io.HostTensor> state() {
+        java.util.Map<String, dev.moore4j.io.HostTensor> out = new java.util.TreeMap<>();
+        moments.forEach((k, v) -> {
+            out.put(k + ".exp_avg", dev.moore4j.io.HostTensor.of(v[0]));
+            out.put(k + ".exp_avg_sq", dev.moore4j.io.HostTensor.of(v[1]));
+        });
+        return out;
+    }
+
+    /** Restores {@link #state()} and the step count of a checkpoint. */
+    public void load(List<Param> params, dev.moore4j.io.Safetensors.Reader r, int steps) {
+        close();
+        step = steps;
+        for (Param p : params) {
+            if (!r.has(p.name() + ".exp_avg")) {
+                continue; // not yet updated when the checkpoint was written
+            }
+            long[] shape = p.value().getShape().getShape();
+            NDArray mean = p.value().getManager().create(r.read(p.name() + ".exp_avg", shape).data(), p.value().getShape());
+            NDArray var = p.value().getManager().create(r.read(p.name() + ".exp_avg_sq", shape).data(), p.value().getShape());
+            NDScope.unregister(mean, var);
+            moments.put(p.name(), new NDArray[] {mean, var});
+        }
+    }
+
     @Override
     public void close() {
         moments.values().forEach(a -> {

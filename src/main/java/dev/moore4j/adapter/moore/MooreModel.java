@@ -136,6 +136,11 @@ public final class MooreModel {
         if (savedHash != null && !savedHash.equals(base.weightsHash())) {
             throw new MooreException(f + ": adapter was trained on base model " + savedHash + ", this base model is " + base.weightsHash());
         }
+        loadState(r);
+    }
+
+    /** Loads the tensors of {@link #stateDict()} from an open checkpoint (shapes are checked). */
+    public void loadState(Safetensors.Reader r) {
         for (MooreLinear l : layers) {
             for (Param p : l.parameters()) {
                 String key = checkpointPrefix(l.name()) + p.name().substring(l.name().length());

@@ -1,0 +1,140 @@
+package dev.moore4j.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import dev.moore4j.MooreException;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+
+/** {@code moore report}: a Markdown table, mean ± std over seeds, of the runs (RUN/summary.json) under a directory. */
+@Command(name = "report", description = "Markdown table (mean ± std over seeds) of the runs under DIR, grouped by method.")
+public final class ReportCommand implements Runnable {
+    @Parameters(index = "0", description = "Directory holding one subdirectory per run, each with summary.json.")
+    Path dir;
+
+    @Option(names = "--title", description = "Heading of the table.")
+    String title;
+
+    @Option(names = "--command", description = "The command that reproduces the runs, quoted in the report.")
+    String command;
+
+    @Override
+    public void run() {
+        Map<String, List<JsonNode>> byMethod = new TreeMap<>();
+        try (Stream<Path> s = Files.list(dir)) {
+            for (Path run : s.sorted().toList()) {
+                Path f = run.resolve("summary.json");
+                if (Files.isRegularFile(f)) {
+                    JsonNode n = Common.JSON.readTree(f.toFile());
+                    byMethod.computeIfAbsent(n.path("method").asText(), k -> new ArrayList<>()).add(n);
+                }
+            }
+        } catch (IOException e) {
+            throw new MooreException(dir + ": cannot read runs: " + e.getMessage());
+        }
+        if (byMethod.isEmpty()) {
+            throw new MooreException(dir + ": no run directories with summary.json");
+        }
+        Set<String> tasks = new LinkedHashSet<>();
+        byMethod.values().forEach(l -> l.forEach(n -> n.path("eval").path("tasks").fieldNames().forEachRemaining(tasks::add)));
+        List<String> methods = new ArrayList<>(byMethod.keySet());
+        StringBuilder sb = new StringBuilder();
+        if (title != null) {
+            sb.append("## ").append(title).append("\n\n");
+        }
+        JsonNode any = byMethod.values().iterator().next().get(0);
+        sb.append("Model `").append(any.path("model").asText()).append("`; ").append(byMethod.get(methods.get(0)).size())
+                .append(" seeds per method; mean ± std (sample std over seeds).\n\n");
+        sb.append("| task (metric) |");
+        methods.forEach(m -> sb.append(' ').append(label(m)).append(" |"));
+        sb.append("\n|---|");
+        methods.forEach(m -> sb.append("---:|"));
+        sb.append('\n');
+        for (String t : tasks) {
+            String metric = metricOf(t, byMethod);
+            sb.append("| ").append(t).append(" (").append(metric).append(") |");
+            for (String m : methods) {
+                sb.append(' ').append(stat(byMethod.get(m), n -> n.path("eval").path("tasks").path(t).path(metric).asDouble(Double.NaN), 100, 1)).append(" |");
+            }
+            sb.append('\n');
+        }
+        row(sb, "**overall**", methods, byMethod, n -> n.path("eval").path("overall").asDouble(Double.NaN), 100, 1);
+        row(sb, "STS-B zero-shot before (ρ×100)", methods, byMethod, n -> n.path("oblivion").path("stsb_before").asDouble(Double.NaN), 100, 1);
+        row(sb, "STS-B zero-shot after (ρ×100)", methods, byMethod, n -> n.path("oblivion").path("stsb_after").asDouble(Double.NaN), 100, 1);
+        row(sb, "trainable parameters", methods, byMethod, n -> n.path("trainable_parameters").asDouble(), 1, 0);
+        row(sb, "training wall time (s)", methods, byMethod, n -> n.path("train_seconds").asDouble(), 1, 0);
+        row(sb, "training examples/s", methods, byMethod, n -> n.path("train_examples_per_second").asDouble(), 1, 1);
+        row(sb, "training tokens/s", methods, byMethod, n -> n.path("train_tokens_per_second").asDouble(), 1, 0);
+        row(sb, "fraction of matmul roofline", methods, byMethod, n -> n.path("roofline").path("fraction_of_roofline").asDouble(Double.NaN), 1, 2);
+        JsonNode cfg = any.path("config");
+        Map<String, Object> sizes = new LinkedHashMap<>();
+        any.path("examples").fields().forEachRemaining(e -> sizes.put(e.getKey(), e.getValue().path("train").asInt() + "/" + e.getValue().path("eval").asInt()));
+        sb.append("\nExamples per task (train/eval): ").append(sizes).append(". Max length ").append(cfg.path("maxLength").asInt())
+                .append(", batch ").append(cfg.path("batchSize").asInt()).append(", epochs ").append(cfg.path("epochs").asDouble())
+                .append(", lr ").append(cfg.path("lr").asDouble()).append(" (heads ").append(cfg.path("headLr").asDouble()).append("), schedule ")
+                .append(cfg.path("schedule").asText()).append(" after ").append(cfg.path("warmup").asDouble()).append(" linear warmup, clip ")
+                .append(cfg.path("clipNorm").asDouble()).append(".\n");
+        if (command != null) {
+            sb.append("\nReproduce: `").append(command).append("`\n");
+        }
+        System.out.print(sb);
+    }
+
+    private static String label(String method) {
+        return method.equals("heads") ? "frozen encoder, heads only" : method.equals("moore") ? "MoORE" : method;
+    }
+
+    private static String metricOf(String task, Map<String, List<JsonNode>> runs) {
+        for (List<JsonNode> l : runs.values()) {
+            JsonNode m = l.get(0).path("eval").path("tasks").path(task);
+            if (m.has("spearman")) {
+                return "spearman";
+            }
+            if (task.equals("cola") && m.has("mcc")) {
+                return "mcc";
+            }
+        }
+        return "accuracy";
+    }
+
+    private interface Field {
+        double get(JsonNode n);
+    }
+
+    private static void row(StringBuilder sb, String name, List<String> methods, Map<String, List<JsonNode>> by, Field f, double scale, int digits) {
+        sb.append("| ").append(name).append(" |");
+        for (String m : methods) {
+            sb.append(' ').append(stat(by.get(m), f, scale, digits)).append(" |");
+        }
+        sb.append('\n');
+    }
+
+    static String stat(List<JsonNode> runs, Field f, double scale, int digits) {
+        double[] v = runs.stream().mapToDouble(f::get).map(x -> x * scale).filter(Double::isFinite).toArray();
+        if (v.length == 0) {
+            return "–";
+        }
+        double mean = java.util.Arrays.stream(v).average().orElse(0);
+        double var = 0;
+        for (double x : v) {
+            var += (x - mean) * (x - mean);
+        }
+        double std = v.length > 1 ? Math.sqrt(var / (v.length - 1)) : 0;
+        String fmt = "%." + digits + "f";
+        return String.format(fmt + " ± " + fmt, mean, std);
+    }
+}

@@ -1,0 +1,140 @@
+package dev.moore4j.eval;
+
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+
+import dev.moore4j.mtl.TaskModel;
+import dev.moore4j.task.Example;
+import dev.moore4j.task.TaskKind;
+import dev.moore4j.task.TaskSpec;
+import dev.moore4j.util.Progress;
+
+import me.tongfei.progressbar.ProgressBar;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Scores a task model on evaluation sets: batches sorted by length, one progress bar, metrics per task. */
+public final class Evaluator {
+    private Evaluator() {}
+
+    /** Predictions for examples in their given order. */
+    public static List<TaskModel.Prediction> predict(TaskModel model, List<Example> examples, int batchSize, boolean taskFree, NDManager parent,
+                                                     String label) {
+        Integer[] order = new Integer[examples.size()];
+        for (int i = 0; i < order.length; i++) {
+            order[i] = i;
+        }
+        java.util.Arrays.sort(order, Comparator.comparingInt(i -> model.tokens(examples.get(i))));
+        TaskModel.Prediction[] out = new TaskModel.Prediction[examples.size()];
+        try (ProgressBar bar = Progress.bar(label, examples.size())) {
+            for (int from = 0; from < order.length; from += batchSize) {
+                List<Example> batch = new ArrayList<>();
+                int to = Math.min(order.length, from + batchSize);
+                for (int i = from; i < to; i++) {
+                    batch.add(examples.get(order[i]));
+                }
+                try (NDScope scope = new NDScope(); NDManager m = parent.newSubManager()) {
+                    List<TaskModel.Prediction> p = model.predict(batch, m, taskFree);
+                    for (int i = from; i < to; i++) {
+                        out[order[i]] = p.get(i - from);
+                    }
+                }
+                bar.stepBy(to - from);
+            }
+        }
+        return List.of(out);
+    }
+
+    public static EvalReport evaluate(TaskModel model, Map<String, List<Example>> sets, int batchSize, boolean taskFree, NDManager m,
+                                      String label) {
+        List<Example> all = new ArrayList<>();
+        sets.values().forEach(all::addAll);
+        List<TaskModel.Prediction> preds = predict(model, all, batchSize, taskFree, m, label);
+        Map<String, Map<String, Double>> tasks = new LinkedHashMap<>();
+        double sum = 0;
+        int at = 0;
+        for (Map.Entry<String, List<Example>> e : sets.entrySet()) {
+            List<Example> ex = e.getValue();
+            TaskSpec spec = model.tasks().get(model.taskId(e.getKey()));
+            Map<String, Double> metrics = metrics(spec, ex, preds.subList(at, at + ex.size()));
+            at += ex.size();
+            tasks.put(e.getKey(), metrics);
+            sum += metrics.get(spec.metric());
+        }
+        return new EvalReport(tasks, sets.isEmpty() ? 0 : sum / sets.size());
+    }
+
+    static Map<String, Double> metrics(TaskSpec spec, List<Example> ex, List<TaskModel.Prediction> p) {
+        Map<String, Double> out = new LinkedHashMap<>();
+        int n = ex.size();
+        if (spec.kind() == TaskKind.REGRESSION) {
+            double[] y = new double[n];
+            double[] v = new double[n];
+            for (int i = 0; i < n; i++) {
+                y[i] = ex.get(i).target();
+                v[i] = p.get(i).value();
+            }
+            out.put("pearson", Metrics.pearson(v, y));
+            out.put("spearman", Metrics.spearman(v, y));
+        } else {
+            int[] gold = new int[n];
+            int[] pred = new int[n];
+            for (int i = 0; i < n; i++) {
+                gold[i] = ex.get(i).label();
+                pred[i] = p.get(i).predicted();
+            }
+            out.put("accuracy", Metrics.accuracy(pred, gold));
+            boolean binary = spec.kind() == TaskKind.CLASSIFICATION && spec.labels().size() == 2;
+            if (binary) {
+                out.put("f1", Metrics.f1(pred, gold));
+                out.put("mcc", Metrics.mcc(pred, gold));
+            }
+        }
+        out.put("n", (double) n);
+        if (!out.containsKey(spec.metric())) {
+            throw new dev.moore4j.MooreException("task '" + spec.name() + "': metric '" + spec.metric() + "' does not apply to its kind");
+        }
+        return out;
+    }
+
+    /**
+     * Oblivion check for encoders (METHODS §4): Spearman between the STS-B gold scores and the cosine of
+     * the two sentences' mean-pooled embeddings, under task-free routing.
+     */
+    public static double stsbZeroShot(dev.moore4j.mtl.EncoderTaskModel model, List<Example> pairs, int batchSize, NDManager parent) {
+        // longest pairs first, so batches hold similar lengths (less padding); the metric does not depend on order
+        pairs = new ArrayList<>(pairs);
+        pairs.sort(Comparator.comparingInt((Example e) -> e.text().length() + e.pair().length()).reversed());
+        double[] cos = new double[pairs.size()];
+        double[] gold = new double[pairs.size()];
+        try (ProgressBar bar = Progress.bar("sts-b zero-shot", pairs.size())) {
+            for (int from = 0; from < pairs.size(); from += batchSize) {
+                int to = Math.min(pairs.size(), from + batchSize);
+                List<String> texts = new ArrayList<>();
+                for (int i = from; i < to; i++) {
+                    texts.add(pairs.get(i).text());
+                    texts.add(pairs.get(i).pair());
+                }
+                try (NDScope scope = new NDScope(); NDManager m = parent.newSubManager()) {
+                    float[][] e = model.embed(texts, m);
+                    for (int i = from; i < to; i++) {
+                        float[] a = e[2 * (i - from)];
+                        float[] b = e[2 * (i - from) + 1];
+                        double dot = 0;
+                        for (int k = 0; k < a.length; k++) {
+                            dot += a[k] * b[k];
+                        }
+                        cos[i] = dot;
+                        gold[i] = pairs.get(i).target();
+                    }
+                }
+                bar.stepBy(to - from);
+            }
+        }
+        return Metrics.spearman(cos, gold);
+    }
+}

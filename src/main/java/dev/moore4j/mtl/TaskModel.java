@@ -1,0 +1,60 @@
+package dev.moore4j.mtl;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+
+import dev.moore4j.adapter.Param;
+import dev.moore4j.io.HostTensor;
+import dev.moore4j.io.Safetensors;
+import dev.moore4j.task.Example;
+import dev.moore4j.task.TaskSpec;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A base model, its (optional) adapter and the task heads, seen by the trainer and evaluator. The
+ * trainer knows only this interface: which parameters to update and a scalar loss for a batch.
+ */
+public sealed interface TaskModel extends AutoCloseable permits EncoderTaskModel, DecoderTaskModel {
+    List<TaskSpec> tasks();
+
+    /** Every trainable tensor: adapter and heads. */
+    List<Param> parameters();
+
+    /** Mean loss over the examples (a scalar on {@code m}); call inside a gradient collector to train. */
+    NDArray loss(List<Example> batch, NDManager m, boolean training);
+
+    /** Scores of each example: class probabilities, the regression value, or choice scores. */
+    List<Prediction> predict(List<Example> batch, NDManager m, boolean taskFree);
+
+    /** Tokens an example costs (all its sequences), for length bucketing and throughput figures. */
+    int tokens(Example e);
+
+    /** Trainable tensors under their checkpoint names. */
+    Map<String, HostTensor> state();
+
+    /** Restores {@link #state()} from a checkpoint. */
+    void loadState(Safetensors.Reader r);
+
+    /** The id of a task: its position in {@link #tasks()}. */
+    default int taskId(String task) {
+        for (int i = 0; i < tasks().size(); i++) {
+            if (tasks().get(i).name().equals(task)) {
+                return i;
+            }
+        }
+        throw new dev.moore4j.MooreException("unknown task '" + task + "' for this adapter (its tasks: "
+                + String.join(", ", tasks().stream().map(TaskSpec::name).toList()) + ")");
+    }
+
+    @Override
+    void close();
+
+    /**
+     * @param predicted predicted class / choice index (-1 for regression)
+     * @param value     regression output (NaN otherwise)
+     * @param scores    class probabilities or choice scores
+     */
+    record Prediction(int predicted, double value, double[] scores) {}
+}

@@ -1,0 +1,139 @@
+package dev.moore4j.train;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+
+import dev.moore4j.MooreException;
+import dev.moore4j.adapter.moore.MooreConfig;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * Everything a training run needs, as one record that round-trips to JSON/YAML (missing fields take
+ * the defaults of {@link #defaults()}).
+ *
+ * @param model             base model: alias or path
+ * @param method            {@code moore}, or {@code heads} (frozen encoder, heads only)
+ * @param tasks             task names, suite names (nlu-mtl, csr-mtl) or task spec files
+ * @param data              data root; null = $MOORE4J_DATA, else ../shared/data
+ * @param maxTrainExamples  per-task cap on training examples (0 = all), seeded subsample
+ * @param maxEvalExamples   per-task cap on evaluation examples (0 = all)
+ * @param maxLength         tokens per sequence
+ * @param batchSize         examples per optimiser step
+ * @param gradAccum         micro-batches per step (batchSize is split among them)
+ * @param epochs            passes over the mixed training set
+ * @param maxSteps          if positive, stop after this many optimiser steps
+ * @param lr                adapter learning rate
+ * @param headLr            learning rate of the task heads
+ * @param weightDecay       AdamW decoupled weight decay
+ * @param schedule          constant, cosine or wsd
+ * @param warmup            warmup fraction of the steps
+ * @param decay             decay fraction (wsd)
+ * @param clipNorm          global gradient-norm clip (0 = off)
+ * @param seed              seed of subsampling, shuffling and initialisation
+ * @param evalEvery         evaluate (and checkpoint) every N steps; 0 = only at the end
+ * @param evalBatchSize     examples per evaluation batch
+ * @param taskEmbeddingDim  MoORE D_t
+ * @param sampleRouterDim   MoORE D_s
+ * @param householder       MoORE L
+ * @param targets           target module patterns; empty = all linear layers
+ * @param wholeSequenceLoss decoders: LM loss on the whole sequence instead of the answer tokens
+ * @param skipBadRows       skip malformed data rows instead of stopping
+ * @param oblivion          measure the oblivion figure before and after training
+ * @param heldOutText       decoders: held-out text file (one document per line) for the perplexity oblivion figure
+ */
+public record TrainConfig(String model, String method, List<String> tasks, String data, int maxTrainExamples, int maxEvalExamples,
+                          int maxLength, int batchSize, int gradAccum, double epochs, int maxSteps, double lr, double headLr,
+                          double weightDecay, String schedule, double warmup, double decay, double clipNorm, long seed, int evalEvery,
+                          int evalBatchSize, int taskEmbeddingDim, int sampleRouterDim, int householder, List<String> targets,
+                          boolean wholeSequenceLoss, boolean skipBadRows, boolean oblivion, String heldOutText) {
+    private static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+
+    public TrainConfig {
+        tasks = tasks == null ? List.of() : List.copyOf(tasks);
+        targets = targets == null ? List.of() : List.copyOf(targets);
+    }
+
+    public static TrainConfig defaults() {
+        return new TrainConfig("minilm", "moore", List.of(), null, 0, 0, 128, 16, 1, 1, 0, 3e-4, 2e-3, 0.01, "constant", 0.1, 0.2, 1.0, 42,
+                0, 64, 64, 128, 8, List.of(), false, false, true, null);
+    }
+
+    /** Checks the fields, naming the first bad one. */
+    public TrainConfig validate() {
+        if (!method.equals("moore") && !method.equals("heads")) {
+            throw new MooreException("config: field 'method' is '" + method + "', expected moore or heads");
+        }
+        if (tasks.isEmpty()) {
+            throw new MooreException("config: field 'tasks' is empty; name at least one task (e.g. nlu-mtl, or cola sst2)");
+        }
+        if (batchSize < 1 || gradAccum < 1 || batchSize % gradAccum != 0) {
+            throw new MooreException("config: 'batchSize' (" + batchSize + ") must be a positive multiple of 'gradAccum' (" + gradAccum + ")");
+        }
+        if (epochs <= 0 && maxSteps <= 0) {
+            throw new MooreException("config: set 'epochs' or 'maxSteps' to a positive value");
+        }
+        if (maxLength < 8) {
+            throw new MooreException("config: field 'maxLength' must be at least 8, got " + maxLength);
+        }
+        if (!(lr > 0) || !(headLr >= 0)) {
+            throw new MooreException("config: 'lr' must be positive and 'headLr' non-negative");
+        }
+        new Schedule(schedule, warmup, decay, 1);
+        moore(1);
+        return this;
+    }
+
+    /** The MoORE hyperparameters for a run over {@code taskCount} tasks. */
+    public MooreConfig moore(int taskCount) {
+        return new MooreConfig(taskCount, taskEmbeddingDim, sampleRouterDim, householder, targets, seed, false);
+    }
+
+    public ObjectNode toJson() {
+        return JSON.valueToTree(this);
+    }
+
+    /** Defaults overlaid with the fields of {@code node}; unknown fields are an error naming them. */
+    public static TrainConfig fromJson(JsonNode node, String where) {
+        ObjectNode merged = defaults().toJson();
+        node.fields().forEachRemaining(f -> merged.set(f.getKey(), f.getValue()));
+        try {
+            return JSON.treeToValue(merged, TrainConfig.class);
+        } catch (UnrecognizedPropertyException e) {
+            throw new MooreException(where + ": unknown field '" + e.getPropertyName() + "'");
+        } catch (IOException e) {
+            throw new MooreException(where + ": " + e.getMessage().lines().findFirst().orElse(""));
+        }
+    }
+
+    /**
+     * Reads our JSON/YAML config, or the reference MoE-PEFT JSON (an object with a {@code lora} list; its
+     * first entry is used).
+     */
+    public static TrainConfig read(Path file) {
+        if (!Files.isRegularFile(file)) {
+            throw new MooreException(file + ": config file not found");
+        }
+        JsonNode node;
+        try {
+            ObjectMapper m = file.toString().endsWith(".json") ? new ObjectMapper() : new ObjectMapper(new YAMLFactory());
+            node = m.readTree(file.toFile());
+        } catch (IOException e) {
+            throw new MooreException(file + ": cannot parse: " + e.getMessage().lines().findFirst().orElse(""));
+        }
+        if (node == null || !node.isObject()) {
+            throw new MooreException(file + ": a config must be an object");
+        }
+        if (node.has("lora")) {
+            return MoePeftConfig.convert(node, file.toString());
+        }
+        return fromJson(node, file.toString());
+    }
+}

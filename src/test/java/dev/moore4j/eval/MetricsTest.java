@@ -1,0 +1,31 @@
+package dev.moore4j.eval;
+
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+/** Metrics against values worked out by hand. */
+class MetricsTest {
+    @Test
+    void classification() {
+        int[] gold = {1, 1, 1, 0, 0, 0, 1, 0};
+        int[] pred = {1, 1, 0, 0, 0, 1, 1, 0}; // tp 3, fn 1, fp 1, tn 3
+        assertThat(Metrics.accuracy(pred, gold)).isEqualTo(0.75);
+        assertThat(Metrics.f1(pred, gold)).isCloseTo(0.75, within(1e-12));
+        assertThat(Metrics.mcc(pred, gold)).isCloseTo((9.0 - 1.0) / 16.0, within(1e-12));
+        assertThat(Metrics.mcc(new int[] {1, 1, 1}, new int[] {1, 0, 1})).isZero(); // constant prediction: 0, not NaN
+    }
+
+    @Test
+    void correlations() {
+        double[] x = {1, 2, 3, 4, 5};
+        double[] y = {2, 4, 6, 8, 11};
+        assertThat(Metrics.spearman(x, y)).isCloseTo(1.0, within(1e-12));
+        assertThat(Metrics.pearson(x, new double[] {5, 4, 3, 2, 1})).isCloseTo(-1.0, within(1e-12));
+        // ties get their mean rank: ranks of {1, 2, 2, 3} are {1, 2.5, 2.5, 4}
+        assertThat(Metrics.ranks(new double[] {1, 2, 2, 3})).containsExactly(1, 2.5, 2.5, 4);
+        // hand-computed: x ranks {1,2,3,4}, y = {10, 30, 20, 40} ranks {1,3,2,4}: rho = 1 - 6*2/(4*15) = 0.8
+        assertThat(Metrics.spearman(new double[] {1, 2, 3, 4}, new double[] {10, 30, 20, 40})).isCloseTo(0.8, within(1e-12));
+    }
+}
