@@ -207,6 +207,17 @@ public final class DecoderTaskModel implements TaskModel {
     }
 
     @Override
+    public int lossUnits(List<Example> batch) {
+        int n = 0;
+        for (Example e : batch) {
+            Encoded x = encode(e);
+            int len = x.prompt().length + x.answers()[e.label()].length;
+            n += wholeSequenceLoss ? len - 1 : x.answers()[e.label()].length;
+        }
+        return n;
+    }
+
+    @Override
     public List<Prediction> predict(List<Example> batch, NDManager m, boolean taskFree) {
         List<long[]> rows = new ArrayList<>();
         long[] last = new long[batch.size()];

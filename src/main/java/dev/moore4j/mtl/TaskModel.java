@@ -25,6 +25,14 @@ public sealed interface TaskModel extends AutoCloseable permits EncoderTaskModel
     /** Mean loss over the examples (a scalar on {@code m}); call inside a gradient collector to train. */
     NDArray loss(List<Example> batch, NDManager m, boolean training);
 
+    /**
+     * How many terms {@link #loss} averages over (examples for encoder heads, target tokens for decoders), so
+     * that micro-batch losses weighted by their share of units add up exactly to the whole batch's loss.
+     */
+    default int lossUnits(List<Example> batch) {
+        return batch.size();
+    }
+
     /** Scores of each example: class probabilities, the regression value, or choice scores. */
     List<Prediction> predict(List<Example> batch, NDManager m, boolean taskFree);
 

@@ -57,6 +57,7 @@ public final class Trainer {
     private final int stepsPerEpoch;
     private final int totalSteps;
     private int cachedEpoch = -1;
+    private final List<Double> rss = new ArrayList<>(); // resident MB every 50 steps of this session
     private List<List<Example>> epochBatches;
 
     /**
@@ -86,6 +87,11 @@ public final class Trainer {
         this.out = out;
         this.stepsPerEpoch = (this.train.size() + cfg.batchSize() - 1) / cfg.batchSize();
         this.totalSteps = cfg.maxSteps() > 0 ? cfg.maxSteps() : (int) Math.ceil(cfg.epochs() * stepsPerEpoch);
+    }
+
+    /** Resident memory (MB) sampled every 50 steps of the last {@link #run}: flat when native memory is scoped well. */
+    public List<Double> rssSamples() {
+        return List.copyOf(rss);
     }
 
     public int totalSteps() {
@@ -144,6 +150,7 @@ public final class Trainer {
         EvalReport bestReport = null;
         ArrayNode history = JSON.createArrayNode();
         List<Double> losses = new ArrayList<>();
+        rss.clear();
         try (AdamW adapterOpt = new AdamW(s -> cfg.lr() * schedule.multiplier(s), (float) cfg.weightDecay());
              AdamW headOpt = new AdamW(s -> cfg.headLr() * schedule.multiplier(s), (float) cfg.weightDecay())) {
             Path lastDir = out.resolve("last");
@@ -173,6 +180,9 @@ public final class Trainer {
                     double loss = step(batch, all, adapter, heads, adapterOpt, headOpt, step, m);
                     seconds += (System.nanoTime() - t0) / 1e9;
                     losses.add(loss);
+                    if (step % 50 == 0) {
+                        rss.add(dev.moore4j.util.MemoryStats.rssBytes() / 1e6);
+                    }
                     examples += batch.size();
                     tokens += batch.stream().mapToLong(model::tokens).sum();
                     bar.step();
@@ -224,16 +234,7 @@ public final class Trainer {
     private double step(List<Example> batch, List<Param> all, List<Param> adapter, List<Param> heads, AdamW adapterOpt, AdamW headOpt,
                         int step, NDManager parent) {
         try (NDScope scope = new NDScope(); NDManager m = parent.newSubManager()) {
-            int micro = (batch.size() + cfg.gradAccum() - 1) / cfg.gradAccum();
-            double loss = 0;
-            for (int from = 0; from < batch.size(); from += micro) {
-                List<Example> part = batch.subList(from, Math.min(batch.size(), from + micro));
-                try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                    NDArray l = model.loss(part, m, true).mul((float) part.size() / batch.size());
-                    gc.backward(l);
-                    loss += l.getFloat();
-                }
-            }
+            double loss = backward(batch, m);
             NDArray sq = null;
             for (Param p : all) {
                 NDArray g = p.value().getGradient();
@@ -265,6 +266,25 @@ public final class Trainer {
             headOpt.step(heads);
             return loss;
         }
+    }
+
+    /**
+     * Accumulates the gradient of the batch loss over {@code gradAccum} micro-batches, each weighted by its
+     * share of the loss units, so the result equals one pass over the whole batch. Returns the loss.
+     */
+    double backward(List<Example> batch, NDManager m) {
+        int micro = (batch.size() + cfg.gradAccum() - 1) / cfg.gradAccum();
+        double total = model.lossUnits(batch);
+        double loss = 0;
+        for (int from = 0; from < batch.size(); from += micro) {
+            List<Example> part = batch.subList(from, Math.min(batch.size(), from + micro));
+            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                NDArray l = model.loss(part, m, true).mul((float) (model.lossUnits(part) / total));
+                gc.backward(l);
+                loss += l.getFloat();
+            }
+        }
+        return loss;
     }
 
     private void saveDir(Path dir, AdamW adapterOpt, AdamW headOpt, int step, double bestOverall, int bestStep, double seconds, long examples,
