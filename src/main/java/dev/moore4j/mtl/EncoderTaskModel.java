@@ -167,6 +167,14 @@ public final class EncoderTaskModel implements TaskModel {
                 ids.add(task);
             }
         }
+        NDArray[] in = padded(seqs, m);
+        ForwardContext ctx = new ForwardContext(ids.stream().mapToInt(Integer::intValue).toArray(), training);
+        NDArray h = base.forward(in[0], in[1], in[2], ctx);
+        return new Forward(BertModel.meanPool(h, in[1], false), first);
+    }
+
+    /** ids, attention mask and token types [N, S] of sequences right-padded to the longest. */
+    private static NDArray[] padded(List<Seq> seqs, NDManager m) {
         int n = seqs.size();
         int len = seqs.stream().mapToInt(s -> s.ids().length).max().orElse(1);
         long[] tok = new long[n * len];
@@ -178,10 +186,8 @@ public final class EncoderTaskModel implements TaskModel {
             System.arraycopy(s.types(), 0, typ, i * len, s.types().length);
             java.util.Arrays.fill(mask, i * len, i * len + s.ids().length, 1L);
         }
-        NDArray maskNd = m.create(mask, new Shape(n, len));
-        ForwardContext ctx = new ForwardContext(ids.stream().mapToInt(Integer::intValue).toArray(), training);
-        NDArray h = base.forward(m.create(tok, new Shape(n, len)), maskNd, m.create(typ, new Shape(n, len)), ctx);
-        return new Forward(BertModel.meanPool(h, maskNd, false), first);
+        Shape shape = new Shape(n, len);
+        return new NDArray[] {m.create(tok, shape), m.create(mask, shape), m.create(typ, shape)};
     }
 
     /** Groups of examples one head call can score together: same task and, for multiple choice, same number of choices. */
@@ -276,21 +282,13 @@ public final class EncoderTaskModel implements TaskModel {
     /** Mean-pooled, L2-normalised sentence embeddings under task-free routing (for the oblivion check). */
     public float[][] embed(List<String> texts, NDManager m) {
         List<Seq> seqs = texts.stream().map(t -> seq(t, null)).toList();
-        int n = seqs.size();
-        int len = seqs.stream().mapToInt(s -> s.ids().length).max().orElse(1);
-        long[] tok = new long[n * len];
-        long[] mask = new long[n * len];
-        for (int i = 0; i < n; i++) {
-            System.arraycopy(seqs.get(i).ids(), 0, tok, i * len, seqs.get(i).ids().length);
-            java.util.Arrays.fill(mask, i * len, i * len + seqs.get(i).ids().length, 1L);
-        }
-        NDArray maskNd = m.create(mask, new Shape(n, len));
-        NDArray h = base.forward(m.create(tok, new Shape(n, len)), maskNd, null, ForwardContext.inference());
-        NDArray e = BertModel.meanPool(h, maskNd, true).toType(DataType.FLOAT32, false);
+        NDArray[] in = padded(seqs, m);
+        NDArray h = base.forward(in[0], in[1], in[2], ForwardContext.inference());
+        NDArray e = BertModel.meanPool(h, in[1], true).toType(DataType.FLOAT32, false);
         float[] flat = e.toFloatArray();
         int d = (int) e.getShape().get(1);
-        float[][] out = new float[n][d];
-        for (int i = 0; i < n; i++) {
+        float[][] out = new float[texts.size()][d];
+        for (int i = 0; i < out.length; i++) {
             System.arraycopy(flat, i * d, out[i], 0, d);
         }
         return out;

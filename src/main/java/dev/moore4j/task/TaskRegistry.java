@@ -1,13 +1,10 @@
 package dev.moore4j.task;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 
 import dev.moore4j.MooreException;
 import dev.moore4j.task.TaskSpec.Format;
 
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -118,19 +115,7 @@ public final class TaskRegistry {
      * metric, prompt}}. Data paths are relative to the spec file.
      */
     public static TaskSpec readUserSpec(Path file) {
-        if (!Files.isRegularFile(file)) {
-            throw new MooreException(file + ": task spec file not found");
-        }
-        JsonNode n;
-        try {
-            ObjectMapper m = file.toString().endsWith(".json") ? new ObjectMapper() : new ObjectMapper(new YAMLFactory());
-            n = m.readTree(file.toFile());
-        } catch (IOException e) {
-            throw new MooreException(file + ": cannot parse task spec: " + e.getMessage().lines().findFirst().orElse(""));
-        }
-        if (n == null || !n.isObject()) {
-            throw new MooreException(file + ": task spec must be an object");
-        }
+        JsonNode n = dev.moore4j.io.ObjectFiles.read(file, "task spec");
         String name = required(n, "name", file);
         if (!name.matches("[A-Za-z0-9_.-]+")) {
             throw new MooreException(file + ": field 'name' may hold only letters, digits, '_', '.', '-', got '" + name + "'");

@@ -5,13 +5,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 
 import dev.moore4j.MooreException;
 import dev.moore4j.adapter.moore.MooreConfig;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -118,19 +116,7 @@ public record TrainConfig(String model, String method, List<String> tasks, Strin
      * first entry is used).
      */
     public static TrainConfig read(Path file) {
-        if (!Files.isRegularFile(file)) {
-            throw new MooreException(file + ": config file not found");
-        }
-        JsonNode node;
-        try {
-            ObjectMapper m = file.toString().endsWith(".json") ? new ObjectMapper() : new ObjectMapper(new YAMLFactory());
-            node = m.readTree(file.toFile());
-        } catch (IOException e) {
-            throw new MooreException(file + ": cannot parse: " + e.getMessage().lines().findFirst().orElse(""));
-        }
-        if (node == null || !node.isObject()) {
-            throw new MooreException(file + ": a config must be an object");
-        }
+        JsonNode node = dev.moore4j.io.ObjectFiles.read(file, "config");
         if (node.has("lora")) {
             return MoePeftConfig.convert(node, file.toString());
         }
