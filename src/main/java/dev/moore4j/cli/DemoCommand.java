@@ -35,6 +35,9 @@ public final class DemoCommand implements Runnable {
     @Option(names = "--max-eval", description = "Evaluation examples per task. Default: ${DEFAULT-VALUE}.")
     int maxEval = 250;
 
+    @Option(names = "--max-oblivion", description = "STS-B dev pairs for the oblivion figure (0 = all 1500). Default: ${DEFAULT-VALUE}.")
+    int maxOblivion = 0;
+
     @Option(names = "--seed", description = "Default: ${DEFAULT-VALUE}.")
     long seed = 1;
 
@@ -55,6 +58,7 @@ public final class DemoCommand implements Runnable {
         n.put("batchSize", 16);
         n.put("lr", 1e-3);
         n.put("seed", seed);
+        n.put("oblivionExamples", maxOblivion);
         try (NDManager m = common.manager()) {
             n.put("method", "heads");
             JsonNode heads = Run.train(TrainConfig.fromJson(n, "demo").validate(), out.resolve("heads"), new Trainer.Options(false, 0), m);

@@ -60,6 +60,7 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--whole-sequence-loss") Boolean wholeSequenceLoss;
     @Option(names = "--skip-bad-rows") Boolean skipBadRows;
     @Option(names = "--no-oblivion", description = "Skip the before/after oblivion figure.") boolean noOblivion;
+    @Option(names = "--max-oblivion", description = "Encoders: STS-B dev pairs for the oblivion figure (0 = all).") Integer maxOblivion;
     @Option(names = "--held-out-text", description = "Decoders: text file for the perplexity oblivion figure.") String heldOutText;
 
     /** The config file (or defaults) with the given flags applied. */
@@ -99,6 +100,7 @@ public final class TrainCommand implements Callable<Integer> {
             n.put("oblivion", false);
         }
         put(n, "heldOutText", heldOutText);
+        put(n, "oblivionExamples", maxOblivion);
         return TrainConfig.fromJson(n, config != null ? config.toString() : "flags").validate();
     }
 

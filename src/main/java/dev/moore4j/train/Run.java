@@ -101,7 +101,7 @@ public final class Run {
      */
     static Oblivion baseOblivion(TaskModel model, TrainConfig cfg, NDManager m) {
         String hash = Pipeline.baseOf(model).weightsHash();
-        String key = model instanceof EncoderTaskModel ? "stsb" : "ppl-" + Integer.toHexString(String.valueOf(cfg.heldOutText()).hashCode());
+        String key = model instanceof EncoderTaskModel ? "stsb" + (cfg.oblivionExamples() > 0 ? "-" + cfg.oblivionExamples() + "-" + cfg.seed() : "") : "ppl-" + Integer.toHexString(String.valueOf(cfg.heldOutText()).hashCode());
         Path file = dev.moore4j.io.SharedPaths.cache().resolve("oblivion").resolve(hash + "-" + key + ".json");
         try {
             if (Files.isRegularFile(file)) {
@@ -125,7 +125,7 @@ public final class Run {
 
     public static Oblivion oblivion(TaskModel model, TrainConfig cfg, NDManager m, String when) {
         if (model instanceof EncoderTaskModel enc) {
-            List<Example> pairs = TaskRegistry.load(TaskRegistry.resolve("stsb"), false, Pipeline.dataRoot(cfg.data()), 0, cfg.seed(), false)
+            List<Example> pairs = TaskRegistry.load(TaskRegistry.resolve("stsb"), false, Pipeline.dataRoot(cfg.data()), cfg.oblivionExamples(), cfg.seed(), false)
                     .examples();
             return new Oblivion("stsb", Evaluator.stsbZeroShot(enc, pairs, cfg.evalBatchSize(), m));
         }

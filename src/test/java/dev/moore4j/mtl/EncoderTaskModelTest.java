@@ -49,7 +49,7 @@ class EncoderTaskModelTest {
         m = TestSupport.manager();
         loaded = ModelLoader.load("minilm", m);
         tasks = TaskRegistry.resolveAll(List.of("sst2", "stsb", "arc-e"));
-        MooreModel moore = MoEizer.moeize(loaded.model(), MooreConfig.defaults(3), FactorCache.disabled());
+        MooreModel moore = MoEizer.moeize(loaded.model(), MooreConfig.defaults(3), new FactorCache(SharedPaths.cache().resolve("svd")));
         model = new EncoderTaskModel((BertModel) loaded.model(), loaded.tokenizer(), moore, tasks, 64, 3);
         var data = SharedPaths.data();
         sst = TaskRegistry.load(tasks.get(0), false, data, 5, 1, false).examples();

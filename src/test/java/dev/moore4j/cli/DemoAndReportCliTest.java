@@ -1,0 +1,53 @@
+package dev.moore4j.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static dev.moore4j.cli.CliTest.run;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The demo's JSON contract (on tiny caps) and the report's statistics. */
+class DemoAndReportCliTest {
+    @Test
+    void demoJsonShape(@TempDir Path dir) throws Exception {
+        CliTest.Run r = run("demo", "--max-train", "8", "--max-eval", "8", "--max-oblivion", "200", "--out", dir.toString(), "--threads", "2", "--json");
+        assertThat(r.code()).as(r.err()).isZero();
+        JsonNode j = r.json();
+        for (String arm : new String[] {"base", "moore"}) {
+            assertThat(j.get(arm).get("tasks").fieldNames()).toIterable().containsExactly("cola", "sst2", "mrpc", "rte");
+            assertThat(j.get(arm).get("overall").isNumber()).isTrue();
+        }
+        // the base model's zero-shot STS-B Spearman of all-MiniLM-L6-v2 (mean pooling, cosine) is 0.867 on all 1500 pairs
+        assertThat(j.get("oblivion").get("stsb_before").asDouble()).isBetween(0.8, 0.93);
+        assertThat(j.get("oblivion").get("stsb_after").asDouble()).isBetween(0.5, 1.0);
+        assertThat(Files.exists(dir.resolve("moore/best/adapter.safetensors"))).isTrue();
+    }
+
+    @Test
+    void reportAveragesSeeds(@TempDir Path dir) throws Exception {
+        for (int seed = 1; seed <= 2; seed++) {
+            Path run = dir.resolve("moore-s" + seed);
+            Files.createDirectories(run);
+            double acc = seed == 1 ? 0.80 : 0.90;
+            Files.writeString(run.resolve("summary.json"), """
+                    {"method": "moore", "model": "minilm", "config": {"maxLength": 64, "batchSize": 8, "epochs": 1, "lr": 3e-4},
+                     "examples": {"sst2": {"train": 10, "eval": 5}},
+                     "eval": {"tasks": {"sst2": {"accuracy": %s}}, "overall": %s},
+                     "oblivion": {"stsb_before": 0.87, "stsb_after": 0.86}, "train_seconds": 10, "trainable_parameters": 100}
+                    """.formatted(acc, acc));
+        }
+        CliTest.Run r = run("report", dir.toString(), "--title", "t", "--command", "scripts/suite.sh x");
+        assertThat(r.code()).as(r.err()).isZero();
+        // mean 85.0, sample std of {80, 90} = 7.07
+        assertThat(r.out()).contains("| sst2 (accuracy) | 85.0 ± 7.1 |").contains("| **overall** | 85.0 ± 7.1 |")
+                .contains("Reproduce: `scripts/suite.sh x`");
+        CliTest.Run empty = run("report", dir.resolve("moore-s1").toString());
+        assertThat(empty.code()).isEqualTo(2);
+        assertThat(empty.err()).contains("no run directories with summary.json");
+    }
+}
