@@ -59,6 +59,8 @@ public final class DemoCommand implements Runnable {
         n.put("lr", 1e-3);
         n.put("seed", seed);
         n.put("oblivionExamples", maxOblivion);
+        dev.moore4j.io.AtomicFiles.deleteTree(out.resolve("heads")); // the demo always starts afresh
+        dev.moore4j.io.AtomicFiles.deleteTree(out.resolve("moore"));
         try (NDManager m = common.manager()) {
             n.put("method", "heads");
             JsonNode heads = Run.train(TrainConfig.fromJson(n, "demo").validate(), out.resolve("heads"), new Trainer.Options(false, 0), m);

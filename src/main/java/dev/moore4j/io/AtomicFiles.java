@@ -45,4 +45,18 @@ public final class AtomicFiles {
         byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
         write(path, ch -> ch.write(java.nio.ByteBuffer.wrap(bytes)));
     }
+
+    /** Deletes a file or directory tree if it exists. */
+    public static void deleteTree(Path p) {
+        if (!Files.exists(p)) {
+            return;
+        }
+        try (java.util.stream.Stream<Path> s = Files.walk(p)) {
+            for (Path x : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(x);
+            }
+        } catch (IOException e) {
+            throw new dev.moore4j.MooreException(p + ": cannot delete: " + e.getMessage());
+        }
+    }
 }

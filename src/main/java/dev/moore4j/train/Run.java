@@ -39,6 +39,9 @@ public final class Run {
 
     public static ObjectNode train(TrainConfig cfg, Path out, Trainer.Options opt, NDManager m) {
         cfg.validate();
+        if (!opt.resume() && (Files.exists(out.resolve("last")) || Files.exists(out.resolve("best")))) {
+            throw new MooreException(out + " already holds a run; continue it with --resume, or choose another --out");
+        }
         List<TaskSpec> tasks = TaskRegistry.resolveAll(cfg.tasks());
         Map<String, List<Example>> train = Pipeline.load(tasks, true, cfg);
         Map<String, List<Example>> eval = Pipeline.load(tasks, false, cfg);

@@ -290,7 +290,7 @@ public final class Trainer {
     private void saveDir(Path dir, AdamW adapterOpt, AdamW headOpt, int step, double bestOverall, int bestStep, double seconds, long examples,
                          long tokens, ArrayNode history) {
         Path tmp = dir.resolveSibling(dir.getFileName() + ".partial");
-        deleteTree(tmp);
+        dev.moore4j.io.AtomicFiles.deleteTree(tmp);
         ObjectNode info = JSON.createObjectNode();
         info.put("step", step);
         info.put("total_steps", totalSteps);
@@ -312,12 +312,12 @@ public final class Trainer {
         }
         Path old = dir.resolveSibling(dir.getFileName() + ".old");
         try {
-            deleteTree(old);
+            dev.moore4j.io.AtomicFiles.deleteTree(old);
             if (Files.exists(dir)) {
                 Files.move(dir, old);
             }
             Files.move(tmp, dir);
-            deleteTree(old);
+            dev.moore4j.io.AtomicFiles.deleteTree(old);
         } catch (IOException e) {
             throw new MooreException(dir + ": cannot write checkpoint: " + e.getMessage());
         }
@@ -328,19 +328,6 @@ public final class Trainer {
             return JSON.readTree(dir.resolve(STATE).toFile());
         } catch (IOException e) {
             throw new MooreException(dir.resolve(STATE) + ": cannot read trainer state: " + e.getMessage());
-        }
-    }
-
-    static void deleteTree(Path p) {
-        if (!Files.exists(p)) {
-            return;
-        }
-        try (Stream<Path> s = Files.walk(p)) {
-            for (Path x : s.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(x);
-            }
-        } catch (IOException e) {
-            throw new MooreException(p + ": cannot delete: " + e.getMessage());
         }
     }
 }

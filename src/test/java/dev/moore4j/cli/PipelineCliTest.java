@@ -124,6 +124,9 @@ class PipelineCliTest {
         CliTest.Run missing = run("train", "--tasks", "cola", "--data", dir.resolve("nodata").toString(), "--out", dir.resolve("y").toString());
         assertThat(missing.code()).isEqualTo(2);
         assertThat(missing.err()).contains(dir.resolve("nodata/glue/cola/train.tsv").toString()).contains("not found");
+        CliTest.Run again = run(tiny("--out", dir.resolve("a").toString()));
+        assertThat(again.code()).isEqualTo(2);
+        assertThat(again.err()).contains("already holds a run").contains("--resume");
         CliTest.Run notAdapter = run("eval", "--adapter", dir.toString());
         assertThat(notAdapter.code()).isEqualTo(2);
         assertThat(notAdapter.err()).contains("not an adapter directory");
