@@ -65,7 +65,7 @@ public final class Run {
             summary.put("train_tokens_per_second", s.tokensPerSecond());
             summary.put("loss_first_steps", s.firstLoss()); // this session's steps (a resumed run starts counting again)
             summary.put("loss_last_steps", s.lastLoss());
-            summary.set("rss_mb_every_50_steps", JSON.valueToTree(trainer.rssSamples()));
+            summary.set("native_rss_mb_every_50_steps", JSON.valueToTree(trainer.rssSamples()));
             if (s.last() != null) {
                 summary.set("eval", JSON.valueToTree(s.last()));
             }
@@ -84,7 +84,8 @@ public final class Run {
                 ob.put(before.name() + "_after", after.value());
             }
             summary.set("roofline", roofline(model, cfg, s, m));
-            summary.put("peak_rss_mb", MemoryStats.rssBytes() / 1e6);
+            summary.put("rss_mb_at_end", MemoryStats.rssBytes() / 1e6);
+            summary.put("native_rss_mb_at_end", MemoryStats.nativeRssBytes() / 1e6);
             try {
                 Files.createDirectories(out);
             } catch (IOException e) {

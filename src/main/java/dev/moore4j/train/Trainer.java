@@ -57,7 +57,7 @@ public final class Trainer {
     private final int stepsPerEpoch;
     private final int totalSteps;
     private int cachedEpoch = -1;
-    private final List<Double> rss = new ArrayList<>(); // resident MB every 50 steps of this session
+    private final List<Double> rss = new ArrayList<>(); // native resident MB (RSS minus JVM pools) every 50 steps
     private List<List<Example>> epochBatches;
 
     /**
@@ -89,7 +89,7 @@ public final class Trainer {
         this.totalSteps = cfg.maxSteps() > 0 ? cfg.maxSteps() : (int) Math.ceil(cfg.epochs() * stepsPerEpoch);
     }
 
-    /** Resident memory (MB) sampled every 50 steps of the last {@link #run}: flat when native memory is scoped well. */
+    /** Native resident memory (MB, RSS minus the JVM pools) sampled every 50 steps of the last {@link #run}: flat when native memory is scoped well. */
     public List<Double> rssSamples() {
         return List.copyOf(rss);
     }
@@ -181,7 +181,7 @@ public final class Trainer {
                     seconds += (System.nanoTime() - t0) / 1e9;
                     losses.add(loss);
                     if (step % 50 == 0) {
-                        rss.add(dev.moore4j.util.MemoryStats.rssBytes() / 1e6);
+                        rss.add(dev.moore4j.util.MemoryStats.nativeRssBytes() / 1e6);
                     }
                     examples += batch.size();
                     tokens += batch.stream().mapToLong(model::tokens).sum();
