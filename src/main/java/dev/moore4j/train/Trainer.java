@@ -211,6 +211,9 @@ public final class Trainer {
                     }
                 }
             }
+            if (lastReport == null) { // resumed a run that had already finished: report where it stands
+                lastReport = Evaluator.evaluate(model, eval, cfg.evalBatchSize(), false, m, "eval@" + step);
+            }
             if (bestReport == null && bestStep > 0) { // resumed after the best was found: read it back from the history
                 for (JsonNode h : history) {
                     if (h.path("step").asInt() == bestStep) {
