@@ -77,6 +77,25 @@ class DataReadersTest {
     }
 
     @Test
+    void llmAdaptersShapesOfTasksNotInSharedData() throws Exception {
+        var json = new com.fasterxml.jackson.databind.ObjectMapper();
+        Example piqa = DataReaders.llmAdaptersItem(json.readTree("""
+                {"instruction": "Please choose the correct solution to the question: To open a jar, \\n\\nSolution1: twist the lid Solution2: shake it\\n\\nAnswer format: solution1/solution2", "answer": "solution1"}"""),
+                TaskRegistry.resolve("piqa"), "t:1");
+        assertThat(piqa.text()).isEqualTo("To open a jar,");
+        assertThat(piqa.choices()).containsExactly("twist the lid", "shake it");
+        assertThat(piqa.label()).isZero();
+        Example hella = DataReaders.llmAdaptersItem(json.readTree("""
+                {"instruction": "Please choose the correct ending to complete the given sentence: A man sits. Then\\n\\nEnding1: he runs. Ending2: he sleeps. Ending3: he eats. Ending4: he sings.\\n\\nAnswer format: ending1/ending2/ending3/ending4", "answer": "ending3"}"""),
+                TaskRegistry.resolve("hellaswag"), "t:1");
+        assertThat(hella.choices()).hasSize(4).element(2).isEqualTo("he eats.");
+        assertThat(hella.label()).isEqualTo(2);
+        assertThatThrownBy(() -> DataReaders.llmAdaptersItem(json.readTree("""
+                {"instruction": "Q: x\\n\\nAnswer1: a Answer2: b\\n\\nAnswer format: answer1/answer2", "answer": "answer3"}"""),
+                TaskRegistry.resolve("siqa"), "t:1")).hasMessageContaining("answer 'answer3' is not in the answer format");
+    }
+
+    @Test
     void capsAreDeterministicSubsamples() {
         TaskSpec sst = TaskRegistry.resolve("sst2");
         List<Example> a = TaskRegistry.load(sst, true, DATA, 100, 7, false).examples();
