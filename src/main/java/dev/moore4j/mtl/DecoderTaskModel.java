@@ -67,6 +67,11 @@ public final class DecoderTaskModel implements TaskModel {
     }
 
     @Override
+    public MooreModel adapter() {
+        return adapter;
+    }
+
+    @Override
     public List<Param> parameters() {
         return adapter == null ? List.of() : adapter.parameters();
     }

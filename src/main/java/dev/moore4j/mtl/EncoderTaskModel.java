@@ -63,6 +63,11 @@ public final class EncoderTaskModel implements TaskModel {
     }
 
     @Override
+    public MooreModel adapter() {
+        return adapter;
+    }
+
+    @Override
     public List<Param> parameters() {
         List<Param> out = new ArrayList<>();
         if (adapter != null) {

@@ -147,19 +147,34 @@ public final class Run {
     }
 
     /**
-     * Training FLOP/s against the matmul roofline. Model FLOPs per token: 2·P (forward over the P weights of the
-     * linear layers) for a frozen encoder with heads only, 4·P when gradients flow back through the frozen base
-     * (forward and input gradients; the adapter's own small terms are left out).
+     * Training FLOP/s against the matmul roofline. FLOPs per token over the linear layers (attention and
+     * norms left out): heads only, 2·d_in·d_out per layer (forward); with MoORE, a frozen map costs twice its
+     * forward (output and input gradient) and a trainable one three times (plus its weight gradient), so a
+     * MoE-ized layer costs 4·(d_in·k + k·d_out) + 6·(d_in·D_s + D_s·k) + 12·d_in·L and any other layer 4·d_in·d_out.
      */
     static ObjectNode roofline(TaskModel model, TrainConfig cfg, Trainer.Summary s, NDManager m) {
-        var base = model instanceof EncoderTaskModel e ? (dev.moore4j.model.TransformerModel) e.base() : ((DecoderTaskModel) model).base();
-        long p = 0;
+        var base = Pipeline.baseOf(model);
+        java.util.Map<String, dev.moore4j.adapter.moore.MooreLinear> moe = new java.util.HashMap<>();
+        if (model.adapter() != null) {
+            model.adapter().layers().forEach(l -> moe.put(l.name(), l));
+        }
+        double perToken = 0;
         int width = 0;
         for (LinearSlot slot : base.linearSlots()) {
-            p += (long) slot.get().inFeatures() * slot.get().outFeatures();
-            width = Math.max(width, slot.get().inFeatures());
+            double in = slot.get().inFeatures();
+            double out = slot.get().outFeatures();
+            width = Math.max(width, (int) in);
+            var l = moe.get(slot.name());
+            if (model.adapter() == null) {
+                perToken += 2 * in * out;
+            } else if (l == null) {
+                perToken += 4 * in * out;
+            } else {
+                double k = l.experts();
+                double ds = cfg.sampleRouterDim();
+                perToken += 4 * (in * k + k * out) + 6 * (in * ds + ds * k) + 12 * in * cfg.householder();
+            }
         }
-        double perToken = (cfg.method().equals("heads") ? 2.0 : 4.0) * p;
         double achieved = perToken * s.tokensPerSecond() / 1e9;
         double roof = Roofline.matmulGflops(m, 2048, width, 4 * width);
         ObjectNode r = JSON.createObjectNode();
