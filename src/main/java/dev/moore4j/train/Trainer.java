@@ -33,7 +33,6 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-import java.util.stream.Stream;
 
 /**
  * The one training loop. It knows a {@link TaskModel}'s parameters and loss, nothing of the method:
@@ -246,18 +245,21 @@ public final class Trainer {
             }
             double norm = sq == null ? 0 : Math.sqrt(sq.toType(ai.djl.ndarray.types.DataType.FLOAT64, false).getDouble());
             if (!Double.isFinite(loss) || !Double.isFinite(norm)) {
-                String culprit = "";
+                List<String> bad = new ArrayList<>();
                 for (Param p : all) {
                     double n = p.value().getGradient().abs().sum().toType(ai.djl.ndarray.types.DataType.FLOAT64, false).getDouble();
                     if (!Double.isFinite(n)) {
-                        culprit = " (first non-finite gradient: " + p.name() + ")";
-                        break;
+                        bad.add(p.name());
                     }
                 }
+                String culprit = bad.isEmpty() ? "" : " (" + bad.size() + " of " + all.size() + " parameters; first " + bad.get(0)
+                        + ", last " + bad.get(bad.size() - 1) + ")";
+                Path dump = out.resolve("nan-step-" + step);
+                dumpBadStep(dump, batch, step);
                 throw new MooreException("step " + step + ": " + (!Double.isFinite(loss) ? "loss" : "gradient norm" + culprit) + " is "
                         + (Double.isNaN(loss) || Double.isNaN(norm) ? "NaN" : "infinite") + "; training stopped without applying it. "
                         + "Last good checkpoint: " + out.resolve("last") + (Files.isDirectory(out.resolve("last")) ? "" : " (none written yet)")
-                        + ". Lower 'lr' or set 'clipNorm'.");
+                        + ". The parameters before this step and the batch are in " + dump + ". Lower 'lr' or set 'clipNorm'.");
             }
             if (cfg.clipNorm() > 0 && norm > cfg.clipNorm()) {
                 float scale = (float) (cfg.clipNorm() / norm);
@@ -288,6 +290,14 @@ public final class Trainer {
             }
         }
         return loss;
+    }
+
+    /** The parameters before a failed step and the sources of its batch, to reproduce it. */
+    private void dumpBadStep(Path dir, List<Example> batch, int step) {
+        ObjectNode info = JSON.createObjectNode();
+        info.put("step", step);
+        info.set("batch", JSON.valueToTree(batch.stream().map(e -> e.task() + " " + e.source()).toList()));
+        Pipeline.save(dir, model, cfg, baseReference, info);
     }
 
     private void saveDir(Path dir, AdamW adapterOpt, AdamW headOpt, int step, double bestOverall, int bestStep, double seconds, long examples,
