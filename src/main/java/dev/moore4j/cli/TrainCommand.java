@@ -60,6 +60,7 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--whole-sequence-loss") Boolean wholeSequenceLoss;
     @Option(names = "--skip-bad-rows") Boolean skipBadRows;
     @Option(names = "--no-oblivion", description = "Skip the before/after oblivion figure.") boolean noOblivion;
+    @Option(names = "--max-skipped-steps", description = "Non-finite steps whose update may be dropped before stopping (default 0).") Integer maxSkipped;
     @Option(names = "--max-oblivion", description = "Encoders: STS-B dev pairs for the oblivion figure (0 = all).") Integer maxOblivion;
     @Option(names = "--held-out-text", description = "Decoders: text file for the perplexity oblivion figure.") String heldOutText;
 
@@ -101,6 +102,7 @@ public final class TrainCommand implements Callable<Integer> {
         }
         put(n, "heldOutText", heldOutText);
         put(n, "oblivionExamples", maxOblivion);
+        put(n, "maxSkippedSteps", maxSkipped);
         return TrainConfig.fromJson(n, config != null ? config.toString() : "flags").validate();
     }
 

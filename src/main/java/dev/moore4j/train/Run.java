@@ -65,6 +65,7 @@ public final class Run {
             summary.put("train_tokens_per_second", s.tokensPerSecond());
             summary.put("loss_first_steps", s.firstLoss()); // this session's steps (a resumed run starts counting again)
             summary.put("loss_last_steps", s.lastLoss());
+            summary.set("skipped_steps", JSON.valueToTree(trainer.skippedSteps()));
             summary.set("native_rss_mb_every_50_steps", JSON.valueToTree(trainer.rssSamples()));
             if (s.last() != null) {
                 summary.set("eval", JSON.valueToTree(s.last()));

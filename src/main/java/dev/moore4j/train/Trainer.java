@@ -56,6 +56,7 @@ public final class Trainer {
     private final int stepsPerEpoch;
     private final int totalSteps;
     private int cachedEpoch = -1;
+    private final List<Integer> skipped = new ArrayList<>(); // steps whose update was dropped (non-finite)
     private final List<Double> rss = new ArrayList<>(); // native resident MB (RSS minus JVM pools) every 50 steps
     private List<List<Example>> epochBatches;
 
@@ -89,6 +90,10 @@ public final class Trainer {
     }
 
     /** Native resident memory (MB, RSS minus the JVM pools) sampled every 50 steps of the last {@link #run}: flat when native memory is scoped well. */
+    public List<Integer> skippedSteps() {
+        return List.copyOf(skipped);
+    }
+
     public List<Double> rssSamples() {
         return List.copyOf(rss);
     }
@@ -150,6 +155,7 @@ public final class Trainer {
         ArrayNode history = JSON.createArrayNode();
         List<Double> losses = new ArrayList<>();
         rss.clear();
+        skipped.clear();
         try (AdamW adapterOpt = new AdamW(s -> cfg.lr() * schedule.multiplier(s), (float) cfg.weightDecay());
              AdamW headOpt = new AdamW(s -> cfg.headLr() * schedule.multiplier(s), (float) cfg.weightDecay())) {
             Path lastDir = out.resolve("last");
@@ -162,6 +168,7 @@ public final class Trainer {
                 examples = st.path("examples").asLong();
                 tokens = st.path("tokens").asLong();
                 history = (ArrayNode) st.withArray("history");
+                st.path("skipped_steps").forEach(x -> skipped.add(x.asInt()));
                 model.loadState(Safetensors.open(lastDir.resolve(Pipeline.WEIGHTS)));
                 Safetensors.Reader opts = Safetensors.open(lastDir.resolve(OPTIMIZER));
                 adapterOpt.load(adapter, opts, step);
@@ -178,7 +185,9 @@ public final class Trainer {
                     long t0 = System.nanoTime();
                     double loss = step(batch, all, adapter, heads, adapterOpt, headOpt, step, m);
                     seconds += (System.nanoTime() - t0) / 1e9;
-                    losses.add(loss);
+                    if (!Double.isNaN(loss)) {
+                        losses.add(loss);
+                    }
                     if (step % 50 == 0) {
                         rss.add(dev.moore4j.util.MemoryStats.nativeRssBytes() / 1e6);
                     }
@@ -256,6 +265,13 @@ public final class Trainer {
                         + ", last " + bad.get(bad.size() - 1) + ")";
                 Path dump = out.resolve("nan-step-" + step);
                 dumpBadStep(dump, batch, step);
+                if (skipped.size() < cfg.maxSkippedSteps()) { // allowed: drop this batch's update, as mixed-precision loss scaling does
+                    System.err.println("\nwarning: step " + step + ": non-finite " + (!Double.isFinite(loss) ? "loss" : "gradient" + culprit)
+                            + "; update skipped (" + (skipped.size() + 1) + " of at most " + cfg.maxSkippedSteps() + "), batch and parameters in " + dump);
+                    zeroGradients(all);
+                    skipped.add(step);
+                    return Double.NaN;
+                }
                 throw new MooreException("step " + step + ": " + (!Double.isFinite(loss) ? "loss" : "gradient norm" + culprit) + " is "
                         + (Double.isNaN(loss) || Double.isNaN(norm) ? "NaN" : "infinite") + "; training stopped without applying it. "
                         + "Last good checkpoint: " + out.resolve("last") + (Files.isDirectory(out.resolve("last")) ? "" : " (none written yet)")
@@ -292,6 +308,14 @@ public final class Trainer {
         return loss;
     }
 
+    /** Sets every gradient to zero (subtracting a NaN gradient from itself would leave NaN). */
+    private static void zeroGradients(List<Param> params) {
+        for (Param p : params) {
+            NDArray g = p.value().getGradient();
+            g.set(new ai.djl.ndarray.index.NDIndex("..."), 0f);
+        }
+    }
+
     /** The parameters before a failed step and the sources of its batch, to reproduce it. */
     private void dumpBadStep(Path dir, List<Example> batch, int step) {
         ObjectNode info = JSON.createObjectNode();
@@ -321,6 +345,7 @@ public final class Trainer {
             st.put("examples", examples);
             st.put("tokens", tokens);
             st.set("history", history);
+            st.set("skipped_steps", JSON.valueToTree(skipped));
             AtomicFiles.writeString(tmp.resolve(STATE), st.toPrettyString() + "\n");
         }
         Path old = dir.resolveSibling(dir.getFileName() + ".old");

@@ -135,9 +135,14 @@ class PipelineCliTest {
     @Test
     void divergenceStopsWithClearMessageAndKeepsLastGoodCheckpoint() throws Exception {
         Path out = dir.resolve("nan");
-        CliTest.Run r = run(tiny("--out", out.toString(), "--lr", "1e30", "--head-lr", "1e30", "--clip-norm", "0", "--eval-every", "1"));
+        CliTest.Run r = run(tiny("--out", out.toString(), "--lr", "1e30", "--head-lr", "1e30", "--clip-norm", "0", "--eval-every", "1",
+                "--max-skipped-steps", "1"));
         assertThat(r.code()).isEqualTo(2);
-        assertThat(r.err()).containsPattern("step \\d+: (loss|gradient norm).* is (NaN|infinite)").contains("Last good checkpoint");
+        assertThat(r.err()).contains("update skipped (1 of at most 1)")
+                .containsPattern("error: step \\d+: (loss|gradient norm).* is (NaN|infinite)").contains("Last good checkpoint");
+        try (var s = Files.list(out)) {
+            assertThat(s.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("nan-step-")).count()).isEqualTo(2);
+        }
         JsonNode state = new ObjectMapper().readTree(out.resolve("last/trainer_state.json").toFile());
         assertThat(state.get("step").asInt()).isGreaterThanOrEqualTo(1);
     }
