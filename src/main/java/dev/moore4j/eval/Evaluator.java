@@ -19,6 +19,9 @@ import java.util.Map;
 
 /** Scores a task model on evaluation sets: batches sorted by length, one progress bar, metrics per task. */
 public final class Evaluator {
+    /** Tokens per evaluation batch at most (all sequences of all its examples), to bound activation memory. */
+    static final int TOKEN_BUDGET = 16384;
+
     private Evaluator() {}
 
     /** Predictions for examples in their given order. */
@@ -31,11 +34,15 @@ public final class Evaluator {
         java.util.Arrays.sort(order, Comparator.comparingInt(i -> model.tokens(examples.get(i))));
         TaskModel.Prediction[] out = new TaskModel.Prediction[examples.size()];
         try (ProgressBar bar = Progress.bar(label, examples.size())) {
-            for (int from = 0; from < order.length; from += batchSize) {
+            int to;
+            for (int from = 0; from < order.length; from = to) {
                 List<Example> batch = new ArrayList<>();
-                int to = Math.min(order.length, from + batchSize);
-                for (int i = from; i < to; i++) {
-                    batch.add(examples.get(order[i]));
+                long tokens = 0;
+                to = from;
+                while (to < order.length && to - from < batchSize && (to == from || tokens + model.tokens(examples.get(order[to])) <= TOKEN_BUDGET)) {
+                    tokens += model.tokens(examples.get(order[to]));
+                    batch.add(examples.get(order[to]));
+                    to++;
                 }
                 try (NDScope scope = new NDScope(); NDManager m = parent.newSubManager()) {
                     List<TaskModel.Prediction> p = model.predict(batch, m, taskFree);

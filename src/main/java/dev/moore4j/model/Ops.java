@@ -7,6 +7,24 @@ import ai.djl.ndarray.types.Shape;
 public final class Ops {
     private Ops() {}
 
+    /**
+     * Runs one transformer layer. At inference (no gradient to keep activations for) the layer's
+     * intermediate arrays are freed as soon as it returns, instead of at the end of the whole forward:
+     * without this a long evaluation batch holds every layer's activations at once.
+     */
+    public static NDArray layer(boolean freeIntermediates, java.util.function.Supplier<NDArray> body) {
+        if (!freeIntermediates) {
+            return body.get();
+        }
+        NDArray out;
+        try (ai.djl.ndarray.NDScope scope = new ai.djl.ndarray.NDScope()) {
+            out = body.get();
+            ai.djl.ndarray.NDScope.unregister(out);
+        }
+        ai.djl.ndarray.NDScope.register(out); // back into the caller's scope, if there is one
+        return out;
+    }
+
     /** LayerNorm over the last axis. */
     public static NDArray layerNorm(NDArray x, NDArray gamma, NDArray beta, float eps) {
         return ai.djl.nn.norm.LayerNorm.layerNorm(x, new Shape(x.getShape().getShape()[x.getShape().dimension() - 1]), gamma, beta, eps).singletonOrThrow();

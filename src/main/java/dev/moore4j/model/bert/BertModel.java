@@ -105,14 +105,17 @@ public final class BertModel extends BaseModel {
         float scale = (float) (1.0 / Math.sqrt(config.headDim()));
         int heads = config.numAttentionHeads();
         for (Layer l : layers) {
-            NDArray q = Ops.splitHeads(l.query().forward(h, ctx), heads);
-            NDArray k = Ops.splitHeads(l.key().forward(h, ctx), heads);
-            NDArray v = Ops.splitHeads(l.value().forward(h, ctx), heads);
-            NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).mul(scale).add(maskBias);
-            NDArray attn = Ops.mergeHeads(scores.softmax(-1).matMul(v));
-            NDArray a = Ops.layerNorm(h.add(l.attnOut().forward(attn, ctx)), l.ln1Weight(), l.ln1Bias(), config.layerNormEps());
-            NDArray f = l.output().forward(Ops.gelu(l.intermediate().forward(a, ctx)), ctx);
-            h = Ops.layerNorm(a.add(f), l.ln2Weight(), l.ln2Bias(), config.layerNormEps());
+            NDArray x = h;
+            h = Ops.layer(!ctx.training(), () -> {
+                NDArray q = Ops.splitHeads(l.query().forward(x, ctx), heads);
+                NDArray k = Ops.splitHeads(l.key().forward(x, ctx), heads);
+                NDArray v = Ops.splitHeads(l.value().forward(x, ctx), heads);
+                NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).mul(scale).add(maskBias);
+                NDArray attn = Ops.mergeHeads(scores.softmax(-1).matMul(v));
+                NDArray a = Ops.layerNorm(x.add(l.attnOut().forward(attn, ctx)), l.ln1Weight(), l.ln1Bias(), config.layerNormEps());
+                NDArray f = l.output().forward(Ops.gelu(l.intermediate().forward(a, ctx)), ctx);
+                return Ops.layerNorm(a.add(f), l.ln2Weight(), l.ln2Bias(), config.layerNormEps());
+            });
         }
         return h;
     }

@@ -142,23 +142,28 @@ public final class LlamaModel extends BaseModel {
         NDArray x = embeddings.get(ids);
         for (int li = 0; li < layers.size(); li++) {
             Layer l = layers.get(li);
-            NDArray n = Ops.rmsNorm(x, l.attnNorm(), eps);
-            NDArray q = rope(Ops.splitHeads(l.q().forward(n, ctx), heads), cosS, sinS);
-            NDArray k = rope(Ops.splitHeads(l.k().forward(n, ctx), kvHeads), cosS, sinS);
-            NDArray v = Ops.splitHeads(l.v().forward(n, ctx), kvHeads);
-            if (cache != null) {
-                NDArray[] kvFull = cache.append(li, k, v);
-                k = kvFull[0];
-                v = kvFull[1];
-            }
-            if (kvHeads != heads) { // grouped-query attention: query head h reads kv head h / (H / H_kv)
-                k = k.repeat(1, heads / kvHeads);
-                v = v.repeat(1, heads / kvHeads);
-            }
-            NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).mul(scale).add(mask);
-            x = x.add(l.o().forward(Ops.mergeHeads(scores.softmax(-1).matMul(v)), ctx));
-            NDArray mm = Ops.rmsNorm(x, l.ffnNorm(), eps);
-            x = x.add(l.down().forward(Ops.silu(l.gate().forward(mm, ctx)).mul(l.up().forward(mm, ctx)), ctx));
+            int index = li;
+            NDArray in = x;
+            // the KV cache keeps arrays made inside the layer, so only a cache-free inference pass frees per layer
+            x = Ops.layer(!ctx.training() && cache == null, () -> {
+                NDArray n = Ops.rmsNorm(in, l.attnNorm(), eps);
+                NDArray q = rope(Ops.splitHeads(l.q().forward(n, ctx), heads), cosS, sinS);
+                NDArray k = rope(Ops.splitHeads(l.k().forward(n, ctx), kvHeads), cosS, sinS);
+                NDArray v = Ops.splitHeads(l.v().forward(n, ctx), kvHeads);
+                if (cache != null) {
+                    NDArray[] kvFull = cache.append(index, k, v);
+                    k = kvFull[0];
+                    v = kvFull[1];
+                }
+                if (kvHeads != heads) { // grouped-query attention: query head h reads kv head h / (H / H_kv)
+                    k = k.repeat(1, heads / kvHeads);
+                    v = v.repeat(1, heads / kvHeads);
+                }
+                NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).mul(scale).add(mask);
+                NDArray y = in.add(l.o().forward(Ops.mergeHeads(scores.softmax(-1).matMul(v)), ctx));
+                NDArray mm = Ops.rmsNorm(y, l.ffnNorm(), eps);
+                return y.add(l.down().forward(Ops.silu(l.gate().forward(mm, ctx)).mul(l.up().forward(mm, ctx)), ctx));
+            });
         }
         return Ops.rmsNorm(x, finalNorm, eps);
     }
