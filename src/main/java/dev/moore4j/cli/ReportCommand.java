@@ -57,8 +57,8 @@ public final class ReportCommand implements Runnable {
             sb.append("## ").append(title).append("\n\n");
         }
         JsonNode any = byMethod.values().iterator().next().get(0);
-        sb.append("Model `").append(any.path("model").asText()).append("`; ").append(byMethod.get(methods.get(0)).size())
-                .append(" seeds per method; mean ± std (sample std over seeds).\n\n");
+        sb.append("Model `").append(any.path("model").asText()).append("`; ").append(seedCounts(byMethod))
+                .append(" per method; mean ± std (sample std over seeds).\n\n");
         sb.append("| task (metric) |");
         methods.forEach(m -> sb.append(' ').append(label(m)).append(" |"));
         sb.append("\n|---|");
@@ -92,6 +92,14 @@ public final class ReportCommand implements Runnable {
             sb.append("\nReproduce: `").append(command).append("`\n");
         }
         System.out.print(sb);
+    }
+
+    private static String seedCounts(Map<String, List<JsonNode>> byMethod) {
+        Set<Integer> counts = new java.util.TreeSet<>();
+        byMethod.values().forEach(l -> counts.add(l.size()));
+        int n = counts.iterator().next();
+        return counts.size() == 1 ? n + (n == 1 ? " seed" : " seeds")
+                : String.join("/", byMethod.entrySet().stream().map(e -> e.getValue().size() + " (" + label(e.getKey()) + ")").toList()) + " seeds";
     }
 
     private static String label(String method) {
