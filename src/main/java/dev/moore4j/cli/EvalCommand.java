@@ -62,7 +62,7 @@ public final class EvalCommand implements Runnable {
                 selected = tasks.stream().map(t -> o.model().tasks().get(o.model().taskId(t))).toList();
             }
             Map<String, List<Example>> sets = Pipeline.load(selected, false, cfg);
-            EvalReport r = Run.evaluate(o.model(), sets, cfg.evalBatchSize(), taskFree, m);
+            EvalReport r = dev.moore4j.eval.Evaluator.evaluate(o.model(), sets, cfg.evalBatchSize(), taskFree, m, taskFree ? "eval (task-free)" : "eval");
             Run.Oblivion ob = oblivion ? Run.oblivion(o.model(), cfg, m, "after") : null;
             if (oblivion && ob == null) {
                 throw new MooreException("--oblivion: this adapter's model has no oblivion figure (decoders need 'heldOutText')");

@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import dev.moore4j.MooreException;
-import dev.moore4j.eval.EvalReport;
 import dev.moore4j.eval.Evaluator;
 import dev.moore4j.io.AtomicFiles;
 import dev.moore4j.io.ModelLoader;
@@ -184,10 +183,5 @@ public final class Run {
         r.put("fraction_of_roofline", achieved / roof);
         r.put("flop_per_token", perToken);
         return r;
-    }
-
-    /** Evaluation of an adapter (or the base heads) on its tasks' eval sets. */
-    public static EvalReport evaluate(TaskModel model, Map<String, List<Example>> eval, int batch, boolean taskFree, NDManager m) {
-        return Evaluator.evaluate(model, eval, batch, taskFree, m, taskFree ? "eval (task-free)" : "eval");
     }
 }
