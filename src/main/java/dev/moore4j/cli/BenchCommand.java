@@ -17,6 +17,7 @@ import dev.moore4j.io.ModelLoader;
 import dev.moore4j.linalg.FactorCache;
 import dev.moore4j.linalg.Svd;
 import dev.moore4j.model.ForwardContext;
+import dev.moore4j.model.Ops;
 import dev.moore4j.util.MemoryStats;
 
 import picocli.CommandLine.Command;
@@ -157,7 +158,7 @@ final class BenchCommand implements Runnable {
     /** Perturbs the zero-initialised router so the benchmark is not of a special case. */
     private static void randomize(MooreLinear layer, NDManager m) {
         for (Param p : layer.parameters()) {
-            p.set(p.value().add(m.randomNormal(p.value().getShape()).mul(0.01f)));
+            p.set(p.value().add(Ops.mul(m.randomNormal(p.value().getShape()), 0.01)));
         }
     }
 

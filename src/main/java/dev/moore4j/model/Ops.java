@@ -25,6 +25,60 @@ public final class Ops {
         return out;
     }
 
+    // Scalar arithmetic. DJL's Number overloads (x.mul(0.5f), x.add(1f), …) put the scalar in a Java
+    // direct buffer and free it as soon as the op returns, but autograd keeps that tensor for the
+    // backward pass: after a GC, backward reads freed memory (wrong or NaN gradients, at random). These
+    // forms give the scalar libtorch-owned memory instead; GcSafetyTest keeps the overloads out.
+
+    /** A 0-d tensor of {@code like}'s type holding {@code c}, in libtorch-owned memory. */
+    public static NDArray scalar(NDArray like, double c) {
+        ai.djl.ndarray.types.DataType dt = like.getDataType();
+        if (dt != ai.djl.ndarray.types.DataType.FLOAT64) {
+            return like.getManager().full(new Shape(), (float) c, dt);
+        }
+        try (NDArray host = like.getManager().create(c)) { // float64 from a Java buffer: clone it out
+            return host.duplicate();
+        }
+    }
+
+    public static NDArray mul(NDArray x, double c) {
+        try (NDArray k = scalar(x, c)) {
+            return x.mul(k);
+        }
+    }
+
+    public static NDArray div(NDArray x, double c) {
+        try (NDArray k = scalar(x, c)) {
+            return x.div(k);
+        }
+    }
+
+    public static NDArray add(NDArray x, double c) {
+        try (NDArray k = scalar(x, c)) {
+            return x.add(k);
+        }
+    }
+
+    public static NDArray pow(NDArray x, double c) {
+        try (NDArray k = scalar(x, c)) {
+            return x.pow(k);
+        }
+    }
+
+    /** Elementwise max(x, c). */
+    public static NDArray maximum(NDArray x, double c) {
+        try (NDArray k = scalar(x, c)) {
+            return x.maximum(k);
+        }
+    }
+
+    /** x ← x·c in place (no autograd: gradients, optimiser state). */
+    public static void muli(NDArray x, double c) {
+        try (NDArray k = scalar(x, c)) {
+            x.muli(k);
+        }
+    }
+
     /** LayerNorm over the last axis. */
     public static NDArray layerNorm(NDArray x, NDArray gamma, NDArray beta, float eps) {
         return ai.djl.nn.norm.LayerNorm.layerNorm(x, new Shape(x.getShape().getShape()[x.getShape().dimension() - 1]), gamma, beta, eps).singletonOrThrow();
@@ -33,12 +87,12 @@ public final class Ops {
     /** RMSNorm over the last axis: {@code x / sqrt(mean(x²) + eps) * w}. */
     public static NDArray rmsNorm(NDArray x, NDArray weight, float eps) {
         NDArray ms = x.square().mean(new int[] {-1}, true);
-        return x.mul(ms.add(eps).sqrt().pow(-1)).mul(weight);
+        return x.mul(pow(add(ms, eps).sqrt(), -1)).mul(weight);
     }
 
     /** GELU, exact (erf) form as in BERT. */
     public static NDArray gelu(NDArray x) {
-        return x.mul(x.mul((float) (1 / Math.sqrt(2))).erf().add(1f)).mul(0.5f);
+        return mul(x.mul(add(mul(x, 1 / Math.sqrt(2)).erf(), 1)), 0.5);
     }
 
     /** SiLU: {@code x * sigmoid(x)}. */

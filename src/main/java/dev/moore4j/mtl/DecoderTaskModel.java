@@ -11,6 +11,7 @@ import dev.moore4j.adapter.moore.MooreModel;
 import dev.moore4j.io.HostTensor;
 import dev.moore4j.io.Safetensors;
 import dev.moore4j.model.ForwardContext;
+import dev.moore4j.model.Ops;
 import dev.moore4j.model.llama.LlamaModel;
 import dev.moore4j.task.Example;
 import dev.moore4j.task.TaskKind;
@@ -208,7 +209,7 @@ public final class DecoderTaskModel implements TaskModel {
         NDArray picked = logits.reshape(-1, vocab).get(m.create(positions.stream().mapToLong(Long::longValue).toArray()));
         NDArray logp = picked.logSoftmax(1);
         NDArray tgt = m.create(targets.stream().mapToLong(Long::longValue).toArray(), new Shape(targets.size(), 1));
-        return logp.gather(tgt, 1).sum().neg().div((float) targets.size());
+        return Ops.div(logp.gather(tgt, 1).sum().neg(), targets.size());
     }
 
     @Override

@@ -10,6 +10,7 @@ import dev.moore4j.adapter.moore.MooreModel;
 import dev.moore4j.io.HostTensor;
 import dev.moore4j.io.Safetensors;
 import dev.moore4j.model.ForwardContext;
+import dev.moore4j.model.Ops;
 import dev.moore4j.model.bert.BertModel;
 import dev.moore4j.task.Example;
 import dev.moore4j.task.TaskKind;
@@ -250,7 +251,7 @@ public final class EncoderTaskModel implements TaskModel {
             }
             total = total == null ? term : total.add(term);
         }
-        return total.div((float) batch.size());
+        return Ops.div(total, batch.size());
     }
 
     @Override

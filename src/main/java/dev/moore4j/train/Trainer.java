@@ -17,6 +17,7 @@ import dev.moore4j.eval.EvalReport;
 import dev.moore4j.eval.Evaluator;
 import dev.moore4j.io.AtomicFiles;
 import dev.moore4j.io.Safetensors;
+import dev.moore4j.model.Ops;
 import dev.moore4j.mtl.Pipeline;
 import dev.moore4j.mtl.TaskModel;
 import dev.moore4j.task.Example;
@@ -279,7 +280,7 @@ public final class Trainer {
             if (cfg.clipNorm() > 0 && norm > cfg.clipNorm()) {
                 float scale = (float) (cfg.clipNorm() / norm);
                 for (Param p : all) {
-                    p.value().getGradient().muli(scale);
+                    Ops.muli(p.value().getGradient(), scale);
                 }
             }
             adapterOpt.step(adapter);
@@ -299,7 +300,7 @@ public final class Trainer {
         for (int from = 0; from < batch.size(); from += micro) {
             List<Example> part = batch.subList(from, Math.min(batch.size(), from + micro));
             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                NDArray l = model.loss(part, m, true).mul((float) (model.lossUnits(part) / total));
+                NDArray l = Ops.mul(model.loss(part, m, true), model.lossUnits(part) / total);
                 gc.backward(l);
                 loss += l.getFloat();
             }

@@ -3,6 +3,7 @@ package dev.moore4j.adapter.moore;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import dev.moore4j.model.Ops;
 
 /**
  * The Householder chain H = R₁R₂…R_L, R_i = I − 2ĥ_iĥ_iᵀ, applied to rows: {@code x ↦ xH} (= (Hᵀx)ᵀ).
@@ -49,7 +50,7 @@ public final class Householder {
         long l = y.getShape().get(1);
         for (long i = 0; i < l; i++) {
             NDArray yi = y.get(":, {}:{}", i, i + 1); // [d_in, 1]
-            x = x.sub(x.matMul(yi).matMul(yi.transpose()).mul(2));
+            x = x.sub(Ops.mul(x.matMul(yi).matMul(yi.transpose()), 2));
         }
         return x;
     }

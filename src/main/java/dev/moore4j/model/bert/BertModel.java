@@ -101,7 +101,7 @@ public final class BertModel extends BaseModel {
         NDArray h = wordEmbeddings.get(ids).add(pos).add(typeEmbeddings.get(typeIds));
         h = Ops.layerNorm(h, embLnWeight, embLnBias, config.layerNormEps());
         // additive mask over keys: 0 for tokens, a large negative number for padding; [B, 1, 1, S]
-        NDArray maskBias = mask.toType(h.getDataType(), false).sub(1f).mul(1e9f).expandDims(1).expandDims(1);
+        NDArray maskBias = Ops.mul(Ops.add(mask.toType(h.getDataType(), false), -1), 1e9).expandDims(1).expandDims(1);
         float scale = (float) (1.0 / Math.sqrt(config.headDim()));
         int heads = config.numAttentionHeads();
         for (Layer l : layers) {
@@ -110,7 +110,7 @@ public final class BertModel extends BaseModel {
                 NDArray q = Ops.splitHeads(l.query().forward(x, ctx), heads);
                 NDArray k = Ops.splitHeads(l.key().forward(x, ctx), heads);
                 NDArray v = Ops.splitHeads(l.value().forward(x, ctx), heads);
-                NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).mul(scale).add(maskBias);
+                NDArray scores = Ops.mul(q.matMul(k.transpose(0, 1, 3, 2)), scale).add(maskBias);
                 NDArray attn = Ops.mergeHeads(scores.softmax(-1).matMul(v));
                 NDArray a = Ops.layerNorm(x.add(l.attnOut().forward(attn, ctx)), l.ln1Weight(), l.ln1Bias(), config.layerNormEps());
                 NDArray f = l.output().forward(Ops.gelu(l.intermediate().forward(a, ctx)), ctx);
@@ -123,11 +123,11 @@ public final class BertModel extends BaseModel {
     /** Mean of the token states over the mask, L2-normalised: [B, D]. */
     public static NDArray meanPool(NDArray hidden, NDArray mask, boolean normalize) {
         NDArray m = mask.toType(hidden.getDataType(), false).expandDims(-1);
-        NDArray pooled = hidden.mul(m).sum(new int[] {1}).div(m.sum(new int[] {1}).maximum(1e-9f));
+        NDArray pooled = hidden.mul(m).sum(new int[] {1}).div(Ops.maximum(m.sum(new int[] {1}), 1e-9));
         if (!normalize) {
             return pooled;
         }
-        return pooled.div(pooled.norm(new int[] {-1}, true).maximum(1e-12f));
+        return pooled.div(Ops.maximum(pooled.norm(new int[] {-1}, true), 1e-12));
     }
 
     @Override

@@ -159,7 +159,7 @@ public final class LlamaModel extends BaseModel {
                     k = k.repeat(1, heads / kvHeads);
                     v = v.repeat(1, heads / kvHeads);
                 }
-                NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).mul(scale).add(mask);
+                NDArray scores = Ops.mul(q.matMul(k.transpose(0, 1, 3, 2)), scale).add(mask);
                 NDArray y = in.add(l.o().forward(Ops.mergeHeads(scores.softmax(-1).matMul(v)), ctx));
                 NDArray mm = Ops.rmsNorm(y, l.ffnNorm(), eps);
                 return y.add(l.down().forward(Ops.silu(l.gate().forward(mm, ctx)).mul(l.up().forward(mm, ctx)), ctx));
