@@ -66,6 +66,7 @@ public final class Run {
             summary.put("loss_last_steps", s.lastLoss());
             summary.set("skipped_steps", JSON.valueToTree(trainer.skippedSteps()));
             summary.set("native_rss_mb_every_50_steps", JSON.valueToTree(trainer.rssSamples()));
+            summary.put("native_trims", trainer.trims());
             if (s.last() != null) {
                 summary.set("eval", JSON.valueToTree(s.last()));
             }

@@ -48,13 +48,14 @@ import java.util.List;
  * @param heldOutText       decoders: held-out text file (one document per line) for the perplexity oblivion figure
  * @param oblivionExamples  encoders: STS-B dev pairs for the oblivion figure (0 = all 1500), a seeded subsample
  * @param maxSkippedSteps   steps with a non-finite loss or gradient whose update may be dropped before the run stops (0 = stop at the first)
+ * @param trimMb            return freed native memory to the OS whenever the process has grown by this many MB since the last time (0 = never)
  */
 public record TrainConfig(String model, String method, List<String> tasks, String data, int maxTrainExamples, int maxEvalExamples,
                           int maxLength, int batchSize, int gradAccum, double epochs, int maxSteps, double lr, double headLr,
                           double weightDecay, String schedule, double warmup, double decay, double clipNorm, long seed, int evalEvery,
                           int evalBatchSize, int taskEmbeddingDim, int sampleRouterDim, int householder, List<String> targets,
                           boolean wholeSequenceLoss, boolean skipBadRows, boolean oblivion, String heldOutText,
-                          int oblivionExamples, int maxSkippedSteps) {
+                          int oblivionExamples, int maxSkippedSteps, int trimMb) {
     private static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
     public TrainConfig {
@@ -64,7 +65,7 @@ public record TrainConfig(String model, String method, List<String> tasks, Strin
 
     public static TrainConfig defaults() {
         return new TrainConfig("minilm", "moore", List.of(), null, 0, 0, 128, 16, 1, 1, 0, 3e-4, 2e-3, 0.01, "constant", 0.1, 0.2, 1.0, 42,
-                0, 64, 64, 128, 8, List.of(), false, false, true, null, 0, 0);
+                0, 64, 64, 128, 8, List.of(), false, false, true, null, 0, 0, 1024);
     }
 
     /** Checks the fields, naming the first bad one. */
@@ -86,6 +87,9 @@ public record TrainConfig(String model, String method, List<String> tasks, Strin
         }
         if (!(lr > 0) || !(headLr >= 0)) {
             throw new MooreException("config: 'lr' must be positive and 'headLr' non-negative");
+        }
+        if (trimMb < 0) {
+            throw new MooreException("config: field 'trimMb' must be 0 (off) or positive, got " + trimMb);
         }
         new Schedule(schedule, warmup, decay, 1);
         moore(1);

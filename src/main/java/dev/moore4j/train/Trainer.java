@@ -21,6 +21,7 @@ import dev.moore4j.model.Ops;
 import dev.moore4j.mtl.Pipeline;
 import dev.moore4j.mtl.TaskModel;
 import dev.moore4j.task.Example;
+import dev.moore4j.util.NativeTrimmer;
 import dev.moore4j.util.Progress;
 
 import me.tongfei.progressbar.ProgressBar;
@@ -58,6 +59,7 @@ public final class Trainer {
     private int cachedEpoch = -1;
     private final List<Integer> skipped = new ArrayList<>(); // steps whose update was dropped (non-finite)
     private final List<Double> rss = new ArrayList<>(); // native resident MB (RSS minus JVM pools) every 50 steps
+    private NativeTrimmer trimmer = new NativeTrimmer(0);
     private List<List<Example>> epochBatches;
 
     /**
@@ -89,11 +91,17 @@ public final class Trainer {
         this.totalSteps = cfg.maxSteps() > 0 ? cfg.maxSteps() : (int) Math.ceil(cfg.epochs() * stepsPerEpoch);
     }
 
-    /** Native resident memory (MB, RSS minus the JVM pools) sampled every 50 steps of the last {@link #run}: flat when native memory is scoped well. */
+    /** Steps of the last {@link #run} whose update was dropped because of a non-finite loss or gradient. */
     public List<Integer> skippedSteps() {
         return List.copyOf(skipped);
     }
 
+    /** How often the last {@link #run} handed freed native memory back (see {@link NativeTrimmer}). */
+    public int trims() {
+        return trimmer.trims();
+    }
+
+    /** Native resident memory (MB, RSS minus the JVM pools) sampled every 50 steps of the last {@link #run}: flat when native memory is scoped well. */
     public List<Double> rssSamples() {
         return List.copyOf(rss);
     }
@@ -156,6 +164,7 @@ public final class Trainer {
         List<Double> losses = new ArrayList<>();
         rss.clear();
         skipped.clear();
+        trimmer = new NativeTrimmer(cfg.trimMb() * (1L << 20));
         try (AdamW adapterOpt = new AdamW(s -> cfg.lr() * schedule.multiplier(s), (float) cfg.weightDecay());
              AdamW headOpt = new AdamW(s -> cfg.headLr() * schedule.multiplier(s), (float) cfg.weightDecay())) {
             Path lastDir = out.resolve("last");
@@ -184,6 +193,7 @@ public final class Trainer {
                     List<Example> batch = batch(step);
                     long t0 = System.nanoTime();
                     double loss = step(batch, all, adapter, heads, adapterOpt, headOpt, step, m);
+                    trimmer.check(); // timed with the step: its cost is part of training
                     seconds += (System.nanoTime() - t0) / 1e9;
                     if (!Double.isNaN(loss)) {
                         losses.add(loss);
@@ -199,6 +209,7 @@ public final class Trainer {
                     boolean stopNow = opt.stopAfter() > 0 && step == opt.stopAfter() && step < totalSteps;
                     if (evalNow) {
                         lastReport = Evaluator.evaluate(model, eval, cfg.evalBatchSize(), false, m, "eval@" + step);
+                        trimmer.check();
                         ObjectNode h = history.addObject();
                         h.put("step", step);
                         h.put("loss", loss);
