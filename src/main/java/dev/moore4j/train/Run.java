@@ -66,7 +66,11 @@ public final class Run {
             summary.put("loss_last_steps", s.lastLoss());
             summary.set("skipped_steps", JSON.valueToTree(trainer.skippedSteps()));
             summary.set("native_rss_mb_every_50_steps", JSON.valueToTree(trainer.rssSamples()));
-            summary.put("native_trims", trainer.trims());
+            ObjectNode trim = summary.putObject("native_trim");
+            trim.put("slack_mb", cfg.trimMb());
+            trim.put("trims", trainer.trimmer().trims());
+            trim.put("working_level_mb", Math.max(-1, trainer.trimmer().workingLevel() / 1e6));
+            trim.put("peak_after_warmup_mb", Math.max(-1, trainer.trimmer().peak() / 1e6));
             if (s.last() != null) {
                 summary.set("eval", JSON.valueToTree(s.last()));
             }

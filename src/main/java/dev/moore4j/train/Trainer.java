@@ -96,9 +96,9 @@ public final class Trainer {
         return List.copyOf(skipped);
     }
 
-    /** How often the last {@link #run} handed freed native memory back (see {@link NativeTrimmer}). */
-    public int trims() {
-        return trimmer.trims();
+    /** The last {@link #run}'s trimmer: how often it handed freed native memory back, working level and peak RSS. */
+    public NativeTrimmer trimmer() {
+        return trimmer;
     }
 
     /** Native resident memory (MB, RSS minus the JVM pools) sampled every 50 steps of the last {@link #run}: flat when native memory is scoped well. */

@@ -15,6 +15,8 @@ public final class NativeTrimmer {
     static final int WARMUP_CHECKS = 10;
     private final long slackBytes;
     private long baseline = -1; // the working level: highest RSS of the warm-up checks, raised when a trim cannot get below it
+    private long warmLevel = -1; // the working level as the warm-up measured it (fixed afterwards)
+    private long peak = -1;      // highest RSS left after a check, once warmed up
     private int checks;
     private int trims;
     private boolean available = true;
@@ -40,14 +42,28 @@ public final class NativeTrimmer {
         }
         if (checks++ < WARMUP_CHECKS) {
             baseline = Math.max(baseline, rss);
+            warmLevel = baseline;
             return false;
         }
         if (rss - baseline < slackBytes || !trim()) {
+            peak = Math.max(peak, rss);
             return false;
         }
         trims++;
-        baseline = Math.max(baseline, MemoryStats.rssBytes()); // live memory really grew: do not trim again at once
+        long after = MemoryStats.rssBytes();
+        peak = Math.max(peak, after);
+        baseline = Math.max(baseline, after); // live memory really grew: do not trim again at once
         return true;
+    }
+
+    /** The working level in bytes that the warm-up measured (-1 before it ends, or when disabled). */
+    public long workingLevel() {
+        return checks > WARMUP_CHECKS ? warmLevel : -1;
+    }
+
+    /** The highest RSS in bytes that a check left behind after the warm-up (-1 if none): within the slack of the working level unless live memory grew. */
+    public long peak() {
+        return peak;
     }
 
     private boolean trim() {
