@@ -41,42 +41,36 @@ public final class Ops {
         }
     }
 
-    public static NDArray mul(NDArray x, double c) {
-        try (NDArray k = scalar(x, c)) {
-            return x.mul(k);
+    private static NDArray withScalar(NDArray x, double c, java.util.function.BinaryOperator<NDArray> op) {
+        try (NDArray k = scalar(x, c)) { // autograd holds its own reference: closing the handle is safe
+            return op.apply(x, k);
         }
+    }
+
+    public static NDArray mul(NDArray x, double c) {
+        return withScalar(x, c, NDArray::mul);
     }
 
     public static NDArray div(NDArray x, double c) {
-        try (NDArray k = scalar(x, c)) {
-            return x.div(k);
-        }
+        return withScalar(x, c, NDArray::div);
     }
 
     public static NDArray add(NDArray x, double c) {
-        try (NDArray k = scalar(x, c)) {
-            return x.add(k);
-        }
+        return withScalar(x, c, NDArray::add);
     }
 
     public static NDArray pow(NDArray x, double c) {
-        try (NDArray k = scalar(x, c)) {
-            return x.pow(k);
-        }
+        return withScalar(x, c, NDArray::pow);
     }
 
     /** Elementwise max(x, c). */
     public static NDArray maximum(NDArray x, double c) {
-        try (NDArray k = scalar(x, c)) {
-            return x.maximum(k);
-        }
+        return withScalar(x, c, NDArray::maximum);
     }
 
     /** x ← x·c in place (no autograd: gradients, optimiser state). */
     public static void muli(NDArray x, double c) {
-        try (NDArray k = scalar(x, c)) {
-            x.muli(k);
-        }
+        withScalar(x, c, NDArray::muli);
     }
 
     /** LayerNorm over the last axis. */
