@@ -62,7 +62,7 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--no-oblivion", description = "Skip the before/after oblivion figure.") boolean noOblivion;
     @Option(names = "--max-skipped-steps", description = "Non-finite steps whose update may be dropped before stopping (default 0).") Integer maxSkipped;
     @Option(names = "--max-oblivion", description = "Encoders: STS-B dev pairs for the oblivion figure (0 = all).") Integer maxOblivion;
-    @Option(names = "--trim-mb", description = "Return freed native memory to the OS whenever RSS has grown by this many MB (default 1024; 0 = off).") Integer trimMb;
+    @Option(names = "--trim-mb", description = "Return freed native memory to the OS whenever RSS exceeds the first 10 steps' working level by this many MiB (default 1024; 0 = off).") Integer trimMb;
     @Option(names = "--held-out-text", description = "Decoders: text file for the perplexity oblivion figure.") String heldOutText;
 
     /** The config file (or defaults) with the given flags applied. */

@@ -48,7 +48,7 @@ import java.util.List;
  * @param heldOutText       decoders: held-out text file (one document per line) for the perplexity oblivion figure
  * @param oblivionExamples  encoders: STS-B dev pairs for the oblivion figure (0 = all 1500), a seeded subsample
  * @param maxSkippedSteps   steps with a non-finite loss or gradient whose update may be dropped before the run stops (0 = stop at the first)
- * @param trimMb            return freed native memory to the OS whenever the process has grown by this many MB since the last time (0 = never)
+ * @param trimMb            return freed native memory to the OS (malloc_trim) whenever RSS exceeds the working level of the first 10 steps by this many MiB (0 = never)
  */
 public record TrainConfig(String model, String method, List<String> tasks, String data, int maxTrainExamples, int maxEvalExamples,
                           int maxLength, int batchSize, int gradAccum, double epochs, int maxSteps, double lr, double headLr,
