@@ -69,8 +69,8 @@ public final class Run {
             ObjectNode trim = summary.putObject("native_trim");
             trim.put("slack_mb", cfg.trimMb());
             trim.put("trims", trainer.trimmer().trims());
-            trim.put("working_level_mb", Math.max(-1, trainer.trimmer().workingLevel() / 1e6));
-            trim.put("peak_after_warmup_mb", Math.max(-1, trainer.trimmer().peak() / 1e6));
+            trim.put("working_level_mb", megabytes(trainer.trimmer().workingLevel()));
+            trim.put("peak_after_warmup_mb", megabytes(trainer.trimmer().peak()));
             if (s.last() != null) {
                 summary.set("eval", JSON.valueToTree(s.last()));
             }
@@ -188,5 +188,10 @@ public final class Run {
         r.put("fraction_of_roofline", achieved / roof);
         r.put("flop_per_token", perToken);
         return r;
+    }
+
+    /** Bytes as MB, keeping -1 ("not measured") as -1. */
+    private static double megabytes(long bytes) {
+        return bytes < 0 ? -1 : bytes / 1e6;
     }
 }
