@@ -35,6 +35,12 @@ public final class Param {
         old.close();
     }
 
+    /** Replaces the value with a checkpoint tensor, in the current value's type. */
+    public void load(dev.moore4j.io.HostTensor t) {
+        NDArray a = value.getManager().create(t.data(), new ai.djl.ndarray.types.Shape(t.shape()));
+        set(a.getDataType() == value.getDataType() ? a : a.toType(value.getDataType(), false));
+    }
+
     public long size() {
         return value.size();
     }

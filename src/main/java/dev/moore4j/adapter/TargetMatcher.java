@@ -1,9 +1,12 @@
 package dev.moore4j.adapter;
 
 import dev.moore4j.MooreException;
+import dev.moore4j.model.FfnSlot;
 import dev.moore4j.model.LinearSlot;
+import dev.moore4j.model.TransformerModel;
 
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -12,15 +15,26 @@ import java.util.regex.Pattern;
 /**
  * Chooses target modules by name. A pattern matches a slot whose name equals it or ends with
  * {@code "." + pattern} (so {@code query}, {@code self_attn.q_proj} or {@code intermediate.dense} work);
- * {@code re:REGEX} matches the full name by regular expression; {@code all-linear} matches every slot.
- * A pattern that matches nothing is an error, never silently ignored.
+ * {@code re:REGEX} matches the full name by regular expression; {@code all-linear} matches every slot;
+ * {@code ffn} the projections of the feed-forward blocks and {@code attn} all the others (the same in
+ * every model family). A pattern that matches nothing is an error, never silently ignored.
  */
 public final class TargetMatcher {
     public static final String ALL_LINEAR = "all-linear";
+    public static final String FFN = "ffn";
+    public static final String ATTN = "attn";
 
     private TargetMatcher() {}
 
-    public static List<LinearSlot> select(List<LinearSlot> slots, List<String> patterns) {
+    public static List<LinearSlot> select(TransformerModel model, List<String> patterns) {
+        Set<String> ffn = new HashSet<>();
+        for (FfnSlot f : model.ffnSlots()) {
+            f.projections().forEach(p -> ffn.add(p.name()));
+        }
+        return select(model.linearSlots(), ffn, patterns);
+    }
+
+    public static List<LinearSlot> select(List<LinearSlot> slots, Set<String> ffnNames, List<String> patterns) {
         if (patterns == null || patterns.isEmpty()) {
             patterns = List.of(ALL_LINEAR);
         }
@@ -28,7 +42,12 @@ public final class TargetMatcher {
         for (String p : patterns) {
             List<LinearSlot> hits = new ArrayList<>();
             for (LinearSlot s : slots) {
-                if (matches(s.name(), p)) {
+                boolean hit = switch (p) {
+                    case FFN -> ffnNames.contains(s.name());
+                    case ATTN -> !ffnNames.contains(s.name());
+                    default -> matches(s.name(), p);
+                };
+                if (hit) {
                     hits.add(s);
                 }
             }

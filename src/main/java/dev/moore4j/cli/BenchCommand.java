@@ -8,11 +8,11 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 
 import dev.moore4j.adapter.Param;
-import dev.moore4j.adapter.moore.Householder;
-import dev.moore4j.adapter.moore.MoEizer;
+import dev.moore4j.adapter.common.Householder;
+import dev.moore4j.adapter.AdaptContext;
+import dev.moore4j.adapter.Adapter;
 import dev.moore4j.adapter.moore.MooreConfig;
 import dev.moore4j.adapter.moore.MooreLinear;
-import dev.moore4j.adapter.moore.MooreModel;
 import dev.moore4j.io.ModelLoader;
 import dev.moore4j.linalg.FactorCache;
 import dev.moore4j.linalg.Svd;
@@ -113,9 +113,9 @@ final class BenchCommand implements Runnable {
         double tSvd = (System.nanoTime() - t0) / 1e9;
 
         int k = f.k();
-        MooreConfig c = MooreConfig.defaults(3);
+        MooreConfig c = MooreConfig.defaults();
         MooreLinear layer = new MooreLinear("bench", m.create(f.p(), new Shape(dIn, k)), m.create(f.s(), new Shape(k)),
-                m.create(f.qt(), new Shape(k, dOut)), null, c, 7, m);
+                m.create(f.qt(), new Shape(k, dOut)), null, c, 3, 7, m);
         randomize(layer, m);
         ForwardContext ctx = ForwardContext.tasks(true, 0, 1, 2, 0, 1, 2, 0, 1);
         double tMoore = time(() -> backward(() -> layer.forward(x, ctx), dy));
@@ -197,13 +197,13 @@ final class BenchCommand implements Runnable {
             System.gc();
             long baseRss = MemoryStats.rssBytes();
             long baseBytes = MemoryStats.tensorBytes(loaded.model());
-            MooreModel moore = MoEizer.moeize(loaded.model(), MooreConfig.defaults(4), FactorCache.disabled());
+            Adapter moore = Adapter.attach(loaded.model(), "moore", MooreConfig.defaults(), new AdaptContext(4, 42, FactorCache.disabled()));
             System.gc();
             long mooreBytes = MemoryStats.tensorBytes(loaded.model()); // parameters live in the model's manager too
             res.put("model", memoryModel);
             res.put("base_tensor_mb", baseBytes / 1e6);
             res.put("moore_tensor_mb", mooreBytes / 1e6);
-            res.put("moore_trainable_params", moore.trainableParameterCount());
+            res.put("moore_trainable_params", moore.trainableCount());
             res.put("rss_after_load_mb", baseRss / 1e6);
             res.put("rss_after_moeize_mb", MemoryStats.rssBytes() / 1e6);
         }

@@ -35,7 +35,8 @@ public final class TrainCommand implements Callable<Integer> {
     int stopAfter;
 
     @Option(names = "--model") String model;
-    @Option(names = "--method", description = "moore or heads") String method;
+    @Option(names = "--method", description = "Method (${COMPLETION-CANDIDATES}).", completionCandidates = AdaptCommand.MethodNames.class) String method;
+    @Option(names = "--set", description = "Method hyperparameter key=value (repeatable), e.g. --set r=16 --set top_k=2.") List<String> set;
     @Option(names = "--tasks", split = ",", description = "Tasks, suites (nlu-mtl, csr-mtl) or task spec files, comma-separated.") List<String> tasks;
     @Option(names = "--data", description = "Data root (default: $MOORE4J_DATA, else ../shared/data).") String data;
     @Option(names = "--max-train", description = "Per-task cap on training examples.") Integer maxTrain;
@@ -55,14 +56,15 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--seed") Long seed;
     @Option(names = "--eval-every") Integer evalEvery;
     @Option(names = "--eval-batch-size") Integer evalBatchSize;
-    @Option(names = "--householder") Integer householder;
-    @Option(names = "--targets", split = ",") List<String> targets;
+    @Option(names = "--householder", description = "MoORE/HRA: same as --set householder=L.") Integer householder;
+    @Option(names = "--targets", split = ",", description = "Same as --set targets=….") List<String> targets;
     @Option(names = "--whole-sequence-loss") Boolean wholeSequenceLoss;
     @Option(names = "--skip-bad-rows") Boolean skipBadRows;
     @Option(names = "--no-oblivion", description = "Skip the before/after oblivion figure.") boolean noOblivion;
     @Option(names = "--max-skipped-steps", description = "Non-finite steps whose update may be dropped before stopping (default 0).") Integer maxSkipped;
     @Option(names = "--max-oblivion", description = "Encoders: STS-B dev pairs for the oblivion figure (0 = all).") Integer maxOblivion;
     @Option(names = "--trim-mb", description = "Return freed native memory to the OS whenever RSS exceeds the first 10 steps' working level by this many MiB (default 1024; 0 = off).") Integer trimMb;
+    @Option(names = "--validation", description = "Per task, hold this many training examples out as the evaluation set (hyperparameter selection without the evaluation split).") Integer validation;
     @Option(names = "--held-out-text", description = "Decoders: text file for the perplexity oblivion figure.") String heldOutText;
 
     /** The config file (or defaults) with the given flags applied. */
@@ -92,10 +94,19 @@ public final class TrainCommand implements Callable<Integer> {
         put(n, "seed", seed);
         put(n, "evalEvery", evalEvery);
         put(n, "evalBatchSize", evalBatchSize);
-        put(n, "householder", householder);
-        if (targets != null) {
-            n.set("targets", Common.JSON.valueToTree(targets));
+        java.util.Map<String, Object> adapter = new java.util.LinkedHashMap<>();
+        if (method == null || method.equals(base.method())) {
+            adapter.putAll(base.adapter()); // a config file's hyperparameters belong to its own method
         }
+        String m = n.get("method").asText();
+        if (householder != null) {
+            adapter.put("householder", householder);
+        }
+        if (targets != null) {
+            adapter.put("targets", targets);
+        }
+        adapter.putAll(dev.moore4j.adapter.Methods.parseAssignments(m, set));
+        n.set("adapter", Common.JSON.valueToTree(adapter));
         put(n, "wholeSequenceLoss", wholeSequenceLoss);
         put(n, "skipBadRows", skipBadRows);
         if (noOblivion) {
@@ -105,6 +116,7 @@ public final class TrainCommand implements Callable<Integer> {
         put(n, "oblivionExamples", maxOblivion);
         put(n, "maxSkippedSteps", maxSkipped);
         put(n, "trimMb", trimMb);
+        put(n, "validationExamples", validation);
         return TrainConfig.fromJson(n, config != null ? config.toString() : "flags").validate();
     }
 

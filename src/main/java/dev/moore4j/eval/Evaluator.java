@@ -32,6 +32,7 @@ public final class Evaluator {
             order[i] = i;
         }
         java.util.Arrays.sort(order, Comparator.comparingInt(i -> model.tokens(examples.get(i))));
+        model.adapter().fold(); // merged / folded weights where the method allows: same outputs, less work
         TaskModel.Prediction[] out = new TaskModel.Prediction[examples.size()];
         try (ProgressBar bar = Progress.bar(label, examples.size())) {
             int to;
@@ -60,19 +61,40 @@ public final class Evaluator {
                                       String label) {
         List<Example> all = new ArrayList<>();
         sets.values().forEach(all::addAll);
+        long t0 = System.nanoTime();
         List<TaskModel.Prediction> preds = predict(model, all, batchSize, taskFree, m, label);
+        double msPerExample = all.isEmpty() ? 0 : (System.nanoTime() - t0) / 1e6 / all.size();
         Map<String, Map<String, Double>> tasks = new LinkedHashMap<>();
+        List<String> warnings = new ArrayList<>();
         double sum = 0;
         int at = 0;
         for (Map.Entry<String, List<Example>> e : sets.entrySet()) {
             List<Example> ex = e.getValue();
             TaskSpec spec = model.tasks().get(model.taskId(e.getKey()));
             Map<String, Double> metrics = metrics(spec, ex, preds.subList(at, at + ex.size()));
+            String collapse = collapse(spec, preds.subList(at, at + ex.size()));
+            if (collapse != null) {
+                warnings.add(collapse);
+            }
             at += ex.size();
             tasks.put(e.getKey(), metrics);
             sum += metrics.get(spec.metric());
         }
-        return new EvalReport(tasks, sets.isEmpty() ? 0 : sum / sets.size());
+        return new EvalReport(tasks, sets.isEmpty() ? 0 : sum / sets.size(), msPerExample, warnings);
+    }
+
+    /** A warning when every prediction of a classification task is the same class (the model collapsed), else null. */
+    static String collapse(TaskSpec spec, List<TaskModel.Prediction> p) {
+        if (spec.kind() != TaskKind.CLASSIFICATION || p.size() < 20) {
+            return null;
+        }
+        int first = p.get(0).predicted();
+        for (TaskModel.Prediction x : p) {
+            if (x.predicted() != first) {
+                return null;
+            }
+        }
+        return spec.name() + ": all " + p.size() + " predictions are '" + spec.labels().get(first) + "' (collapsed to one class)";
     }
 
     static Map<String, Double> metrics(TaskSpec spec, List<Example> ex, List<TaskModel.Prediction> p) {

@@ -1,21 +1,31 @@
 package dev.moore4j.model;
 
+import ai.djl.ndarray.NDArray;
+
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * What a forward pass needs besides the activations: the task id of every sample in the batch
- * (adapters that route by task read it; the base model ignores it) and whether we are training.
- * Passed explicitly down the call chain, so layers hold no task state of their own.
+ * (adapters that route by task read it; the base model ignores it), whether we are training, and
+ * where layers leave auxiliary losses (load balance). Passed explicitly down the call chain, so
+ * layers hold no task state of their own.
  *
  * <p>Special ids: {@link #MEAN_TASK} (unknown or absent task: use the mean task embedding) and
  * {@link #NO_TASK} (drop the task term entirely).
  */
-public record ForwardContext(int[] taskIds, boolean training) {
+public record ForwardContext(int[] taskIds, boolean training, AuxLosses aux) {
     public static final int MEAN_TASK = -1;
     public static final int NO_TASK = -2;
 
     public ForwardContext {
         taskIds = taskIds == null ? null : taskIds.clone();
+    }
+
+    /** A context with a fresh auxiliary-loss collector when training. */
+    public ForwardContext(int[] taskIds, boolean training) {
+        this(taskIds, training, training ? new AuxLosses() : null);
     }
 
     /** No task information: every sample uses the mean task embedding. */
@@ -29,7 +39,14 @@ public record ForwardContext(int[] taskIds, boolean training) {
 
     /** The context of sample {@code i} alone (for running a batch one sample at a time). */
     public ForwardContext sample(int i) {
-        return taskIds == null || taskIds.length == 1 ? this : new ForwardContext(new int[] {taskIds[i]}, training);
+        return taskIds == null || taskIds.length == 1 ? this : new ForwardContext(new int[] {taskIds[i]}, training, aux);
+    }
+
+    /** Adds an auxiliary loss term (scalar) when training; ignored at inference. */
+    public void addAuxLoss(NDArray term) {
+        if (aux != null) {
+            aux.terms.add(term);
+        }
     }
 
     /** Task id of each of {@code batch} samples ({@link #MEAN_TASK} where none was given; a single id applies to all). */
@@ -48,5 +65,23 @@ public record ForwardContext(int[] taskIds, boolean training) {
             throw new IllegalArgumentException("batch has " + batch + " samples but " + taskIds.length + " task ids");
         }
         return taskIds.clone();
+    }
+
+    /** Auxiliary loss terms left by layers during one training forward (e.g. router load balance). */
+    public static final class AuxLosses {
+        private final List<NDArray> terms = new ArrayList<>();
+
+        /** Adds the collected terms to {@code loss}; returns {@code loss} itself when there are none. */
+        public NDArray addTo(NDArray loss) {
+            NDArray out = loss;
+            for (NDArray t : terms) {
+                out = out.add(t.toType(loss.getDataType(), false));
+            }
+            return out;
+        }
+
+        public int size() {
+            return terms.size();
+        }
     }
 }

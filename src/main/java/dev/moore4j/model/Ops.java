@@ -73,6 +73,14 @@ public final class Ops {
         withScalar(x, c, NDArray::muli);
     }
 
+    /** Inverted dropout with rate p while training; the identity otherwise (or for p = 0). */
+    public static NDArray dropout(NDArray x, double p, boolean training) {
+        if (!training || p <= 0) {
+            return x;
+        }
+        return ai.djl.nn.norm.Dropout.dropout(x, (float) p, true).singletonOrThrow();
+    }
+
     /** LayerNorm over the last axis. */
     public static NDArray layerNorm(NDArray x, NDArray gamma, NDArray beta, float eps) {
         return ai.djl.nn.norm.LayerNorm.layerNorm(x, new Shape(x.getShape().getShape()[x.getShape().dimension() - 1]), gamma, beta, eps).singletonOrThrow();

@@ -12,6 +12,9 @@ public interface TransformerModel extends AutoCloseable {
     /** Every linear layer, in forward order. */
     List<LinearSlot> linearSlots();
 
+    /** The feed-forward block of every layer, in forward order (for FFN-level adapters). */
+    List<FfnSlot> ffnSlots();
+
     /** Number of frozen base parameters (embeddings, norms, linears). */
     long parameterCount();
 

@@ -7,7 +7,7 @@ import ai.djl.ndarray.types.Shape;
 
 import dev.moore4j.MooreException;
 import dev.moore4j.adapter.Param;
-import dev.moore4j.adapter.moore.MooreModel;
+import dev.moore4j.adapter.Adapter;
 import dev.moore4j.io.HostTensor;
 import dev.moore4j.io.Safetensors;
 import dev.moore4j.model.ForwardContext;
@@ -34,7 +34,7 @@ import java.util.Map;
 public final class DecoderTaskModel implements TaskModel {
     private final LlamaModel base;
     private final TextTokenizer tokenizer;
-    private final MooreModel adapter; // null: no adapter (evaluation of the base model)
+    private final Adapter adapter;
     private final List<TaskSpec> tasks;
     private final boolean wholeSequenceLoss;
     private final int maxLength;
@@ -43,7 +43,7 @@ public final class DecoderTaskModel implements TaskModel {
     /** Prompt ids (with BOS), and per answer option its ids; {@code first[i]} is the scoring token of option i. */
     record Encoded(long[] prompt, long[][] answers, long[] first) {}
 
-    public DecoderTaskModel(LlamaModel base, TextTokenizer tokenizer, MooreModel adapter, List<TaskSpec> tasks, boolean wholeSequenceLoss,
+    public DecoderTaskModel(LlamaModel base, TextTokenizer tokenizer, Adapter adapter, List<TaskSpec> tasks, boolean wholeSequenceLoss,
                             int maxLength) {
         for (TaskSpec t : tasks) {
             if (t.kind() == TaskKind.REGRESSION) {
@@ -68,25 +68,23 @@ public final class DecoderTaskModel implements TaskModel {
     }
 
     @Override
-    public MooreModel adapter() {
+    public Adapter adapter() {
         return adapter;
     }
 
     @Override
     public List<Param> parameters() {
-        return adapter == null ? List.of() : adapter.parameters();
+        return adapter.parameters();
     }
 
     @Override
     public Map<String, HostTensor> state() {
-        return adapter == null ? new LinkedHashMap<>() : new LinkedHashMap<>(adapter.stateDict());
+        return new LinkedHashMap<>(adapter.state());
     }
 
     @Override
     public void loadState(Safetensors.Reader r) {
-        if (adapter != null) {
-            adapter.loadState(r);
-        }
+        adapter.loadState(r);
     }
 
     /** The prompt of an example, ending in "Answer:". */
@@ -204,12 +202,14 @@ public final class DecoderTaskModel implements TaskModel {
             }
         }
         Batch in = batch(rows, batch, m, false);
-        NDArray logits = base.forward(in.ids(), null, new ForwardContext(in.taskIds(), training));
+        ForwardContext ctx = new ForwardContext(in.taskIds(), training);
+        NDArray logits = base.forward(in.ids(), null, ctx);
         long vocab = logits.getShape().get(2);
         NDArray picked = logits.reshape(-1, vocab).get(m.create(positions.stream().mapToLong(Long::longValue).toArray()));
         NDArray logp = picked.logSoftmax(1);
         NDArray tgt = m.create(targets.stream().mapToLong(Long::longValue).toArray(), new Shape(targets.size(), 1));
-        return Ops.div(logp.gather(tgt, 1).sum().neg(), targets.size());
+        NDArray mean = Ops.div(logp.gather(tgt, 1).sum().neg(), targets.size());
+        return ctx.aux() == null ? mean : ctx.aux().addTo(mean);
     }
 
     @Override

@@ -6,7 +6,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
 import dev.moore4j.adapter.Param;
-import dev.moore4j.adapter.moore.MooreModel;
+import dev.moore4j.adapter.Adapter;
 import dev.moore4j.io.HostTensor;
 import dev.moore4j.io.Safetensors;
 import dev.moore4j.model.ForwardContext;
@@ -32,7 +32,7 @@ import java.util.Map;
 public final class EncoderTaskModel implements TaskModel {
     private final BertModel base;
     private final TextTokenizer tokenizer;
-    private final MooreModel adapter; // null: frozen encoder, heads only
+    private final Adapter adapter;
     private final List<TaskSpec> tasks;
     private final Heads heads;
     private final int maxLength;
@@ -41,7 +41,7 @@ public final class EncoderTaskModel implements TaskModel {
     /** One tokenized sequence. */
     record Seq(long[] ids, long[] types) {}
 
-    public EncoderTaskModel(BertModel base, TextTokenizer tokenizer, MooreModel adapter, List<TaskSpec> tasks, int maxLength, long seed) {
+    public EncoderTaskModel(BertModel base, TextTokenizer tokenizer, Adapter adapter, List<TaskSpec> tasks, int maxLength, long seed) {
         this.base = base;
         this.tokenizer = tokenizer;
         this.adapter = adapter;
@@ -64,35 +64,27 @@ public final class EncoderTaskModel implements TaskModel {
     }
 
     @Override
-    public MooreModel adapter() {
+    public Adapter adapter() {
         return adapter;
     }
 
     @Override
     public List<Param> parameters() {
-        List<Param> out = new ArrayList<>();
-        if (adapter != null) {
-            out.addAll(adapter.parameters());
-        }
+        List<Param> out = new ArrayList<>(adapter.parameters());
         out.addAll(heads.parameters());
         return out;
     }
 
     @Override
     public Map<String, HostTensor> state() {
-        Map<String, HostTensor> out = new LinkedHashMap<>();
-        if (adapter != null) {
-            out.putAll(adapter.stateDict());
-        }
+        Map<String, HostTensor> out = new LinkedHashMap<>(adapter.state());
         heads.putState(out);
         return out;
     }
 
     @Override
     public void loadState(Safetensors.Reader r) {
-        if (adapter != null) {
-            adapter.loadState(r);
-        }
+        adapter.loadState(r);
         heads.loadState(r);
     }
 
@@ -158,8 +150,8 @@ public final class EncoderTaskModel implements TaskModel {
         return new Seq(ni, nt);
     }
 
-    /** Rows of the pooled states: for each example, its first sequence's row. */
-    private record Forward(NDArray pooled, int[] firstRow) {}
+    /** Rows of the pooled states: for each example, its first sequence's row; and the context the layers saw. */
+    private record Forward(NDArray pooled, int[] firstRow, ForwardContext ctx) {}
 
     private Forward forward(List<Example> batch, NDManager m, boolean training, boolean taskFree) {
         List<Seq> seqs = new ArrayList<>();
@@ -176,7 +168,7 @@ public final class EncoderTaskModel implements TaskModel {
         NDArray[] in = padded(seqs, m);
         ForwardContext ctx = new ForwardContext(ids.stream().mapToInt(Integer::intValue).toArray(), training);
         NDArray h = base.forward(in[0], in[1], in[2], ctx);
-        return new Forward(BertModel.meanPool(h, in[1], false), first);
+        return new Forward(BertModel.meanPool(h, in[1], false), first, ctx);
     }
 
     /** ids, attention mask and token types [N, S] of sequences right-padded to the longest. */
@@ -251,7 +243,8 @@ public final class EncoderTaskModel implements TaskModel {
             }
             total = total == null ? term : total.add(term);
         }
-        return Ops.div(total, batch.size());
+        NDArray mean = Ops.div(total, batch.size());
+        return f.ctx().aux() == null ? mean : f.ctx().aux().addTo(mean);
     }
 
     @Override
@@ -287,9 +280,14 @@ public final class EncoderTaskModel implements TaskModel {
 
     /** Mean-pooled, L2-normalised sentence embeddings under task-free routing (for the oblivion check). */
     public float[][] embed(List<String> texts, NDManager m) {
+        return embed(texts, ForwardContext.inference(), m);
+    }
+
+    /** Mean-pooled, L2-normalised sentence embeddings routed as {@code ctx} says (a task id, or task-free). */
+    public float[][] embed(List<String> texts, ForwardContext ctx, NDManager m) {
         List<Seq> seqs = texts.stream().map(t -> seq(t, null)).toList();
         NDArray[] in = padded(seqs, m);
-        NDArray h = base.forward(in[0], in[1], in[2], ForwardContext.inference());
+        NDArray h = base.forward(in[0], in[1], in[2], ctx);
         NDArray e = BertModel.meanPool(h, in[1], true).toType(DataType.FLOAT32, false);
         float[] flat = e.toFloatArray();
         int d = (int) e.getShape().get(1);

@@ -21,7 +21,7 @@ import java.util.SplittableRandom;
  * [D, 1] for regression and for multiple choice (one score per (question, choice) pair).
  * Saved as {@code heads.{task}.weight} ([D, C]) and {@code heads.{task}.bias} ([C]).
  */
-final class Heads {
+public final class Heads {
     private final Map<String, Param[]> byTask = new LinkedHashMap<>();
 
     Heads(List<TaskSpec> tasks, int dim, long seed, NDManager m) {
@@ -36,6 +36,16 @@ final class Heads {
                     new Param("heads." + t.name() + ".weight", m.create(w, new Shape(dim, out))),
                     new Param("heads." + t.name() + ".bias", m.zeros(new Shape(out)))});
         }
+    }
+
+    /** Parameters of the heads of {@code tasks} on a {@code dim}-wide encoder. */
+    public static long count(List<TaskSpec> tasks, int dim) {
+        long n = 0;
+        for (TaskSpec t : tasks) {
+            int out = t.kind() == TaskKind.CLASSIFICATION ? t.labels().size() : 1;
+            n += (long) dim * out + out;
+        }
+        return n;
     }
 
     /** x [N, D] → [N, C]. */

@@ -8,8 +8,9 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import dev.moore4j.MooreException;
-import dev.moore4j.adapter.moore.MoEizer;
-import dev.moore4j.adapter.moore.MooreModel;
+import dev.moore4j.adapter.AdaptContext;
+import dev.moore4j.adapter.Adapter;
+import dev.moore4j.adapter.Methods;
 import dev.moore4j.io.AtomicFiles;
 import dev.moore4j.io.HostTensor;
 import dev.moore4j.io.ModelLoader;
@@ -49,20 +50,18 @@ public final class Pipeline {
         return data != null && !data.isBlank() ? Path.of(data) : SharedPaths.data();
     }
 
-    /** A task model over a loaded base: MoE-ized for method moore, frozen for heads. */
+    /** A task model over a loaded base with the config's method injected (for heads only, nothing is). */
     public static TaskModel build(TrainConfig cfg, List<TaskSpec> tasks, ModelLoader.Loaded loaded) {
-        MooreModel adapter = null;
-        if (cfg.method().equals("moore")) {
-            FactorCache cache = new FactorCache(SharedPaths.cache().resolve("svd"));
-            adapter = MoEizer.moeize(loaded.model(), cfg.moore(tasks.size()), cache);
+        if (loaded.model() instanceof LlamaModel && Methods.count(cfg.method(), loaded.model(), cfg.methodConfig(), tasks.size()) == 0) {
+            throw new MooreException("method '" + cfg.method() + "' trains nothing on a decoder; " + loaded.reference()
+                    + " scores label tokens with its own LM head, so it needs an adapter method (e.g. lora or moore)");
         }
+        FactorCache cache = new FactorCache(SharedPaths.cache().resolve("svd"));
+        Adapter adapter = Adapter.attach(loaded.model(), cfg.method(), cfg.methodConfig(), new AdaptContext(tasks.size(), cfg.seed(), cache));
         if (loaded.model() instanceof BertModel bert) {
             return new EncoderTaskModel(bert, loaded.tokenizer(), adapter, tasks, cfg.maxLength(), cfg.seed());
         }
         if (loaded.model() instanceof LlamaModel llama) {
-            if (adapter == null) {
-                throw new MooreException("method 'heads' needs an encoder; " + loaded.reference() + " is a decoder (it scores label tokens, no heads)");
-            }
             return new DecoderTaskModel(llama, loaded.tokenizer(), adapter, tasks, cfg.wholeSequenceLoss(), cfg.maxLength());
         }
         throw new MooreException(loaded.reference() + ": model family '" + loaded.model().family() + "' has no task pipeline");
@@ -74,7 +73,7 @@ public final class Pipeline {
         Map<String, List<Example>> out = new LinkedHashMap<>();
         for (TaskSpec t : tasks) {
             DataReaders.Result r = TaskRegistry.load(t, train, root, train ? cfg.maxTrainExamples() : cfg.maxEvalExamples(), cfg.seed(),
-                    cfg.skipBadRows());
+                    cfg.skipBadRows(), cfg.validationExamples());
             if (r.skipped() > 0) {
                 System.err.println("warning: task '" + t.name() + "': skipped " + r.skipped() + " bad rows");
             }
@@ -109,10 +108,9 @@ public final class Pipeline {
         c.put("base_model", baseReference);
         c.put("base_hash", base.weightsHash());
         c.put("family", base.family());
-        c.set("train", cfg.toJson());
-        if (cfg.method().equals("moore")) {
-            c.set("moore", JSON.valueToTree(cfg.moore(model.tasks().size())));
-        }
+        c.set("train", cfg.withResolvedAdapter().toJson());
+        c.set("adapter", model.adapter().configJson());
+        c.put("trainable_parameters", model.adapter().trainableCount());
         ArrayNode tasks = c.putArray("tasks");
         for (int i = 0; i < model.tasks().size(); i++) {
             TaskSpec t = model.tasks().get(i);

@@ -19,8 +19,8 @@ import java.util.Map;
 public sealed interface TaskModel extends AutoCloseable permits EncoderTaskModel, DecoderTaskModel {
     List<TaskSpec> tasks();
 
-    /** The MoORE adapter, or null (frozen base with heads only). */
-    dev.moore4j.adapter.moore.MooreModel adapter();
+    /** The adapter (for heads only, one without modules). */
+    dev.moore4j.adapter.Adapter adapter();
 
     /** Every trainable tensor: adapter and heads. */
     List<Param> parameters();

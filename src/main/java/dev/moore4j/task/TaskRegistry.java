@@ -152,12 +152,36 @@ public final class TaskRegistry {
      * shuffle that depends only on the task name and seed, in file order.
      */
     public static DataReaders.Result load(TaskSpec spec, boolean train, Path dataRoot, int cap, long seed, boolean skipBadRows) {
-        Path file = dataRoot.resolve(train ? spec.train() : spec.eval());
+        return load(spec, train, dataRoot, cap, seed, skipBadRows, 0);
+    }
+
+    /**
+     * Like {@link #load}, but {@code heldOut} > 0 carves a validation set out of the training split: in one seeded
+     * order of the training examples, the first {@code heldOut} are the validation set ({@code train = false}) and
+     * the training examples are drawn from the rest ({@code train = true}), so the two never overlap and the task's
+     * own evaluation split is not read.
+     */
+    public static DataReaders.Result load(TaskSpec spec, boolean train, Path dataRoot, int cap, long seed, boolean skipBadRows, int heldOut) {
+        Path file = dataRoot.resolve(train || heldOut > 0 ? spec.train() : spec.eval());
         DataReaders.Result r = DataReaders.read(spec, file, skipBadRows);
         List<Example> all = r.examples();
+        if (heldOut > 0) {
+            if (all.size() <= heldOut) {
+                throw new dev.moore4j.MooreException(file + ": task '" + spec.name() + "' has " + all.size() + " training examples, too few to hold out "
+                        + heldOut + " for validation");
+            }
+            int from = train ? heldOut : 0;
+            int count = train ? (cap <= 0 ? all.size() - heldOut : Math.min(cap, all.size() - heldOut)) : heldOut;
+            return new DataReaders.Result(pick(all, spec, seed, from, count), r.skipped());
+        }
         if (cap <= 0 || all.size() <= cap) {
             return r;
         }
+        return new DataReaders.Result(pick(all, spec, seed, 0, cap), r.skipped());
+    }
+
+    /** Entries {@code from … from+count−1} of a seeded shuffle of {@code all}, in file order. */
+    private static List<Example> pick(List<Example> all, TaskSpec spec, long seed, int from, int count) {
         int[] idx = new int[all.size()];
         for (int i = 0; i < idx.length; i++) {
             idx[i] = i;
@@ -169,12 +193,12 @@ public final class TaskRegistry {
             idx[i] = idx[j];
             idx[j] = t;
         }
-        int[] keep = java.util.Arrays.copyOf(idx, cap);
+        int[] keep = java.util.Arrays.copyOfRange(idx, from, from + count);
         java.util.Arrays.sort(keep);
-        List<Example> out = new ArrayList<>(cap);
+        List<Example> out = new ArrayList<>(count);
         for (int i : keep) {
             out.add(all.get(i));
         }
-        return new DataReaders.Result(out, r.skipped());
+        return out;
     }
 }

@@ -10,8 +10,13 @@ import java.util.List;
 
 /**
  * The reference implementation's MoE-PEFT JSON config: {@code {"cutoff_len": …, "lora": [{"name", "task_name": "a;b;c",
- * "lr", "batch_size", "micro_batch_size", "num_epochs", "task_embedding_dim", "target_modules", …}]}}. Fields we map are
- * listed below; the rest (r, lora_alpha, num_experts: MoORE uses every rank-one expert) are reported and ignored.
+ * "lr", "batch_size", "micro_batch_size", "num_epochs", "routing_strategy", "r", "lora_alpha", "num_experts", …}]}}.
+ * The adapter type picks the method: no {@code routing_strategy} is plain LoRA ({@code init_lora_weights: "pissa"}
+ * or {@code "milora"} the SVD variants); {@code mixlora}, {@code loramoe}, {@code mola}, {@code hydralora},
+ * {@code mtl-lora}, {@code mosld}, {@code omoe}, {@code goat} and {@code moore} name ours. Hyperparameters map to the
+ * method's keys where it has them ({@code r}, {@code lora_alpha → alpha}, {@code lora_dropout → dropout},
+ * {@code num_experts → experts}, {@code top_k}, {@code router_aux_loss_coef → balance_coef},
+ * {@code task_embedding_dim}, {@code target_modules → targets}); the rest are reported and ignored.
  */
 final class MoePeftConfig {
     private MoePeftConfig() {}
@@ -35,14 +40,23 @@ final class MoePeftConfig {
             names.add(t.strip().replaceFirst("^glue:", ""));
         }
         out.set("tasks", out.arrayNode().addAll(names.stream().map(out::textNode).toList()));
-        if (e.has("routing_strategy") && !e.get("routing_strategy").asText().equals("moore")) {
-            throw new MooreException(where + ": lora[0].routing_strategy is '" + e.get("routing_strategy").asText() + "', expected moore");
+        String method = method(e, where);
+        out.put("method", method);
+        ObjectNode defaults = dev.moore4j.adapter.Methods.toJson(dev.moore4j.adapter.Methods.get(method).defaults());
+        ObjectNode adapter = out.putObject("adapter");
+        List<String> used = new ArrayList<>(List.of("name", "task_name", "lr", "batch_size", "micro_batch_size", "num_epochs", "cutoff_len",
+                "scheduler_type", "target_modules", "routing_strategy", "init_lora_weights"));
+        String[][] keys = {{"r", "r"}, {"lora_alpha", "alpha"}, {"lora_dropout", "dropout"}, {"num_experts", "experts"}, {"top_k", "top_k"},
+                {"router_aux_loss_coef", "balance_coef"}, {"task_embedding_dim", "task_embedding_dim"}};
+        for (String[] k : keys) {
+            if (e.has(k[0]) && defaults.has(k[1])) {
+                adapter.set(k[1], e.get(k[0]));
+                used.add(k[0]);
+            }
         }
-        out.put("method", "moore");
         copy(e, "lr", out, "lr");
         copy(e, "batch_size", out, "batchSize");
         copy(e, "num_epochs", out, "epochs");
-        copy(e, "task_embedding_dim", out, "taskEmbeddingDim");
         if (e.has("cutoff_len") || root.has("cutoff_len")) {
             out.put("maxLength", e.has("cutoff_len") ? e.get("cutoff_len").asInt() : root.get("cutoff_len").asInt());
         }
@@ -69,19 +83,43 @@ final class MoePeftConfig {
             } else {
                 tm.forEach(t -> targets.add(t.asText()));
             }
-            out.set("targets", out.arrayNode().addAll(targets.stream().map(out::textNode).toList()));
+            if (defaults.has("targets")) {
+                adapter.set("targets", out.arrayNode().addAll(targets.stream().map(out::textNode).toList()));
+            } else {
+                used.remove("target_modules");
+            }
         }
         List<String> ignored = new ArrayList<>();
         e.fieldNames().forEachRemaining(f -> {
-            if (!List.of("name", "task_name", "lr", "batch_size", "micro_batch_size", "num_epochs", "task_embedding_dim", "cutoff_len",
-                    "scheduler_type", "target_modules", "routing_strategy").contains(f)) {
+            if (!used.contains(f)) {
                 ignored.add(f);
             }
         });
         if (!ignored.isEmpty()) {
-            System.err.println(where + ": MoE-PEFT fields not used by moore4j: " + String.join(", ", ignored));
+            System.err.println(where + ": MoE-PEFT fields not used by method '" + method + "': " + String.join(", ", ignored));
         }
         return TrainConfig.fromJson(out, where);
+    }
+
+    /** Our method for the reference's adapter type. */
+    private static String method(JsonNode e, String where) {
+        String strategy = e.path("routing_strategy").asText("");
+        if (strategy.isEmpty()) {
+            String init = e.path("init_lora_weights").asText("");
+            return switch (init) {
+                case "pissa", "milora" -> init;
+                default -> "lora";
+            };
+        }
+        String name = switch (strategy) {
+            case "mtllora", "mtl_lora" -> "mtl-lora";
+            default -> strategy;
+        };
+        if (!dev.moore4j.adapter.Methods.names().contains(name) || name.equals("heads") || name.equals("full")) {
+            throw new MooreException(where + ": lora[0].routing_strategy '" + strategy + "' names no method of moore4j (mixlora, loramoe, mola, "
+                    + "hydralora, mtl-lora, mosld, omoe, goat, moore; none = lora)");
+        }
+        return name;
     }
 
     private static void copy(JsonNode from, String key, ObjectNode to, String field) {

@@ -9,7 +9,6 @@ import dev.moore4j.MooreException;
 import dev.moore4j.eval.Evaluator;
 import dev.moore4j.io.AtomicFiles;
 import dev.moore4j.io.ModelLoader;
-import dev.moore4j.model.LinearSlot;
 import dev.moore4j.mtl.DecoderTaskModel;
 import dev.moore4j.mtl.EncoderTaskModel;
 import dev.moore4j.mtl.Pipeline;
@@ -41,6 +40,7 @@ public final class Run {
         if (!opt.resume() && (Files.exists(out.resolve("last")) || Files.exists(out.resolve("best")))) {
             throw new MooreException(out + " already holds a run; continue it with --resume, or choose another --out");
         }
+        boolean peakReset = MemoryStats.resetPeak(); // peak memory of this run, not of earlier runs in the same process
         List<TaskSpec> tasks = TaskRegistry.resolveAll(cfg.tasks());
         Map<String, List<Example>> train = Pipeline.load(tasks, true, cfg);
         Map<String, List<Example>> eval = Pipeline.load(tasks, false, cfg);
@@ -83,13 +83,20 @@ public final class Run {
             }
             if (before != null) {
                 // heads only: the encoder is frozen, so its embeddings (and the figure) are unchanged by construction
-                Oblivion after = cfg.method().equals("heads") ? before : oblivion(model, cfg, m, "after");
+                Oblivion after = model.adapter().modules().isEmpty() ? before : oblivion(model, cfg, m, "after");
                 ObjectNode ob = summary.putObject("oblivion");
                 ob.put(before.name() + "_before", before.value());
                 ob.put(before.name() + "_after", after.value());
             }
             summary.set("roofline", roofline(model, cfg, s, m));
             summary.put("rss_mb_at_end", MemoryStats.rssBytes() / 1e6);
+            summary.put("peak_rss_mb", MemoryStats.peakRssBytes() / 1e6);
+            summary.put("peak_rss_scope", peakReset ? "this run" : "process");
+            summary.put("inference_ms_per_example", s.last() != null ? s.last().msPerExample() : -1);
+            summary.put("commit", dev.moore4j.util.Provenance.commit());
+            summary.put("adapter_trainable_parameters", model.adapter().trainableCount());
+            summary.set("adapter", model.adapter().configJson());
+            summary.set("warnings", warnings(s, summary));
             summary.put("native_rss_mb_at_end", MemoryStats.nativeRssBytes() / 1e6);
             try {
                 Files.createDirectories(out);
@@ -99,6 +106,25 @@ public final class Run {
             AtomicFiles.writeString(out.resolve("summary.json"), summary.toPrettyString() + "\n");
             return summary;
         }
+    }
+
+    /**
+     * What a reader must not miss: tasks whose predictions collapsed to one class, a loss that rose over the run
+     * (diverged), a non-finite loss.
+     */
+    static com.fasterxml.jackson.databind.node.ArrayNode warnings(Trainer.Summary s, ObjectNode summary) {
+        var w = JSON.createArrayNode();
+        if (s.last() != null) {
+            s.last().warnings().forEach(w::add);
+        }
+        if (Double.isFinite(s.firstLoss()) && Double.isFinite(s.lastLoss()) && s.lastLoss() > s.firstLoss() * 1.05) {
+            w.add(String.format("training loss rose from %.4f (first 10 steps) to %.4f (last 10): the run diverged or the rate is too high",
+                    s.firstLoss(), s.lastLoss()));
+        }
+        if (!Double.isFinite(s.lastLoss())) {
+            w.add("training loss is not finite at the end of the run");
+        }
+        return w;
     }
 
     /** The oblivion figure: zero-shot STS-B Spearman (encoders) or held-out perplexity (decoders, when a text is given). */
@@ -151,35 +177,11 @@ public final class Run {
         }
     }
 
-    /**
-     * Training FLOP/s against the matmul roofline. FLOPs per token over the linear layers (attention and
-     * norms left out): heads only, 2·d_in·d_out per layer (forward); with MoORE, a frozen map costs twice its
-     * forward (output and input gradient) and a trainable one three times (plus its weight gradient), so a
-     * MoE-ized layer costs 4·(d_in·k + k·d_out) + 6·(d_in·D_s + D_s·k) + 12·d_in·L and any other layer 4·d_in·d_out.
-     */
+    /** Training FLOP/s against the matmul roofline; FLOPs per token come from the adapter (see {@code Adapter#trainFlopsPerToken}). */
     static ObjectNode roofline(TaskModel model, TrainConfig cfg, Trainer.Summary s, NDManager m) {
         var base = Pipeline.baseOf(model);
-        java.util.Map<String, dev.moore4j.adapter.moore.MooreLinear> moe = new java.util.HashMap<>();
-        if (model.adapter() != null) {
-            model.adapter().layers().forEach(l -> moe.put(l.name(), l));
-        }
-        double perToken = 0;
-        int width = 0;
-        for (LinearSlot slot : base.linearSlots()) {
-            double in = slot.get().inFeatures();
-            double out = slot.get().outFeatures();
-            width = Math.max(width, (int) in);
-            var l = moe.get(slot.name());
-            if (model.adapter() == null) {
-                perToken += 2 * in * out;
-            } else if (l == null) {
-                perToken += 4 * in * out;
-            } else {
-                double k = l.experts();
-                double ds = cfg.sampleRouterDim();
-                perToken += 4 * (in * k + k * out) + 6 * (in * ds + ds * k) + 12 * in * cfg.householder();
-            }
-        }
+        double perToken = model.adapter().trainFlopsPerToken();
+        int width = base.linearSlots().stream().mapToInt(l -> l.get().inFeatures()).max().orElse(1);
         double achieved = perToken * s.tokensPerSecond() / 1e9;
         double roof = Roofline.matmulGflops(m, 2048, width, 4 * width);
         ObjectNode r = JSON.createObjectNode();

@@ -256,6 +256,8 @@ public final class Trainer {
     private double step(List<Example> batch, List<Param> all, List<Param> adapter, List<Param> heads, AdamW adapterOpt, AdamW headOpt,
                         int step, NDManager parent) {
         try (NDScope scope = new NDScope(); NDManager m = parent.newSubManager()) {
+            // randomness inside the step (dropout) depends on the seed and the step only, so a resumed run repeats it exactly
+            Engine.getInstance().setRandomSeed((int) (cfg.seed() * 1_000_003L + step));
             double loss = backward(batch, m);
             NDArray sq = null;
             for (Param p : all) {

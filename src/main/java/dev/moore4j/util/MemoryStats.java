@@ -24,6 +24,30 @@ public final class MemoryStats {
         return -1;
     }
 
+    /** Peak resident set size (VmHWM) since the process started or the last {@link #resetPeak}, or -1. */
+    public static long peakRssBytes() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmHWM:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            return -1;
+        }
+        return -1;
+    }
+
+    /** Starts a new peak measurement (Linux: writing 5 to clear_refs resets VmHWM); false where unsupported. */
+    public static boolean resetPeak() {
+        try {
+            Files.writeString(Path.of("/proc/self/clear_refs"), "5");
+            return true;
+        } catch (IOException | SecurityException e) {
+            return false;
+        }
+    }
+
     /**
      * RSS minus what the JVM has committed for its heap and non-heap pools: an estimate of native
      * (libtorch, OpenBLAS) memory that garbage-collector heap resizing does not blur.

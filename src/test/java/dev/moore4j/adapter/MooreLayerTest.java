@@ -50,9 +50,9 @@ class MooreLayerTest {
         }
         double[][] f = Svd.thin64(wt, D_IN, D_OUT);
         int k = Math.min(D_IN, D_OUT);
-        MooreConfig c = new MooreConfig(TASKS, 4, 5, 4, List.of(), 3, true);
+        MooreConfig c = new MooreConfig(4, 5, 4, List.of(), true);
         layer = new MooreLinear("layer", m.create(f[0], new Shape(D_IN, k)), m.create(f[1], new Shape(k)), m.create(f[2], new Shape(k, D_OUT)),
-                m.create(bias, new Shape(D_OUT)), c, 11, m);
+                m.create(bias, new Shape(D_OUT)), c, TASKS, 11, m);
     }
 
     @AfterEach
@@ -114,7 +114,7 @@ class MooreLayerTest {
         NDArray eye = m.eye(D_IN, D_IN, 0, DataType.FLOAT64).reshape(1, D_IN, D_IN);
         NDArray rotatedEye = layer.forward(eye, ForwardContext.tasks(false, 0)); // touches nothing, warms the path
         assertThat(rotatedEye.getShape()).isEqualTo(new Shape(1, D_IN, D_OUT));
-        NDArray h = dev.moore4j.adapter.moore.Householder.applyWy(m.eye(D_IN, D_IN, 0, DataType.FLOAT64), layer.householder().value());
+        NDArray h = dev.moore4j.adapter.common.Householder.applyWy(m.eye(D_IN, D_IN, 0, DataType.FLOAT64), layer.householder().value());
         NDArray hth = h.transpose().matMul(h).sub(m.eye(D_IN, D_IN, 0, DataType.FLOAT64)).abs();
         assertThat(hth.max().getDouble()).isLessThanOrEqualTo(1e-5);
         assertThat(h.sub(m.eye(D_IN, D_IN, 0, DataType.FLOAT64)).abs().max().getDouble()).as("H moved away from I").isGreaterThan(1e-3);
@@ -228,7 +228,7 @@ class MooreLayerTest {
 
     @Test
     void oddNumberOfHouseholderVectorsIsRejected() {
-        assertThatThrownBy(() -> new MooreConfig(2, 64, 128, 3, List.of(), 1, false))
+        assertThatThrownBy(() -> new MooreConfig(64, 128, 3, List.of(), false))
                 .isInstanceOf(MooreException.class)
                 .hasMessageContaining("householder")
                 .hasMessageContaining("even");

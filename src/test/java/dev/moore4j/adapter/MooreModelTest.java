@@ -6,11 +6,10 @@ import ai.djl.ndarray.types.DataType;
 
 import dev.moore4j.MooreException;
 import dev.moore4j.TestSupport;
-import dev.moore4j.adapter.moore.Householder;
-import dev.moore4j.adapter.moore.MoEizer;
+import dev.moore4j.adapter.common.Householder;
 import dev.moore4j.adapter.moore.MooreConfig;
 import dev.moore4j.adapter.moore.MooreLinear;
-import dev.moore4j.adapter.moore.MooreModel;
+import dev.moore4j.model.TransformerModel;
 import dev.moore4j.io.ModelLoader;
 import dev.moore4j.linalg.FactorCache;
 import dev.moore4j.model.ForwardContext;
@@ -36,8 +35,8 @@ class MooreModelTest {
         try (NDManager m = TestSupport.manager(); ModelLoader.Loaded loaded = ModelLoader.load(alias, m)) {
             int slots = loaded.model().linearSlots().size();
             float[] before = Probe.outputs(loaded.model(), loaded.tokenizer(), ForwardContext.inference());
-            MooreModel moore = MoEizer.moeize(loaded.model(), MooreConfig.defaults(3), new FactorCache(cache));
-            assertThat(moore.layers()).hasSize(slots);
+            Adapter moore = moeize(loaded.model(), MooreConfig.defaults(), 3, new FactorCache(cache));
+            assertThat(moore.modules()).hasSize(slots);
             assertThat(loaded.model().linearSlots()).allMatch(s -> s.get() instanceof MooreLinear);
             float[] after = Probe.outputs(loaded.model(), loaded.tokenizer(), ForwardContext.tasks(false, 0, 1, 2, 0, 1, 2, 0, 1));
             System.err.printf("%s: MoORE at init, max rel diff vs base = %.2e%n", alias, Probe.maxRelDiff(after, before));
@@ -48,9 +47,9 @@ class MooreModelTest {
     @Test
     void realLayerInvariantsInFp32AfterPerturbation() {
         try (NDManager m = TestSupport.manager(); ModelLoader.Loaded loaded = ModelLoader.load("minilm", m)) {
-            MooreModel moore = MoEizer.moeize(loaded.model(), MooreConfig.defaults(2).withTargets(List.of("intermediate.dense")), FactorCache.disabled());
-            assertThat(moore.layers()).hasSize(6);
-            MooreLinear layer = moore.layers().get(0);
+            Adapter moore = moeize(loaded.model(), MooreConfig.defaults().withTargets(List.of("intermediate.dense")), 2, FactorCache.disabled());
+            assertThat(moore.modules()).hasSize(6);
+            MooreLinear layer = (MooreLinear) moore.modules().get(0);
             for (Param p : layer.parameters()) {
                 p.set(p.value().add(m.randomNormal(p.value().getShape()).mul(0.1f)));
             }
@@ -68,41 +67,16 @@ class MooreModelTest {
     }
 
     @Test
-    void adapterSavesAndLoadsAndRefusesAnotherBase(@TempDir Path dir) {
-        try (NDManager m = TestSupport.manager()) {
-            float[] trained;
-            try (ModelLoader.Loaded loaded = ModelLoader.load("stories260K", m)) {
-                MooreModel moore = MoEizer.moeize(loaded.model(), MooreConfig.defaults(3), FactorCache.disabled());
-                for (Param p : moore.parameters()) {
-                    p.set(p.value().add(m.randomNormal(p.value().getShape()).mul(0.05f)));
-                }
-                trained = Probe.outputs(loaded.model(), loaded.tokenizer(), ForwardContext.tasks(false, 1));
-                moore.save(dir, "stories260K");
-            }
-            assertThat(dir.resolve(MooreModel.WEIGHTS_FILE)).exists();
-            assertThat(MooreModel.readConfig(dir)).isEqualTo(MooreConfig.defaults(3));
-            try (ModelLoader.Loaded fresh = ModelLoader.load("stories260K", m)) {
-                MooreModel moore = MoEizer.moeize(fresh.model(), MooreModel.readConfig(dir), FactorCache.disabled());
-                float[] init = Probe.outputs(fresh.model(), fresh.tokenizer(), ForwardContext.tasks(false, 1));
-                assertThat(Probe.maxAbsDiff(init, trained)).isGreaterThan(1e-3);
-                moore.load(dir);
-                float[] reloaded = Probe.outputs(fresh.model(), fresh.tokenizer(), ForwardContext.tasks(false, 1));
-                assertThat(Probe.maxAbsDiff(reloaded, trained)).isLessThan(1e-5);
-            }
-            try (ModelLoader.Loaded other = ModelLoader.load("minilm", m)) {
-                MooreModel moore = MoEizer.moeize(other.model(), MooreConfig.defaults(3).withTargets(List.of("query")), FactorCache.disabled());
-                assertThatThrownBy(() -> moore.load(dir)).isInstanceOf(MooreException.class).hasMessageContaining("trained on base model");
-            }
+    void targetPatternThatMatchesNothingIsAnError() {
+        try (NDManager m = TestSupport.manager(); ModelLoader.Loaded loaded = ModelLoader.load("stories260K", m)) {
+            assertThatThrownBy(() -> moeize(loaded.model(), MooreConfig.defaults().withTargets(List.of("query")), 1, FactorCache.disabled()))
+                    .isInstanceOf(MooreException.class).hasMessageContaining("'query' matches no linear layer");
+            Adapter moore = moeize(loaded.model(), MooreConfig.defaults().withTargets(List.of("q_proj", "mlp.down_proj")), 1, FactorCache.disabled());
+            assertThat(moore.modules()).extracting(AdapterModule::name).allMatch(n -> n.endsWith("q_proj") || n.endsWith("down_proj")).hasSize(10);
         }
     }
 
-    @Test
-    void targetPatternThatMatchesNothingIsAnError() {
-        try (NDManager m = TestSupport.manager(); ModelLoader.Loaded loaded = ModelLoader.load("stories260K", m)) {
-            assertThatThrownBy(() -> MoEizer.moeize(loaded.model(), MooreConfig.defaults(1).withTargets(List.of("query")), FactorCache.disabled()))
-                    .isInstanceOf(MooreException.class).hasMessageContaining("'query' matches no linear layer");
-            MooreModel moore = MoEizer.moeize(loaded.model(), MooreConfig.defaults(1).withTargets(List.of("q_proj", "mlp.down_proj")), FactorCache.disabled());
-            assertThat(moore.layers()).extracting(MooreLinear::name).allMatch(n -> n.endsWith("q_proj") || n.endsWith("down_proj")).hasSize(10);
-        }
+    static Adapter moeize(TransformerModel model, MooreConfig c, int tasks, FactorCache cache) {
+        return Adapter.attach(model, "moore", c, new AdaptContext(tasks, 42, cache));
     }
 }

@@ -8,9 +8,9 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.training.GradientCollector;
 
 import dev.moore4j.TestSupport;
-import dev.moore4j.adapter.moore.MoEizer;
+import dev.moore4j.adapter.AdaptContext;
+import dev.moore4j.adapter.Adapter;
 import dev.moore4j.adapter.moore.MooreConfig;
-import dev.moore4j.adapter.moore.MooreModel;
 import dev.moore4j.io.ModelLoader;
 import dev.moore4j.linalg.FactorCache;
 import dev.moore4j.model.ForwardContext;
@@ -32,7 +32,7 @@ class NativeMemoryTest {
     void thousandTrainingStepsGrowRssByLessThan50Mb() {
         try (NDManager m = TestSupport.manager(); ModelLoader.Loaded loaded = ModelLoader.load("minilm", m)) {
             BertModel bert = (BertModel) loaded.model();
-            MooreModel moore = MoEizer.moeize(bert, MooreConfig.defaults(3), FactorCache.disabled());
+            Adapter moore = Adapter.attach(bert, "moore", MooreConfig.defaults(), new AdaptContext(3, 42, FactorCache.disabled()));
             AdamW opt = new AdamW(1e-4f, 0.01f);
             BertBatch batch = BertBatch.of(loaded.tokenizer(),
                     List.of("a short one", "the movie was great fun", "it rains", "colourless green ideas sleep furiously"), null);

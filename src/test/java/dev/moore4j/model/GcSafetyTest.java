@@ -8,7 +8,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 
 import dev.moore4j.TestSupport;
-import dev.moore4j.adapter.moore.Householder;
+import dev.moore4j.adapter.common.Householder;
 import dev.moore4j.model.bert.BertModel;
 
 import org.junit.jupiter.api.Test;

@@ -8,9 +8,9 @@ import ai.djl.training.GradientCollector;
 
 import dev.moore4j.TestSupport;
 import dev.moore4j.adapter.Param;
-import dev.moore4j.adapter.moore.MoEizer;
+import dev.moore4j.adapter.AdaptContext;
+import dev.moore4j.adapter.Adapter;
 import dev.moore4j.adapter.moore.MooreConfig;
-import dev.moore4j.adapter.moore.MooreModel;
 import dev.moore4j.io.ModelLoader;
 import dev.moore4j.io.SharedPaths;
 import dev.moore4j.linalg.FactorCache;
@@ -49,7 +49,7 @@ class EncoderTaskModelTest {
         m = TestSupport.manager();
         loaded = ModelLoader.load("minilm", m);
         tasks = TaskRegistry.resolveAll(List.of("sst2", "stsb", "arc-e"));
-        MooreModel moore = MoEizer.moeize(loaded.model(), MooreConfig.defaults(3), new FactorCache(SharedPaths.cache().resolve("svd")));
+        Adapter moore = Adapter.attach(loaded.model(), "moore", MooreConfig.defaults(), new AdaptContext(3, 42, new FactorCache(SharedPaths.cache().resolve("svd"))));
         model = new EncoderTaskModel((BertModel) loaded.model(), loaded.tokenizer(), moore, tasks, 64, 3);
         var data = SharedPaths.data();
         sst = TaskRegistry.load(tasks.get(0), false, data, 5, 1, false).examples();

@@ -8,6 +8,9 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
+
+import dev.moore4j.adapter.Methods;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -45,9 +48,58 @@ class ConfigTest {
         assertThat(c.gradAccum()).isEqualTo(4);
         assertThat(c.epochs()).isEqualTo(2);
         assertThat(c.maxLength()).isEqualTo(256);
-        assertThat(c.taskEmbeddingDim()).isEqualTo(32);
-        assertThat(c.targets()).containsExactly("q_proj", "v_proj");
         assertThat(c.method()).isEqualTo("moore");
+        var moore = (dev.moore4j.adapter.moore.MooreConfig) c.methodConfig();
+        assertThat(moore.taskEmbeddingDim()).isEqualTo(32);
+        assertThat(moore.targets()).containsExactly("q_proj", "v_proj");
+    }
+
+    @Test
+    void moePeftAdapterTypesMapToMethodsAndTheirKeys(@TempDir Path dir) throws Exception {
+        String[][] cases = {{"", "lora"}, {"\"routing_strategy\": \"mixlora\",", "mixlora"}, {"\"routing_strategy\": \"loramoe\",", "loramoe"},
+                {"\"routing_strategy\": \"mola\",", "mola"}, {"\"init_lora_weights\": \"pissa\",", "pissa"}};
+        for (String[] k : cases) {
+            Files.writeString(dir.resolve("m.json"), "{\"lora\": [{\"task_name\": \"glue:cola\", " + k[0]
+                    + " \"r\": 16, \"lora_alpha\": 32, \"num_experts\": 4, \"top_k\": 1, \"target_modules\": [\"query\"]}]}");
+            TrainConfig c = TrainConfig.read(dir.resolve("m.json")).validate();
+            assertThat(c.method()).isEqualTo(k[1]);
+            var json = dev.moore4j.adapter.Methods.toJson(c.methodConfig());
+            assertThat(json.get("r").asInt()).isEqualTo(16);
+            assertThat(json.get("alpha").asDouble()).isEqualTo(32);
+            assertThat(json.get("targets").get(0).asText()).isEqualTo("query");
+            if (json.has("experts")) {
+                assertThat(json.get("experts").asInt()).isEqualTo(4);
+            }
+        }
+        Files.writeString(dir.resolve("bad.json"), "{\"lora\": [{\"task_name\": \"glue:cola\", \"routing_strategy\": \"switch\"}]}");
+        assertThatThrownBy(() -> TrainConfig.read(dir.resolve("bad.json"))).hasMessageContaining("routing_strategy 'switch'");
+    }
+
+    @Test
+    void methodHyperparametersAreCheckedAtStartNamingTheKey() {
+        assertThatThrownBy(() -> Methods.config("lora", Map.of("rank", 4), "--set")).hasMessageContaining("no key 'rank'")
+                .hasMessageContaining("r, alpha, dropout, targets");
+        assertThatThrownBy(() -> Methods.config("mola", Map.of("top_k", 9), "--set")).hasMessageContaining("'top_k' = 9");
+        assertThatThrownBy(() -> Methods.config("goat", Map.of("r", 30), "--set")).hasMessageContaining("'r' = 30 must be divisible by 'experts' = 8");
+        assertThatThrownBy(() -> Methods.config("lora", Map.of("r", "x"), "--set")).hasMessageContaining("key 'r'");
+        assertThatThrownBy(() -> Methods.config("hra", Map.of("householder", 3), "--set")).hasMessageContaining("'householder'");
+        assertThatThrownBy(() -> Methods.config("nope", Map.of(), "--set")).hasMessageContaining("unknown method 'nope'");
+        assertThat(Methods.parseAssignments("lora", List.of("r=16", "targets=query,value", "dropout=0")))
+                .containsEntry("r", 16).containsEntry("targets", List.of("query", "value")).containsEntry("dropout", 0);
+    }
+
+    @Test
+    void everyMethodConfigRoundTripsThroughJson() {
+        assertThat(Methods.names()).containsExactly("heads", "full", "lora", "pissa", "milora", "hra", "mixlora", "loramoe", "mola", "hydralora",
+                "mtl-lora", "mosld", "omoe", "goat", "moore");
+        for (String name : Methods.names()) {
+            var c = Methods.config(name, Map.of(), "t");
+            assertThat(Methods.fromJson(name, Methods.toJson(c), "t")).isEqualTo(c);
+            TrainConfig t = TrainConfig.fromJson(TrainConfig.defaults().toJson().put("method", name)
+                    .set("tasks", new com.fasterxml.jackson.databind.ObjectMapper().valueToTree(List.of("cola"))), "t").withResolvedAdapter();
+            assertThat(TrainConfig.fromJson(t.toJson(), "t")).isEqualTo(t);
+            assertThat(t.methodConfig()).isEqualTo(c);
+        }
     }
 
     @Test
@@ -68,8 +120,8 @@ class ConfigTest {
 
     @Test
     void validationNamesTheField() {
-        assertThatThrownBy(() -> TrainConfig.fromJson(TrainConfig.defaults().toJson().put("method", "lora"), "x").validate())
-                .hasMessageContaining("'method' is 'lora'");
+        assertThatThrownBy(() -> TrainConfig.fromJson(TrainConfig.defaults().toJson().put("method", "lorax"), "x").validate())
+                .hasMessageContaining("unknown method 'lorax'");
         assertThatThrownBy(() -> TrainConfig.defaults().validate()).hasMessageContaining("'tasks' is empty");
         assertThatThrownBy(() -> TrainConfig.fromJson(TrainConfig.defaults().toJson().put("batchSize", 10).put("gradAccum", 3)
                 .set("tasks", new com.fasterxml.jackson.databind.ObjectMapper().valueToTree(List.of("cola"))), "x").validate())

@@ -8,9 +8,16 @@ import ai.djl.nn.Activation;
 
 import dev.moore4j.adapter.AdapterLayer;
 import dev.moore4j.adapter.Param;
+import dev.moore4j.adapter.common.Householder;
+import dev.moore4j.adapter.common.Init;
+import dev.moore4j.io.HostTensor;
+import dev.moore4j.io.Safetensors;
 import dev.moore4j.model.ForwardContext;
 
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.List;
 import java.util.SplittableRandom;
 
@@ -40,10 +47,10 @@ public final class MooreLinear implements AdapterLayer {
     private NDArray folded;            // Ṽ = H V, valid while parameters are unchanged
 
     /**
-     * Builds the layer from frozen factors (arrays owned by {@code m}) and initialises the router.
-     * {@code seed} makes the initialisation reproducible per layer.
+     * Builds the layer from frozen factors (arrays owned by {@code m}) and initialises the router for
+     * {@code tasks} task ids; {@code seed} makes the initialisation reproducible per layer.
      */
-    public MooreLinear(String name, NDArray v, NDArray s, NDArray ut, NDArray bias, MooreConfig c, long seed, NDManager m) {
+    public MooreLinear(String name, NDArray v, NDArray s, NDArray ut, NDArray bias, MooreConfig c, int tasks, long seed, NDManager m) {
         this.name = name;
         this.v = v;
         this.s = s;
@@ -54,55 +61,13 @@ public final class MooreLinear implements AdapterLayer {
         DataType dt = v.getDataType();
         SplittableRandom rnd = new SplittableRandom(seed);
         double bound = 1.0 / Math.sqrt(dIn);
-        this.taskEmbedding = new Param(name + ".moe_gate.task_embedding", create(m, gaussian(rnd, c.tasks() * c.taskEmbeddingDim()), dt, c.tasks(), c.taskEmbeddingDim()));
+        this.taskEmbedding = new Param(name + ".moe_gate.task_embedding", Init.create(m, Init.gaussian(rnd, tasks * c.taskEmbeddingDim()), dt, tasks, c.taskEmbeddingDim()));
         this.taskLinear = new Param(name + ".moe_gate.task_linear", m.zeros(new Shape(k, c.taskEmbeddingDim()), dt));
-        this.gateDown = new Param(name + ".moe_gate.weight", create(m, uniform(rnd, c.sampleRouterDim() * dIn, bound), dt, c.sampleRouterDim(), dIn));
+        this.gateDown = new Param(name + ".moe_gate.weight", Init.create(m, Init.uniform(rnd, c.sampleRouterDim() * dIn, bound), dt, c.sampleRouterDim(), dIn));
         this.gateUp = new Param(name + ".moe_gate.up.weight", m.zeros(new Shape(k, c.sampleRouterDim()), dt));
-        if (c.householder() > 0) {
-            double[] h = new double[c.householder() * dIn];
-            for (int pair = 0; pair < c.householder() / 2; pair++) {
-                for (int i = 0; i < dIn; i++) {
-                    double x = (rnd.nextDouble() * 2 - 1) * bound;
-                    h[(2 * pair) * dIn + i] = x;      // h_{2p+1} = h_{2p+2}: R R = I
-                    h[(2 * pair + 1) * dIn + i] = x;
-                }
-            }
-            this.householder = new Param(name + ".hra_u_in", create(m, h, dt, c.householder(), dIn));
-        } else {
-            this.householder = null;
-        }
-    }
-
-    private static double[] gaussian(SplittableRandom r, int n) {
-        double[] out = new double[n];
-        for (int i = 0; i < n; i += 2) { // Box–Muller
-            double u1 = 1 - r.nextDouble();
-            double u2 = r.nextDouble();
-            double rad = Math.sqrt(-2 * Math.log(u1));
-            out[i] = rad * Math.cos(2 * Math.PI * u2);
-            if (i + 1 < n) {
-                out[i + 1] = rad * Math.sin(2 * Math.PI * u2);
-            }
-        }
-        return out;
-    }
-
-    private static double[] uniform(SplittableRandom r, int n, double bound) {
-        double[] out = new double[n];
-        for (int i = 0; i < n; i++) {
-            out[i] = (r.nextDouble() * 2 - 1) * bound;
-        }
-        return out;
-    }
-
-    private static NDArray create(NDManager m, double[] values, DataType dt, long... shape) {
-        NDArray a = m.create(values, new Shape(shape));
-        if (dt == DataType.FLOAT64) {
-            return a;
-        }
-        NDArray cast = a.toType(dt, true);
-        a.close();
-        return cast;
+        this.householder = c.householder() > 0
+                ? new Param(name + ".hra_u_in", Init.create(m, Householder.pairedInit(rnd, c.householder(), dIn), dt, c.householder(), dIn))
+                : null;
     }
 
     /** Selects the WY (default) or sequential Householder application; same maths. */
@@ -110,8 +75,64 @@ public final class MooreLinear implements AdapterLayer {
         this.useWy = wy;
     }
 
+    @Override
     public String name() {
         return name;
+    }
+
+    /** Reference checkpoint name of a parameter: "model." becomes "moore.", other names get "moore." in front. */
+    private String checkpointKey(Param p) {
+        String prefix = "moore." + (name.startsWith("model.") ? name.substring(6) : name);
+        return prefix + p.name().substring(name.length());
+    }
+
+    /** The reference's names; the Householder rows are saved as separate vectors {@code hra_u_in.{i}}. */
+    @Override
+    public Map<String, HostTensor> state() {
+        Map<String, HostTensor> out = new LinkedHashMap<>();
+        for (Param p : parameters()) {
+            HostTensor t = HostTensor.of(p.value());
+            if (p == householder) {
+                int rows = (int) t.dim(0);
+                int cols = (int) t.dim(1);
+                for (int i = 0; i < rows; i++) {
+                    out.put(checkpointKey(p) + "." + i, new HostTensor(new long[] {cols}, Arrays.copyOfRange(t.data(), i * cols, (i + 1) * cols)));
+                }
+            } else {
+                out.put(checkpointKey(p), t);
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public void loadState(Safetensors.Reader r) {
+        for (Param p : parameters()) {
+            long[] shape = p.value().getShape().getShape();
+            if (p == householder) {
+                float[] data = new float[(int) (shape[0] * shape[1])];
+                for (int i = 0; i < shape[0]; i++) {
+                    HostTensor row = r.read(checkpointKey(p) + "." + i, shape[1]);
+                    System.arraycopy(row.data(), 0, data, (int) (i * shape[1]), (int) shape[1]);
+                }
+                p.load(new HostTensor(shape, data));
+            } else {
+                p.load(r.read(checkpointKey(p), shape));
+            }
+        }
+    }
+
+    /**
+     * Training FLOPs per token: frozen factors 4·(d_in·k + k·d_out), router 6·(d_in·D_s + D_s·k),
+     * Householder chain (WY form, forward and backward) about 12·d_in·L.
+     */
+    @Override
+    public double trainFlopsPerToken() {
+        double in = inFeatures();
+        double k = experts();
+        double ds = gateDown.value().getShape().get(0);
+        double l = householder == null ? 0 : householder.value().getShape().get(0);
+        return 4 * (in * k + k * outFeatures()) + 6 * (in * ds + ds * k) + 12 * in * l;
     }
 
     /** Router output w = ReLU(s + A_task e_t + G_up G_down x): [..., k]. */

@@ -6,6 +6,7 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 
 import dev.moore4j.model.DenseLinear;
+import dev.moore4j.model.FfnSlot;
 import dev.moore4j.model.ForwardContext;
 import dev.moore4j.model.LinearSlot;
 import dev.moore4j.model.Ops;
@@ -29,7 +30,15 @@ public final class BertModel extends BaseModel {
             LinearSlot query, LinearSlot key, LinearSlot value, LinearSlot attnOut,
             NDArray ln1Weight, NDArray ln1Bias, // attention.output.LayerNorm [D]
             LinearSlot intermediate, LinearSlot output,
-            NDArray ln2Weight, NDArray ln2Bias) {} // output.LayerNorm [D]
+            NDArray ln2Weight, NDArray ln2Bias, // output.LayerNorm [D]
+            FfnSlot ffn) { // intermediate → gelu → output, replaceable whole
+
+        Layer(LinearSlot query, LinearSlot key, LinearSlot value, LinearSlot attnOut, NDArray ln1Weight, NDArray ln1Bias,
+              LinearSlot intermediate, LinearSlot output, NDArray ln2Weight, NDArray ln2Bias) {
+            this(query, key, value, attnOut, ln1Weight, ln1Bias, intermediate, output, ln2Weight, ln2Bias,
+                    new FfnSlot(intermediate.name().replace(".intermediate.dense", ".ffn"), FfnSlot.Kind.GELU, List.of(intermediate, output)));
+        }
+    }
 
     private final BertConfig config;
     private final NDArray wordEmbeddings;     // [V, D]
@@ -113,7 +122,7 @@ public final class BertModel extends BaseModel {
                 NDArray scores = Ops.mul(q.matMul(k.transpose(0, 1, 3, 2)), scale).add(maskBias);
                 NDArray attn = Ops.mergeHeads(scores.softmax(-1).matMul(v));
                 NDArray a = Ops.layerNorm(x.add(l.attnOut().forward(attn, ctx)), l.ln1Weight(), l.ln1Bias(), config.layerNormEps());
-                NDArray f = l.output().forward(Ops.gelu(l.intermediate().forward(a, ctx)), ctx);
+                NDArray f = l.ffn().forward(a, ctx);
                 return Ops.layerNorm(a.add(f), l.ln2Weight(), l.ln2Bias(), config.layerNormEps());
             });
         }
@@ -142,6 +151,11 @@ public final class BertModel extends BaseModel {
             out.addAll(List.of(l.query(), l.key(), l.value(), l.attnOut(), l.intermediate(), l.output()));
         }
         return out;
+    }
+
+    @Override
+    public List<FfnSlot> ffnSlots() {
+        return layers.stream().map(Layer::ffn).toList();
     }
 
     @Override

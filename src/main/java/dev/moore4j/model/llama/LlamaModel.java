@@ -8,6 +8,7 @@ import ai.djl.ndarray.types.Shape;
 
 import dev.moore4j.io.WeightSource;
 import dev.moore4j.model.DenseLinear;
+import dev.moore4j.model.FfnSlot;
 import dev.moore4j.model.ForwardContext;
 import dev.moore4j.model.LinearSlot;
 import dev.moore4j.model.Ops;
@@ -31,7 +32,15 @@ public final class LlamaModel extends BaseModel {
             NDArray attnNorm,                      // input_layernorm [D]
             LinearSlot q, LinearSlot k, LinearSlot v, LinearSlot o,
             NDArray ffnNorm,                       // post_attention_layernorm [D]
-            LinearSlot gate, LinearSlot up, LinearSlot down) {}
+            LinearSlot gate, LinearSlot up, LinearSlot down,
+            FfnSlot ffn) { // down(silu(gate) ⊙ up), replaceable whole
+
+        Layer(NDArray attnNorm, LinearSlot q, LinearSlot k, LinearSlot v, LinearSlot o, NDArray ffnNorm, LinearSlot gate, LinearSlot up,
+              LinearSlot down) {
+            this(attnNorm, q, k, v, o, ffnNorm, gate, up, down,
+                    new FfnSlot(gate.name().replace(".gate_proj", ""), FfnSlot.Kind.SWIGLU, List.of(gate, up, down)));
+        }
+    }
 
     private final LlamaConfig config;
     private final NDArray embeddings;   // [V, D]
@@ -162,7 +171,7 @@ public final class LlamaModel extends BaseModel {
                 NDArray scores = Ops.mul(q.matMul(k.transpose(0, 1, 3, 2)), scale).add(mask);
                 NDArray y = in.add(l.o().forward(Ops.mergeHeads(scores.softmax(-1).matMul(v)), ctx));
                 NDArray mm = Ops.rmsNorm(y, l.ffnNorm(), eps);
-                return y.add(l.down().forward(Ops.silu(l.gate().forward(mm, ctx)).mul(l.up().forward(mm, ctx)), ctx));
+                return y.add(l.ffn().forward(mm, ctx));
             });
         }
         return Ops.rmsNorm(x, finalNorm, eps);
@@ -195,6 +204,11 @@ public final class LlamaModel extends BaseModel {
             out.addAll(List.of(l.q(), l.k(), l.v(), l.o(), l.gate(), l.up(), l.down()));
         }
         return out;
+    }
+
+    @Override
+    public List<FfnSlot> ffnSlots() {
+        return layers.stream().map(Layer::ffn).toList();
     }
 
     @Override

@@ -1,4 +1,4 @@
-package dev.moore4j.adapter.moore;
+package dev.moore4j.adapter.common;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -15,13 +15,30 @@ import dev.moore4j.model.Ops;
 public final class Householder {
     private Householder() {}
 
+    /**
+     * L vectors of width d in identical pairs (h₁ = h₂, h₃ = h₄, …), each pair uniform ±1/√d: the chain
+     * starts as the identity (R R = I). Rows of the returned [L·d] array.
+     */
+    public static double[] pairedInit(java.util.SplittableRandom rnd, int l, int d) {
+        double bound = 1.0 / Math.sqrt(d);
+        double[] h = new double[l * d];
+        for (int pair = 0; pair < l / 2; pair++) {
+            for (int i = 0; i < d; i++) {
+                double x = (rnd.nextDouble() * 2 - 1) * bound;
+                h[(2 * pair) * d + i] = x;
+                h[(2 * pair + 1) * d + i] = x;
+            }
+        }
+        return h;
+    }
+
     /** ĥ as columns: [d_in, L] from the raw vectors [L, d_in]. */
-    static NDArray unitColumns(NDArray h) {
+    public static NDArray unitColumns(NDArray h) {
         return h.div(h.norm(new int[] {1}, true)).transpose();
     }
 
     /** T [L, L] for unit columns Y. */
-    static NDArray wyT(NDArray y) {
+    public static NDArray wyT(NDArray y) {
         int l = (int) y.getShape().get(1);
         NDManager m = y.getManager();
         float[] upper = new float[l * l];

@@ -1,0 +1,164 @@
+package dev.moore4j.adapter.common;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDScope;
+
+import dev.moore4j.adapter.AdapterLayer;
+import dev.moore4j.adapter.Param;
+import dev.moore4j.model.ForwardContext;
+import dev.moore4j.model.Ops;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A frozen linear map plus a mixture of LoRA experts — the layer behind LoRA, PiSSA, MiLoRA, LoRAMoE,
+ * MoLA, HydraLoRA, MoSLD, OMoE and GOAT, which differ only in how they set its parts:
+ * <pre>
+ *   y = W x + b + scale · Σ_e g_e(x) B_e A_e drop(x)        g = router gates (one expert: g = 1)
+ * </pre>
+ * W may be a residual (PiSSA, MiLoRA, GOAT subtract their initial update). With {@code orthogonal}
+ * (OMoE) the expert outputs are made mutually orthogonal per token by Gram–Schmidt before mixing. A
+ * single-expert layer folds into one matrix for inference.
+ */
+public final class LowRankLinear implements AdapterLayer {
+    /** Stabiliser of the Gram–Schmidt projections ⟨o, r⟩ / (⟨r, r⟩ + ε), so a zero expert output is harmless. */
+    private static final double GS_EPS = 1e-6;
+
+    private final String name;
+    private final NDArray w;      // [d_in, d_out], frozen (W or W_res)
+    private final NDArray bias;   // [d_out] or null
+    private final LoraBank bank;
+    private final Router router;  // null: one expert, no gates
+    private final double scale;
+    private final double dropout;
+    private final double aDropout;
+    private final boolean orthogonal;
+    private NDArray merged;       // W + scale·AᵀB, valid until the next training forward
+
+    public LowRankLinear(String name, NDArray w, NDArray bias, LoraBank bank, Router router, double scale, double dropout, double aDropout,
+                         boolean orthogonal) {
+        if (router == null && bank.experts() != 1) {
+            throw new IllegalArgumentException(name + ": " + bank.experts() + " experts need a router");
+        }
+        this.name = name;
+        this.w = w;
+        this.bias = bias;
+        this.bank = bank;
+        this.router = router;
+        this.scale = scale;
+        this.dropout = dropout;
+        this.aDropout = aDropout;
+        this.orthogonal = orthogonal;
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    public LoraBank bank() {
+        return bank;
+    }
+
+    public NDArray frozenWeight() {
+        return w;
+    }
+
+    @Override
+    public NDArray forward(NDArray x, ForwardContext ctx) {
+        if (ctx.training() && merged != null) {
+            merged.close();
+            merged = null;
+        }
+        if (!ctx.training() && merged != null) {
+            NDArray y = x.matMul(merged);
+            return bias == null ? y : y.add(bias);
+        }
+        NDArray y = x.matMul(w);
+        NDArray in = Ops.dropout(x, dropout, ctx.training());
+        NDArray gates = router == null ? null : router.gates(x, ctx); // the router reads x itself, not the dropped copy
+        NDArray delta = orthogonal ? orthogonalMix(in, gates, ctx) : bank.forward(in, gates, aDropout, ctx.training());
+        y = y.add(Ops.mul(delta, scale));
+        return bias == null ? y : y.add(bias);
+    }
+
+    /** Σ_e g_e r_e, r_e = o_e − Σ_{j<e} ⟨o_e, r_j⟩/(⟨r_j, r_j⟩ + ε) r_j: Gram–Schmidt over the expert outputs o_e of each token. */
+    private NDArray orthogonalMix(NDArray x, NDArray gates, ForwardContext ctx) {
+        long[] shape = x.getShape().getShape().clone();
+        NDArray flat = x.reshape(-1, shape[shape.length - 1]);
+        NDArray o = bank.expertOutputs(flat, aDropout, ctx.training()); // [E, N, d_out]
+        NDArray g = gates == null ? null : gates.reshape(-1, bank.experts());
+        List<NDArray> rs = new ArrayList<>();
+        NDArray y = null;
+        for (int e = 0; e < bank.experts(); e++) {
+            NDArray r = o.get(e);
+            NDArray oe = r;
+            for (NDArray prev : rs) {
+                NDArray coef = oe.mul(prev).sum(new int[] {-1}, true).div(Ops.add(prev.mul(prev).sum(new int[] {-1}, true), GS_EPS));
+                r = r.sub(coef.mul(prev));
+            }
+            rs.add(r);
+            NDArray term = g == null ? r : r.mul(g.get(":, {}:{}", e, e + 1));
+            y = y == null ? term : y.add(term);
+        }
+        shape[shape.length - 1] = y.getShape().get(1);
+        return y.reshape(shape);
+    }
+
+    /** Single expert: merge into one matrix W + scale·AᵀB for inference (the LoRA family's fast form). */
+    @Override
+    public void fold() {
+        if (router != null || orthogonal) {
+            return;
+        }
+        if (merged != null) {
+            merged.close();
+        }
+        merged = w.add(Ops.mul(bank.delta(), scale)).stopGradient();
+        merged.attach(w.getManager());
+        NDScope.unregister(merged);
+    }
+
+    @Override
+    public List<Param> parameters() {
+        List<Param> ps = new ArrayList<>(bank.parameters());
+        if (router != null) {
+            ps.add(router.param());
+        }
+        return ps;
+    }
+
+    @Override
+    public double trainFlopsPerToken() {
+        double f = 4.0 * inFeatures() * outFeatures() + bank.trainFlopsPerToken();
+        return router == null ? f : f + router.trainFlopsPerToken(inFeatures());
+    }
+
+    @Override
+    public double[] takeExpertLoad() {
+        return router == null ? null : router.takeLoad();
+    }
+
+    @Override
+    public int inFeatures() {
+        return (int) w.getShape().get(0);
+    }
+
+    @Override
+    public int outFeatures() {
+        return (int) w.getShape().get(1);
+    }
+
+    @Override
+    public void close() {
+        w.close();
+        if (bias != null) {
+            bias.close();
+        }
+        parameters().forEach(p -> p.value().close());
+        if (merged != null) {
+            merged.close();
+        }
+    }
+}

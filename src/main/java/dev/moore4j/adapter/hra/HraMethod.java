@@ -1,0 +1,144 @@
+package dev.moore4j.adapter.hra;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDScope;
+
+import dev.moore4j.MooreException;
+import dev.moore4j.adapter.AdaptContext;
+import dev.moore4j.adapter.AdapterLayer;
+import dev.moore4j.adapter.LinearMethod;
+import dev.moore4j.adapter.MethodConfig;
+import dev.moore4j.adapter.Param;
+import dev.moore4j.adapter.common.Householder;
+import dev.moore4j.adapter.common.Init;
+import dev.moore4j.model.DenseLinear;
+import dev.moore4j.model.ForwardContext;
+
+import java.util.List;
+import java.util.SplittableRandom;
+
+/** HRA: {@code y = W Hᵀ x} with MoORE's Householder chain alone (no router); folds into {@code H W} for inference. */
+public final class HraMethod extends LinearMethod<HraMethod.Config> {
+    /**
+     * @param householder L, Householder vectors per layer (even: they start in identical pairs, H = I; default 8)
+     * @param targets     target patterns (default: all linear layers)
+     */
+    public record Config(int householder, List<String> targets) implements MethodConfig {
+        public Config {
+            targets = targets == null ? List.of() : List.copyOf(targets);
+            if (householder < 2 || householder % 2 != 0) {
+                throw new MooreException("key 'householder' must be an even number ≥ 2 (vectors start in identical pairs), got " + householder);
+            }
+        }
+    }
+
+    @Override
+    public String name() {
+        return "hra";
+    }
+
+    @Override
+    public String summary() {
+        return "HRA: a chain of Householder reflections on the input side";
+    }
+
+    @Override
+    public Config defaults() {
+        return new Config(8, List.of());
+    }
+
+    @Override
+    public Class<Config> configType() {
+        return Config.class;
+    }
+
+    @Override
+    protected void check(Config c, String slot, int dIn, int dOut, int tasks) {
+        checkRank(name(), "householder", c.householder(), slot, dIn, dIn);
+    }
+
+    @Override
+    protected long layerCount(Config c, int dIn, int dOut, int tasks) {
+        return (long) c.householder() * dIn;
+    }
+
+    @Override
+    protected AdapterLayer layer(Config c, String slot, DenseLinear w, AdaptContext ctx, int index) {
+        NDArray wio = w.weightInOut();
+        double[] h = Householder.pairedInit(new SplittableRandom(ctx.layerSeed(index)), c.householder(), w.inFeatures());
+        Param p = new Param(slot + ".hra_u", Init.create(wio.getManager(), h, wio.getDataType(), c.householder(), w.inFeatures()));
+        return new HraLinear(slot, wio, w.bias(), p);
+    }
+
+    static final class HraLinear implements AdapterLayer {
+        private final String name;
+        private final NDArray w;    // [d_in, d_out] frozen
+        private final NDArray bias;
+        private final Param h;      // [L, d_in]
+        private NDArray folded;     // H W
+
+        HraLinear(String name, NDArray w, NDArray bias, Param h) {
+            this.name = name;
+            this.w = w;
+            this.bias = bias;
+            this.h = h;
+        }
+
+        @Override
+        public String name() {
+            return name;
+        }
+
+        @Override
+        public NDArray forward(NDArray x, ForwardContext ctx) {
+            if (ctx.training() && folded != null) {
+                folded.close();
+                folded = null;
+            }
+            NDArray y = !ctx.training() && folded != null ? x.matMul(folded) : Householder.applyWy(x, h.value()).matMul(w);
+            return bias == null ? y : y.add(bias);
+        }
+
+        @Override
+        public void fold() {
+            if (folded != null) {
+                folded.close();
+            }
+            folded = Householder.leftMultiply(w, h.value()).stopGradient();
+            folded.attach(w.getManager());
+            NDScope.unregister(folded);
+        }
+
+        @Override
+        public List<Param> parameters() {
+            return List.of(h);
+        }
+
+        @Override
+        public double trainFlopsPerToken() {
+            return 4.0 * inFeatures() * outFeatures() + 12.0 * inFeatures() * h.value().getShape().get(0);
+        }
+
+        @Override
+        public int inFeatures() {
+            return (int) w.getShape().get(0);
+        }
+
+        @Override
+        public int outFeatures() {
+            return (int) w.getShape().get(1);
+        }
+
+        @Override
+        public void close() {
+            w.close();
+            if (bias != null) {
+                bias.close();
+            }
+            h.value().close();
+            if (folded != null) {
+                folded.close();
+            }
+        }
+    }
+}

@@ -1,0 +1,73 @@
+package dev.moore4j.adapter.lora;
+
+import dev.moore4j.adapter.AdaptContext;
+import dev.moore4j.adapter.AdapterLayer;
+import dev.moore4j.adapter.LinearMethod;
+import dev.moore4j.adapter.MethodConfig;
+import dev.moore4j.adapter.common.LoraBank;
+import dev.moore4j.adapter.common.LowRankLinear;
+import dev.moore4j.model.DenseLinear;
+import dev.moore4j.MooreException;
+
+import java.util.List;
+import java.util.SplittableRandom;
+
+/** LoRA: {@code y = W x + (α/r) B A drop(x)}, A kaiming-uniform, B zero. Folds into W for inference. */
+public final class LoraMethod extends LinearMethod<LoraMethod.Config> {
+    /**
+     * @param r       rank (default 8)
+     * @param alpha   scale numerator, the update is scaled by α/r (default 16)
+     * @param dropout dropout on the adapter's input while training (default 0.05)
+     * @param targets target patterns (default: all linear layers)
+     */
+    public record Config(int r, double alpha, double dropout, List<String> targets) implements MethodConfig {
+        public Config {
+            targets = targets == null ? List.of() : List.copyOf(targets);
+            checkDropout("dropout", dropout);
+        }
+    }
+
+    /** Refuses a dropout rate outside [0, 1). */
+    public static void checkDropout(String key, double p) {
+        if (!(p >= 0 && p < 1)) {
+            throw new MooreException("key '" + key + "' must be in [0, 1), got " + p);
+        }
+    }
+
+    @Override
+    public String name() {
+        return "lora";
+    }
+
+    @Override
+    public String summary() {
+        return "LoRA: W x + (alpha/r) B A x";
+    }
+
+    @Override
+    public Config defaults() {
+        return new Config(8, 16, 0.05, List.of());
+    }
+
+    @Override
+    public Class<Config> configType() {
+        return Config.class;
+    }
+
+    @Override
+    protected void check(Config c, String slot, int dIn, int dOut, int tasks) {
+        checkRank(name(), "r", c.r(), slot, dIn, dOut);
+    }
+
+    @Override
+    protected long layerCount(Config c, int dIn, int dOut, int tasks) {
+        return LoraBank.count(1, c.r(), dIn, dOut, false);
+    }
+
+    @Override
+    protected AdapterLayer layer(Config c, String slot, DenseLinear w, AdaptContext ctx, int index) {
+        LoraBank bank = new LoraBank(slot, 1, c.r(), w.inFeatures(), w.outFeatures(), false, new SplittableRandom(ctx.layerSeed(index)),
+                w.weightInOut().getManager(), w.weightInOut().getDataType());
+        return new LowRankLinear(slot, w.weightInOut(), w.bias(), bank, null, c.alpha() / c.r(), c.dropout(), 0, false);
+    }
+}

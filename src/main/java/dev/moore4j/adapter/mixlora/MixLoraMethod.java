@@ -1,0 +1,266 @@
+package dev.moore4j.adapter.mixlora;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+
+import dev.moore4j.MooreException;
+import dev.moore4j.adapter.AdaptContext;
+import dev.moore4j.adapter.AdapterModule;
+import dev.moore4j.adapter.Method;
+import dev.moore4j.adapter.Param;
+import dev.moore4j.adapter.TargetMatcher;
+import dev.moore4j.adapter.common.ExpertLoraMethod;
+import dev.moore4j.adapter.common.LoraBank;
+import dev.moore4j.adapter.common.LowRankLinear;
+import dev.moore4j.adapter.common.Router;
+import dev.moore4j.model.DenseLinear;
+import dev.moore4j.model.FfnSlot;
+import dev.moore4j.model.ForwardContext;
+import dev.moore4j.model.LinearSlot;
+import dev.moore4j.model.Ops;
+import dev.moore4j.model.TransformerModel;
+import dev.moore4j.util.Progress;
+
+import me.tongfei.progressbar.ProgressBar;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.SplittableRandom;
+
+/**
+ * MixLoRA: a sparse mixture at the FFN level. A router picks the top-k (2 of 8) experts per token,
+ * renormalised; expert e is the frozen FFN block with its own LoRA on each of its projections, and only
+ * the tokens routed to e run through it. Targeted attention projections get plain LoRA. A load-balance
+ * loss {@code coef · E · Σ_e f_e P_e} keeps the experts in use.
+ */
+public final class MixLoraMethod implements Method<MixLoraMethod.Config> {
+    /**
+     * @param experts     FFN experts per block (default 8)
+     * @param topK        experts per token (default 2)
+     * @param r           rank of every LoRA (default 8)
+     * @param alpha       scale numerator, α/r (default 16)
+     * @param dropout     dropout on the LoRA inputs (default 0.05)
+     * @param balanceCoef load-balance loss coefficient (default 1e-3; 0 = off)
+     * @param targets     target patterns (default: all linear layers); an FFN block becomes a mixture when
+     *                    any of its projections is targeted
+     */
+    public record Config(int experts, int topK, int r, double alpha, double dropout, double balanceCoef, List<String> targets)
+            implements ExpertLoraMethod.Spec {
+        public Config {
+            targets = targets == null ? List.of() : List.copyOf(targets);
+            ExpertLoraMethod.Spec.validate(experts, topK, r, dropout);
+            if (topK == 0) {
+                throw new MooreException("key 'top_k' must be at least 1: MixLoRA routes each token to top_k experts");
+            }
+        }
+    }
+
+    @Override
+    public String name() {
+        return "mixlora";
+    }
+
+    @Override
+    public String summary() {
+        return "MixLoRA: top-2 of 8 FFN experts (frozen FFN + LoRA each), LoRA on attention";
+    }
+
+    @Override
+    public Config defaults() {
+        return new Config(8, 2, 8, 16, 0.05, 1e-3, List.of());
+    }
+
+    @Override
+    public Class<Config> configType() {
+        return Config.class;
+    }
+
+    /** The targeted FFN blocks and the targeted linears outside them. */
+    private record Plan(List<FfnSlot> blocks, List<LinearSlot> attention) {}
+
+    private static Plan plan(TransformerModel model, Config c) {
+        List<LinearSlot> targets = TargetMatcher.select(model, c.targets().isEmpty() ? List.of(TargetMatcher.ALL_LINEAR) : c.targets());
+        Set<String> targeted = new HashSet<>();
+        targets.forEach(s -> targeted.add(s.name()));
+        List<FfnSlot> blocks = new ArrayList<>();
+        Set<String> inBlocks = new HashSet<>();
+        for (FfnSlot f : model.ffnSlots()) {
+            f.projections().forEach(p -> inBlocks.add(p.name()));
+            if (f.projections().stream().anyMatch(p -> targeted.contains(p.name()))) {
+                blocks.add(f);
+            }
+        }
+        return new Plan(blocks, targets.stream().filter(s -> !inBlocks.contains(s.name())).toList());
+    }
+
+    @Override
+    public long count(TransformerModel model, Config c, int tasks) {
+        Plan p = plan(model, c);
+        long n = 0;
+        for (LinearSlot s : p.attention()) {
+            n += LoraBank.count(1, c.r(), s.get().inFeatures(), s.get().outFeatures(), false);
+        }
+        for (FfnSlot f : p.blocks()) {
+            for (LinearSlot s : f.projections()) {
+                n += LoraBank.count(c.experts(), c.r(), s.get().inFeatures(), s.get().outFeatures(), false);
+            }
+            n += (long) c.experts() * f.projections().get(0).get().inFeatures();
+        }
+        return n;
+    }
+
+    @Override
+    public List<AdapterModule> inject(TransformerModel model, Config c, AdaptContext ctx) {
+        Plan p = plan(model, c);
+        List<LinearSlot> all = new ArrayList<>(p.attention());
+        p.blocks().forEach(f -> all.addAll(f.projections()));
+        for (LinearSlot s : all) {
+            if (!(s.get() instanceof DenseLinear)) {
+                throw new MooreException(s.name() + ": already adapted (" + s.get().getClass().getSimpleName() + ")");
+            }
+            if (c.r() > Math.min(s.get().inFeatures(), s.get().outFeatures())) {
+                throw new MooreException("mixlora: key 'r' = " + c.r() + " exceeds min(d_in, d_out) of " + s.name());
+            }
+        }
+        List<AdapterModule> out = new ArrayList<>();
+        int index = 0;
+        try (ProgressBar pb = Progress.bar(name(), p.attention().size() + p.blocks().size())) {
+            for (LinearSlot s : p.attention()) {
+                DenseLinear w = (DenseLinear) s.get();
+                LoraBank bank = new LoraBank(s.name(), 1, c.r(), w.inFeatures(), w.outFeatures(), false, new SplittableRandom(ctx.layerSeed(index++)),
+                        w.weightInOut().getManager(), w.weightInOut().getDataType());
+                LowRankLinear layer = new LowRankLinear(s.name(), w.weightInOut(), w.bias(), bank, null, c.alpha() / c.r(), c.dropout(), 0, false);
+                s.set(layer);
+                out.add(layer);
+                pb.step();
+            }
+            for (FfnSlot f : p.blocks()) {
+                MixLoraFfn ffn = new MixLoraFfn(f, c, new SplittableRandom(ctx.layerSeed(index++)));
+                f.set(ffn);
+                out.add(ffn);
+                pb.step();
+            }
+        }
+        return out;
+    }
+
+    /** One FFN block as a top-k mixture of (frozen FFN + per-expert LoRA) experts. */
+    static final class MixLoraFfn implements AdapterModule, FfnSlot.Ffn {
+        private final FfnSlot block;
+        private final Config c;
+        private final Router router;
+        private final List<LoraBank> banks = new ArrayList<>(); // one per projection, E experts each
+
+        MixLoraFfn(FfnSlot block, Config c, SplittableRandom rnd) {
+            this.block = block;
+            this.c = c;
+            DenseLinear first = (DenseLinear) block.projections().get(0).get();
+            NDManager m = first.weightInOut().getManager();
+            DataType dt = first.weightInOut().getDataType();
+            this.router = new Router(block.name() + ".router", c.experts(), first.inFeatures(), c.topK(), c.balanceCoef(), rnd, m, dt);
+            for (LinearSlot s : block.projections()) {
+                banks.add(new LoraBank(s.name(), c.experts(), c.r(), s.get().inFeatures(), s.get().outFeatures(), false, rnd, m, dt));
+            }
+        }
+
+        @Override
+        public String name() {
+            return block.name();
+        }
+
+        @Override
+        public NDArray forward(NDArray x, ForwardContext ctx) {
+            long[] shape = x.getShape().getShape().clone();
+            NDArray flat = x.reshape(-1, shape[shape.length - 1]);
+            int n = (int) flat.getShape().get(0);
+            NDArray gates = router.gates(flat, ctx);                                   // [N, E], zero off the top-k
+            float[] g = gates.toType(DataType.FLOAT32, false).toFloatArray();
+            int experts = c.experts();
+            List<List<Integer>> slots = new ArrayList<>();                              // rows of the gathered outputs per token
+            for (int t = 0; t < n; t++) {
+                slots.add(new ArrayList<>(c.topK()));
+            }
+            NDList parts = new NDList();
+            int row = 0;
+            double scale = c.alpha() / c.r();
+            for (int e = 0; e < experts; e++) {
+                List<Integer> tokens = new ArrayList<>();
+                for (int t = 0; t < n; t++) {
+                    if (g[t * experts + e] > 0) {
+                        tokens.add(t);
+                    }
+                }
+                if (tokens.isEmpty()) {
+                    continue;
+                }
+                NDArray idx = flat.getManager().create(tokens.stream().mapToLong(Integer::longValue).toArray());
+                NDArray xe = flat.get(idx);
+                int expert = e;
+                NDArray he = block.apply(xe, (i, in) -> {
+                    NDArray[] ab = banks.get(i).expert(expert);
+                    NDArray lora = Ops.dropout(in, c.dropout(), ctx.training()).matMul(ab[0].transpose()).matMul(ab[1]);
+                    return block.projections().get(i).forward(in, ctx).add(Ops.mul(lora, scale));
+                });
+                parts.add(he.mul(gates.get(idx).get(":, {}:{}", e, e + 1)));
+                for (int t : tokens) {
+                    slots.get(t).add(row++);
+                }
+            }
+            NDArray gathered = NDArrays.concat(parts).concat(flat.getManager().zeros(new Shape(1, parts.get(0).getShape().get(1)), flat.getDataType()), 0);
+            int most = slots.stream().mapToInt(List::size).max().orElse(0);
+            NDArray y = null;
+            for (int j = 0; j < most; j++) {
+                long[] pick = new long[n];
+                for (int t = 0; t < n; t++) {
+                    pick[t] = j < slots.get(t).size() ? slots.get(t).get(j) : row; // row: the zero row
+                }
+                NDArray term = gathered.get(flat.getManager().create(pick));
+                y = y == null ? term : y.add(term);
+            }
+            shape[shape.length - 1] = y.getShape().get(1);
+            return y.reshape(shape);
+        }
+
+        @Override
+        public List<Param> parameters() {
+            List<Param> ps = new ArrayList<>();
+            banks.forEach(b -> ps.addAll(b.parameters()));
+            ps.add(router.param());
+            return ps;
+        }
+
+        /** k experts per token, each the frozen projections (4·d_in·d_out) plus its LoRAs (6·r·(d_in + d_out)); and the router. */
+        @Override
+        public double trainFlopsPerToken() {
+            double perExpert = 0;
+            for (LinearSlot s : block.projections()) {
+                double in = s.get().inFeatures();
+                double out = s.get().outFeatures();
+                perExpert += 4 * in * out + 6.0 * c.r() * (in + out);
+            }
+            return c.topK() * perExpert + router.trainFlopsPerToken(block.projections().get(0).get().inFeatures());
+        }
+
+        @Override
+        public double[] takeExpertLoad() {
+            return router.takeLoad();
+        }
+
+        @Override
+        public void close() {
+            parameters().forEach(p -> p.value().close());
+        }
+    }
+
+    /** NDList concatenation along rows. */
+    private static final class NDArrays {
+        static NDArray concat(NDList parts) {
+            return parts.size() == 1 ? parts.get(0) : ai.djl.ndarray.NDArrays.concat(parts, 0);
+        }
+    }
+}

@@ -1,0 +1,52 @@
+package dev.moore4j.adapter.omoe;
+
+import dev.moore4j.adapter.common.ExpertLoraMethod;
+
+import java.util.List;
+
+/**
+ * OMoE: LoRA experts whose outputs are orthogonalised per token (Gram–Schmidt, in expert order) before
+ * the router mixes them, so experts cannot collapse onto one direction. Projections are removed but the
+ * lengths kept (not rescaled to one): with B = 0 at init the layer is exactly the base layer and the
+ * gradients stay bounded.
+ */
+public final class OmoeMethod extends ExpertLoraMethod<OmoeMethod.Config> {
+    /**
+     * @param experts LoRA experts per layer (default 4)
+     * @param topK    experts per token (default 0 = dense)
+     * @param r       rank of each expert (default 8)
+     * @param alpha   scale numerator, α/r (default 16)
+     * @param dropout dropout on the adapter's input (default 0.05)
+     * @param targets target patterns (default: all linear layers)
+     */
+    public record Config(int experts, int topK, int r, double alpha, double dropout, List<String> targets) implements Spec {
+        public Config {
+            targets = targets == null ? List.of() : List.copyOf(targets);
+            Spec.validate(experts, topK, r, dropout);
+        }
+    }
+
+    public OmoeMethod() {
+        super(false, true);
+    }
+
+    @Override
+    public String name() {
+        return "omoe";
+    }
+
+    @Override
+    public String summary() {
+        return "OMoE: LoRA experts with Gram-Schmidt-orthogonalised outputs";
+    }
+
+    @Override
+    public Config defaults() {
+        return new Config(4, 0, 8, 16, 0.05, List.of());
+    }
+
+    @Override
+    public Class<Config> configType() {
+        return Config.class;
+    }
+}

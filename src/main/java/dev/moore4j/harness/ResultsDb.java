@@ -1,0 +1,147 @@
+package dev.moore4j.harness;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import dev.moore4j.MooreException;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The results store of a suite: one SQLite row per finished run (config, per-task metrics, oblivion,
+ * trainable parameters, speed, memory, commit), keyed by suite, kind (main or sweep), method, seed and
+ * rate. A row is written in one transaction after its run's summary exists, so a kill at any moment
+ * leaves either no row (the run is redone or resumed) or a complete one (the run is skipped).
+ */
+public final class ResultsDb implements AutoCloseable {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private final Connection c;
+
+    /** One stored run. */
+    public record Row(String suite, String kind, String method, long seed, double lr, String runDir, JsonNode config, JsonNode eval,
+                      double overall, String oblivionName, double oblivionBefore, double oblivionAfter, long trainable, double examplesPerSecond,
+                      double inferenceMsPerExample, double peakRssMb, String commit, JsonNode warnings) {}
+
+    private ResultsDb(Connection c) {
+        this.c = c;
+    }
+
+    public static ResultsDb open(Path file) {
+        try {
+            Files.createDirectories(file.toAbsolutePath().getParent());
+            Connection c = DriverManager.getConnection("jdbc:sqlite:" + file.toAbsolutePath());
+            try (var st = c.createStatement()) {
+                st.execute("""
+                        CREATE TABLE IF NOT EXISTS runs (
+                          suite TEXT NOT NULL, kind TEXT NOT NULL, method TEXT NOT NULL, seed INTEGER NOT NULL, lr REAL NOT NULL,
+                          run_dir TEXT, config TEXT, eval TEXT, overall REAL, oblivion_name TEXT, oblivion_before REAL, oblivion_after REAL,
+                          trainable INTEGER, train_examples_per_s REAL, inference_ms_per_example REAL, peak_rss_mb REAL, commit_id TEXT,
+                          warnings TEXT, recorded_at TEXT DEFAULT CURRENT_TIMESTAMP,
+                          PRIMARY KEY (suite, kind, method, seed, lr))""");
+            }
+            return new ResultsDb(c);
+        } catch (SQLException | java.io.IOException e) {
+            throw new MooreException(file + ": cannot open the results database: " + e.getMessage());
+        }
+    }
+
+    public boolean has(String suite, String kind, String method, long seed, double lr) {
+        try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM runs WHERE suite=? AND kind=? AND method=? AND seed=? AND lr=?")) {
+            bindKey(ps, suite, kind, method, seed, lr);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next();
+            }
+        } catch (SQLException e) {
+            throw new MooreException("results database: " + e.getMessage());
+        }
+    }
+
+    private static void bindKey(PreparedStatement ps, String suite, String kind, String method, long seed, double lr) throws SQLException {
+        ps.setString(1, suite);
+        ps.setString(2, kind);
+        ps.setString(3, method);
+        ps.setLong(4, seed);
+        ps.setDouble(5, lr);
+    }
+
+    /** Stores a finished run from its {@code summary.json}. */
+    public void record(String suite, String kind, String method, long seed, double lr, Path runDir, JsonNode summary) {
+        JsonNode ob = summary.path("oblivion");
+        String obName = null;
+        double before = Double.NaN;
+        double after = Double.NaN;
+        var it = ob.fieldNames();
+        while (it.hasNext()) {
+            String f = it.next();
+            if (f.endsWith("_before")) {
+                obName = f.substring(0, f.length() - 7);
+                before = ob.get(f).asDouble();
+                after = ob.path(obName + "_after").asDouble(Double.NaN);
+            }
+        }
+        String sql = "INSERT OR REPLACE INTO runs (suite, kind, method, seed, lr, run_dir, config, eval, overall, oblivion_name, oblivion_before, "
+                + "oblivion_after, trainable, train_examples_per_s, inference_ms_per_example, peak_rss_mb, commit_id, warnings) "
+                + "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            bindKey(ps, suite, kind, method, seed, lr);
+            ps.setString(6, runDir.toString());
+            ps.setString(7, summary.path("config").toString());
+            ps.setString(8, summary.path("eval").toString());
+            ps.setDouble(9, summary.path("eval").path("overall").asDouble(Double.NaN));
+            ps.setString(10, obName);
+            ps.setDouble(11, before);
+            ps.setDouble(12, after);
+            ps.setLong(13, summary.path("adapter_trainable_parameters").asLong(summary.path("trainable_parameters").asLong()));
+            ps.setDouble(14, summary.path("train_examples_per_second").asDouble());
+            ps.setDouble(15, summary.path("inference_ms_per_example").asDouble(-1));
+            ps.setDouble(16, summary.path("peak_rss_mb").asDouble(-1));
+            ps.setString(17, summary.path("commit").asText("unknown"));
+            ps.setString(18, summary.path("warnings").toString());
+            ps.executeUpdate();
+        } catch (SQLException e) {
+            throw new MooreException("results database: cannot record " + runDir + ": " + e.getMessage());
+        }
+    }
+
+    public List<Row> rows(String suite, String kind) {
+        List<Row> out = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT * FROM runs WHERE suite=? AND kind=? ORDER BY method, lr, seed")) {
+            ps.setString(1, suite);
+            ps.setString(2, kind);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(new Row(rs.getString("suite"), rs.getString("kind"), rs.getString("method"), rs.getLong("seed"), rs.getDouble("lr"),
+                            rs.getString("run_dir"), JSON.readTree(rs.getString("config")), JSON.readTree(rs.getString("eval")), nan(rs, "overall"),
+                            rs.getString("oblivion_name"), nan(rs, "oblivion_before"), nan(rs, "oblivion_after"), rs.getLong("trainable"),
+                            rs.getDouble("train_examples_per_s"), rs.getDouble("inference_ms_per_example"), rs.getDouble("peak_rss_mb"),
+                            rs.getString("commit_id"), JSON.readTree(rs.getString("warnings"))));
+                }
+            }
+        } catch (SQLException | com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new MooreException("results database: " + e.getMessage());
+        }
+        return out;
+    }
+
+    private static double nan(ResultSet rs, String col) throws SQLException {
+        double v = rs.getDouble(col);
+        return rs.wasNull() ? Double.NaN : v;
+    }
+
+    @Override
+    public void close() {
+        try {
+            c.close();
+        } catch (SQLException e) {
+            throw new MooreException("results database: " + e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,331 @@
+package dev.moore4j.adapter;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
+
+import dev.moore4j.TestSupport;
+import dev.moore4j.io.HostTensor;
+import dev.moore4j.io.ModelLoader;
+import dev.moore4j.io.Safetensors;
+import dev.moore4j.linalg.FactorCache;
+import dev.moore4j.model.DenseLinear;
+import dev.moore4j.model.FfnSlot;
+import dev.moore4j.model.ForwardContext;
+import dev.moore4j.model.LinearSlot;
+import dev.moore4j.model.Probe;
+import dev.moore4j.model.TransformerModel;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Every method through the shared framework, against oracles: the base model at initialisation, the
+ * state dict round trip, the merged/folded inference form, mixed-task batches against single-task ones,
+ * and autograd against central finite differences (float64, load-balance loss included).
+ */
+class AdapterMethodsTest {
+    static List<String> methods() {
+        return Methods.names();
+    }
+
+    static List<String> adapterMethods() {
+        return Methods.names().stream().filter(n -> !n.equals("heads")).toList();
+    }
+
+    @ParameterizedTest
+    @MethodSource("methods")
+    void atInitialisationTheAdaptedModelIsTheBase(String method, @TempDir Path cache) {
+        for (String alias : List.of("minilm", "stories260K")) {
+            try (NDManager m = TestSupport.manager(); ModelLoader.Loaded loaded = ModelLoader.load(alias, m)) {
+                float[] before = Probe.outputs(loaded.model(), loaded.tokenizer(), ForwardContext.inference());
+                Adapter a = Adapter.attach(loaded.model(), method, Methods.config(method, Map.of(), "t"), new AdaptContext(3, 1, new FactorCache(cache)));
+                float[] after = Probe.outputs(loaded.model(), loaded.tokenizer(), ForwardContext.tasks(false, 0, 1, 2, 0, 1, 2, 0, 1));
+                double diff = Probe.maxRelDiff(after, before);
+                if (Methods.get(method).exactAtInit()) {
+                    assertThat(diff).as(method + " on " + alias).isLessThanOrEqualTo(1e-4);
+                } else { // GOAT: W_res assumes uniform gates, top-k gates are not
+                    assertThat(diff).as(method + " on " + alias).isGreaterThan(1e-4).isLessThan(0.2);
+                }
+                assertThat(a.trainableCount()).isEqualTo(Methods.count(method, loaded.model(), a.config(), 3));
+                assertThat(a.parameters().isEmpty()).isEqualTo(method.equals("heads"));
+            }
+        }
+    }
+
+    /** After training-like perturbation: state round trip, fold, and mixed-task batches (stories260K, every method). */
+    @ParameterizedTest
+    @MethodSource("adapterMethods")
+    void stateRoundTripFoldAndMixedBatches(String method, @TempDir Path dir) {
+        try (NDManager m = TestSupport.manager()) {
+            MethodConfig config = Methods.config(method, Map.of(), "t");
+            float[] trained;
+            float[] task0;
+            float[] task1;
+            try (ModelLoader.Loaded loaded = ModelLoader.load("stories260K", m)) {
+                Adapter a = Adapter.attach(loaded.model(), method, config, new AdaptContext(2, 3, FactorCache.disabled()));
+                perturb(a, m, 0.05);
+                trained = Probe.outputs(loaded.model(), loaded.tokenizer(), ForwardContext.tasks(false, 1));
+                task0 = Probe.outputs(loaded.model(), loaded.tokenizer(), ForwardContext.tasks(false, 0));
+                task1 = trained;
+                Safetensors.write(dir.resolve("a.safetensors"), a.state(), Map.of());
+                a.fold();
+                float[] folded = Probe.outputs(loaded.model(), loaded.tokenizer(), ForwardContext.tasks(false, 1));
+                assertThat(Probe.maxRelDiff(folded, trained)).as(method + " folded").isLessThanOrEqualTo(1e-4);
+            }
+            assertThat(Probe.maxAbsDiff(task0, task1) > 1e-6).as(method + ": task routing matters").isEqualTo(usesTask(method));
+            try (ModelLoader.Loaded fresh = ModelLoader.load("stories260K", m)) {
+                Adapter a = Adapter.attach(fresh.model(), method, config, new AdaptContext(2, 3, FactorCache.disabled()));
+                float[] init = Probe.outputs(fresh.model(), fresh.tokenizer(), ForwardContext.tasks(false, 1));
+                assertThat(Probe.maxAbsDiff(init, trained)).isGreaterThan(1e-4);
+                a.loadState(Safetensors.open(dir.resolve("a.safetensors")));
+                float[] reloaded = Probe.outputs(fresh.model(), fresh.tokenizer(), ForwardContext.tasks(false, 1));
+                assertThat(Probe.maxAbsDiff(reloaded, trained)).as(method + " reloaded").isLessThan(1e-5);
+            }
+        }
+    }
+
+    static boolean usesTask(String method) {
+        return method.equals("moore") || method.equals("mtl-lora");
+    }
+
+    /** A mixed-task encoder batch equals the same sentences run under each task alone (MiniLM pads a real batch). */
+    @ParameterizedTest
+    @MethodSource("adapterMethods")
+    void mixedTaskBatchEqualsSingleTaskBatches(String method) {
+        try (NDManager m = TestSupport.manager(); ModelLoader.Loaded loaded = ModelLoader.load("minilm", m)) {
+            Adapter a = Adapter.attach(loaded.model(), method, Methods.config(method, Map.of(), "t"),
+                    new AdaptContext(2, 3, new FactorCache(dev.moore4j.io.SharedPaths.cache().resolve("svd"))));
+            perturb(a, m, 0.05);
+            int n = Probe.SENTENCES.size();
+            float[] t0 = Probe.outputs(loaded.model(), loaded.tokenizer(), ForwardContext.tasks(false, 0));
+            float[] t1 = Probe.outputs(loaded.model(), loaded.tokenizer(), ForwardContext.tasks(false, 1));
+            int[] ids = new int[n];
+            for (int i = 0; i < n; i++) {
+                ids[i] = i % 2;
+            }
+            float[] mix = Probe.outputs(loaded.model(), loaded.tokenizer(), ForwardContext.tasks(false, ids));
+            int row = mix.length / n;
+            double worst = 0;
+            for (int i = 0; i < n; i++) {
+                float[] ref = i % 2 == 0 ? t0 : t1;
+                for (int j = i * row; j < (i + 1) * row; j++) {
+                    worst = Math.max(worst, Math.abs(mix[j] - ref[j]));
+                }
+            }
+            assertThat(worst).as(method).isLessThan(2e-4);
+        }
+    }
+
+    static void perturb(Adapter a, NDManager m, double scale) {
+        Random r = new Random(7);
+        for (Param p : a.parameters()) {
+            float[] noise = new float[(int) p.size()];
+            for (int i = 0; i < noise.length; i++) {
+                noise[i] = (float) (r.nextGaussian() * scale);
+            }
+            NDArray add = m.create(noise, p.value().getShape()).toType(p.value().getDataType(), false);
+            p.set(p.value().add(add));
+        }
+    }
+
+    // ---- gradients: a tiny float64 model with one attention-like linear and one GELU FFN block ----
+
+    /** x → Attn x → FFN(·): enough structure for every method (targets, FFN slot, attn slot). */
+    static final class Tiny implements TransformerModel {
+        final NDManager m;
+        final LinearSlot attn;
+        final LinearSlot in;
+        final LinearSlot out;
+        final FfnSlot ffn;
+
+        Tiny(NDManager m, Random r) {
+            this.m = m;
+            attn = new LinearSlot("layers.0.attn", dense(m, r, 6, 6, true));
+            in = new LinearSlot("layers.0.ffn.in", dense(m, r, 6, 9, true));
+            out = new LinearSlot("layers.0.ffn.out", dense(m, r, 9, 6, false));
+            ffn = new FfnSlot("layers.0.ffn", FfnSlot.Kind.GELU, List.of(in, out));
+        }
+
+        static DenseLinear dense(NDManager m, Random r, int dIn, int dOut, boolean bias) {
+            return new DenseLinear(m.create(gauss(r, dIn * dOut, 0.5), new Shape(dIn, dOut)), bias ? m.create(gauss(r, dOut, 0.1), new Shape(dOut)) : null);
+        }
+
+        NDArray forward(NDArray x, ForwardContext ctx) {
+            return ffn.forward(attn.forward(x, ctx), ctx);
+        }
+
+        @Override
+        public String family() {
+            return "tiny";
+        }
+
+        @Override
+        public List<LinearSlot> linearSlots() {
+            return List.of(attn, in, out);
+        }
+
+        @Override
+        public List<FfnSlot> ffnSlots() {
+            return List.of(ffn);
+        }
+
+        @Override
+        public long parameterCount() {
+            return 6 * 6 + 6 * 9 + 9 * 6;
+        }
+
+        @Override
+        public NDManager manager() {
+            return m;
+        }
+
+        @Override
+        public String weightsHash() {
+            return "tiny";
+        }
+
+        @Override
+        public void close() {}
+    }
+
+    static double[] gauss(Random r, int n, double s) {
+        double[] a = new double[n];
+        for (int i = 0; i < n; i++) {
+            a[i] = r.nextGaussian() * s;
+        }
+        return a;
+    }
+
+    /** Small settings so every part is exercised: ranks 2, 3 experts, top-2, no dropout (finite differences need a fixed function). */
+    static Map<String, Object> small(String method) {
+        Map<String, Object> o = new LinkedHashMap<>();
+        var keys = Methods.toJson(Methods.get(method).defaults());
+        if (keys.has("r")) {
+            o.put("r", method.equals("goat") ? 6 : 2);
+        }
+        if (keys.has("experts")) {
+            o.put("experts", 3);
+        }
+        if (keys.has("top_k")) {
+            o.put("top_k", 2);
+        }
+        if (keys.has("dropout")) {
+            o.put("dropout", 0);
+        }
+        if (keys.has("a_dropout")) {
+            o.put("a_dropout", 0);
+        }
+        if (keys.has("balance_coef")) {
+            o.put("balance_coef", 0.1); // large, so its gradient shows
+        }
+        if (keys.has("householder")) {
+            o.put("householder", 2);
+        }
+        if (keys.has("task_embedding_dim")) {
+            o.put("task_embedding_dim", 3);
+            o.put("sample_router_dim", 4);
+        }
+        return o;
+    }
+
+    @ParameterizedTest
+    @MethodSource("adapterMethods")
+    void gradientsMatchFiniteDifferences(String method) {
+        try (NDManager m = TestSupport.manager()) {
+            Tiny tiny = new Tiny(m, new Random(1));
+            Adapter a = Adapter.attach(tiny, method, Methods.config(method, small(method), "t"), new AdaptContext(3, 2, FactorCache.disabled()));
+            for (Param p : a.parameters()) { // move off the zero init (B = 0 hides most gradients)
+                p.set(p.value().add(m.create(gauss(new Random(p.name().hashCode()), (int) p.size(), 0.3), p.value().getShape())));
+            }
+            NDArray x = m.create(gauss(new Random(3), 3 * 4 * 6, 1), new Shape(3, 4, 6));
+            NDArray probe = m.create(gauss(new Random(4), 3 * 4 * 6, 1), new Shape(3, 4, 6));
+            int[] tasks = {0, 2, 1};
+            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                gc.backward(loss(tiny, x, probe, tasks));
+            }
+            Random pick = new Random(5);
+            int checked = 0;
+            for (Param p : a.parameters()) {
+                double[] grad = p.value().getGradient().toDoubleArray();
+                for (int t = 0; t < 3; t++) {
+                    int i = pick.nextInt((int) p.size());
+                    double fd = finiteDifference(tiny, p, i, x, probe, tasks);
+                    assertThat(grad[i]).as(method + " " + p.name() + "[" + i + "]").isCloseTo(fd, org.assertj.core.data.Offset.offset(1e-5 + 1e-4 * Math.abs(fd)));
+                    checked++;
+                }
+            }
+            assertThat(checked).isPositive();
+        }
+    }
+
+    /** ⟨y, probe⟩ plus the auxiliary (load-balance) losses, in training mode. */
+    static NDArray loss(Tiny tiny, NDArray x, NDArray probe, int[] tasks) {
+        ForwardContext ctx = ForwardContext.tasks(true, tasks);
+        NDArray y = tiny.forward(x, ctx).mul(probe).sum();
+        return ctx.aux().addTo(y);
+    }
+
+    static double finiteDifference(Tiny tiny, Param p, int i, NDArray x, NDArray probe, int[] tasks) {
+        double h = 1e-6;
+        double[] base = p.value().toDoubleArray();
+        double[] f = new double[2];
+        for (int s = 0; s < 2; s++) {
+            double[] v = base.clone();
+            v[i] += s == 0 ? h : -h;
+            p.set(tiny.m.create(v, p.value().getShape()));
+            try (NDScope scope = new NDScope()) {
+                f[s] = loss(tiny, x, probe, tasks).getDouble();
+            }
+        }
+        p.set(tiny.m.create(base, p.value().getShape()));
+        return (f[0] - f[1]) / (2 * h);
+    }
+
+    @Test
+    void loadBalanceLossIsLeftByTopKRoutersWhenTraining() {
+        try (NDManager m = TestSupport.manager()) {
+            for (String method : List.of("mixlora", "goat")) {
+                Tiny tiny = new Tiny(m, new Random(1));
+                Adapter.attach(tiny, method, Methods.config(method, small(method), "t"), new AdaptContext(1, 2, FactorCache.disabled()));
+                NDArray x = m.create(gauss(new Random(3), 2 * 4 * 6, 1), new Shape(2, 4, 6));
+                ForwardContext train = ForwardContext.tasks(true, 0);
+                tiny.forward(x, train);
+                assertThat(train.aux().size()).as(method).isPositive();
+                NDArray zero = m.zeros(new Shape(), DataType.FLOAT64);
+                double balance = train.aux().addTo(zero).getDouble();
+                assertThat(balance).as(method + ": coef · E · Σ f P ≥ coef").isGreaterThanOrEqualTo(0.1 - 1e-9);
+            }
+        }
+    }
+
+    @Test
+    void mixLoraReplacesFfnBlocksAndRoutesEveryTokenToTopK() {
+        try (NDManager m = TestSupport.manager()) {
+            Tiny tiny = new Tiny(m, new Random(1));
+            Adapter a = Adapter.attach(tiny, "mixlora", Methods.config("mixlora", small("mixlora"), "t"), new AdaptContext(1, 2, FactorCache.disabled()));
+            assertThat(tiny.ffn.replacement()).isInstanceOf(AdapterModule.class);
+            assertThat(tiny.attn.get()).isInstanceOf(dev.moore4j.adapter.common.LowRankLinear.class);
+            assertThat(tiny.in.get()).isInstanceOf(DenseLinear.class); // the block's projections stay frozen inside the experts
+            tiny.forward(m.create(gauss(new Random(3), 2 * 5 * 6, 1), new Shape(2, 5, 6)), ForwardContext.inference());
+            double[] load = a.takeExpertLoad().get("layers.0.ffn");
+            assertThat(load).hasSize(3);
+            assertThat(java.util.Arrays.stream(load).sum()).isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-9));
+        }
+    }
+}
