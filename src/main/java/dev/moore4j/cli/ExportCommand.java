@@ -23,25 +23,37 @@ final class ExportCommand implements Runnable {
     @Mixin
     Common common;
 
-    @Parameters(index = "0", description = "Decoder model (e.g. stories260K).")
+    @Parameters(index = "0", arity = "0..1", description = "Decoder model (e.g. stories260K); or give --adapter.")
     String model;
+
+    @Option(names = "--adapter", description = "Export this adapter checkpoint merged into its base model (lora, pissa, milora, hra, full).")
+    Path adapter;
 
     @Option(names = "--out", required = true, description = "Output directory.")
     Path out;
 
     @Override
     public void run() {
-        try (NDManager m = common.manager(); ModelLoader.Loaded loaded = ModelLoader.load(model, m)) {
+        if ((model == null) == (adapter == null)) {
+            throw new MooreException("export: give a model or --adapter DIR (one of them)");
+        }
+        try (NDManager m = common.manager(); AutoCloseable owner = adapter != null ? dev.moore4j.mtl.Pipeline.open(adapter, null, m) : ModelLoader.load(model, m)) {
+            ModelLoader.Loaded loaded = owner instanceof dev.moore4j.mtl.Pipeline.Opened o ? o.loaded() : (ModelLoader.Loaded) owner;
+            String source = adapter != null ? loaded.reference() : model;
             if (!(loaded.model() instanceof LlamaModel llama)) {
                 throw new MooreException(model + ": export supports decoders (Llama family) only");
             }
             HfCheckpoint.writeLlama(out, llama.config(), llama.exportWeights());
-            copyLlama2cTokenizer(model, out);
+            copyLlama2cTokenizer(source, out);
             if (common.json) {
-                common.printJson(Map.of("model", model, "out", out.toString()));
+                common.printJson(Map.of("model", source, "out", out.toString()));
             } else {
                 System.out.println("wrote " + out.resolve("config.json") + " and " + out.resolve("model.safetensors"));
             }
+        } catch (MooreException | IllegalArgumentException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
         }
     }
 

@@ -53,12 +53,12 @@ public final class SuiteCommand implements Runnable {
     public void run() {
         SuiteSpec spec = SuiteSpec.get(name);
         List<String> ms = methods != null ? methods : sweep ? spec.sweepMethods() : spec.methods();
-        ms.forEach(Methods::get);
+        ms.forEach(SuiteSpec::variant);
         List<Long> ss = seeds != null ? seeds : spec.seeds();
         if (!set.isEmpty() && ms.size() != 1) {
             throw new MooreException("--set applies to one method's hyperparameters; give exactly one --methods with it");
         }
-        Map<String, Object> adapter = set.isEmpty() ? Map.of() : Methods.parseAssignments(ms.get(0), set);
+        Map<String, Object> adapter = set.isEmpty() ? Map.of() : Methods.parseAssignments(SuiteSpec.variant(ms.get(0)).getKey(), set);
         Path dir = out != null ? out : Path.of("runs", "suite-" + name);
         String command = "moore suite " + name + (sweep ? " --sweep" : "") + (methods != null ? " --methods " + String.join(",", ms) : "")
                 + (seeds != null ? " --seeds " + String.join(",", ss.stream().map(String::valueOf).toList()) : "") + (lr > 0 ? " --lr " + lr : "")

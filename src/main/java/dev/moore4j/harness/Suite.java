@@ -33,7 +33,8 @@ public final class Suite {
     /** One run of the matrix. */
     public record Key(String kind, String method, long seed, double lr) {
         String dirName() {
-            return String.format(Locale.ROOT, "%s-%s-lr%s-s%d", kind, method, rate(lr), seed);
+            String safe = method.replace("[", "_").replace("]", "").replace("=", "-").replace(",", "_");
+            return String.format(Locale.ROOT, "%s-%s-lr%s-s%d", kind, safe, rate(lr), seed);
         }
     }
 

@@ -2,8 +2,6 @@ package dev.moore4j.harness;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
-import dev.moore4j.adapter.Methods;
-
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -61,11 +59,8 @@ public final class SuiteReport {
 
     private static void mainTable(StringBuilder sb, List<ResultsDb.Row> rows) {
         Map<String, List<ResultsDb.Row>> byMethod = new LinkedHashMap<>();
-        for (String m : Methods.names()) {
-            List<ResultsDb.Row> r = rows.stream().filter(x -> x.method().equals(m)).toList();
-            if (!r.isEmpty()) {
-                byMethod.put(m, r);
-            }
+        for (ResultsDb.Row x : rows) {
+            byMethod.computeIfAbsent(x.method(), k -> new ArrayList<>()).add(x);
         }
         Set<String> tasks = new LinkedHashSet<>();
         rows.forEach(r -> r.eval().path("tasks").fieldNames().forEachRemaining(tasks::add));

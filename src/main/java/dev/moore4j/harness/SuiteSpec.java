@@ -22,8 +22,26 @@ import java.util.Map;
 public record SuiteSpec(String name, String title, String model, List<String> tasks, int maxTrain, int maxEval, int maxLength, int batchSize,
                         int maxSteps, int evalEvery, double adapterLr, double headLr, double fullLr, int oblivionExamples, int validation,
                         List<String> methods, List<Long> seeds, List<Double> sweepLrs, List<String> sweepMethods) {
-    /** Every method of the registry, in its order. */
-    static final List<String> ALL = Methods.names();
+    /** Every method of the registry, in its order, and GOAT's second scale choice. */
+    static final List<String> ALL = java.util.stream.Stream.concat(Methods.names().stream(), java.util.stream.Stream.of("goat[scale=paper]")).toList();
+
+    /**
+     * A suite entry: a method name, optionally with fixed hyperparameters, {@code goat[scale=paper]} or
+     * {@code lora[r=16,alpha=32]}; returns the method name and the overrides.
+     */
+    public static Map.Entry<String, Map<String, Object>> variant(String entry) {
+        int open = entry.indexOf('[');
+        if (open < 0) {
+            Methods.get(entry);
+            return Map.entry(entry, Map.of());
+        }
+        if (!entry.endsWith("]")) {
+            throw new MooreException("suite method '" + entry + "': expected NAME[key=value,…]");
+        }
+        String method = entry.substring(0, open);
+        String inner = entry.substring(open + 1, entry.length() - 1);
+        return Map.entry(method, Methods.parseAssignments(method, inner.isBlank() ? List.of() : List.of(inner.split(","))));
+    }
 
     public static final Map<String, SuiteSpec> BUILT_IN = Map.of(
             "nlu-mtl", new SuiteSpec("nlu-mtl", "NLU-MTL (CoLA, SST-2, MRPC, RTE) on all-MiniLM-L6-v2", "minilm", List.of("nlu-mtl"),
@@ -44,14 +62,20 @@ public record SuiteSpec(String name, String title, String model, List<String> ta
 
     /** The rate a method trains at: shared adapter rate, full fine-tuning's own; {@code lrOverride} > 0 replaces the adapter rate. */
     public double lrFor(String method, double lrOverride) {
-        if (method.equals("full")) {
+        if (variant(method).getKey().equals("full")) {
             return fullLr;
         }
         return lrOverride > 0 ? lrOverride : adapterLr;
     }
 
     /** The training config of one run; {@code sweep} evaluates on the carved validation split and skips the oblivion figure. */
-    public TrainConfig config(String method, long seed, double lr, boolean sweep, Map<String, Object> adapter) {
+    public TrainConfig config(String entry, long seed, double lr, boolean sweep, Map<String, Object> extra) {
+        var v = variant(entry);
+        String method = v.getKey();
+        Map<String, Object> adapter = new java.util.LinkedHashMap<>(v.getValue());
+        if (extra != null) {
+            adapter.putAll(extra);
+        }
         ObjectNode n = TrainConfig.defaults().toJson();
         n.put("model", model);
         n.put("method", method);

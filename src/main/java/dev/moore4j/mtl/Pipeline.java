@@ -174,6 +174,7 @@ public final class Pipeline {
             List<TaskSpec> tasks = TaskRegistry.resolveAll(cfg.tasks());
             TaskModel model = build(cfg, tasks, loaded);
             model.loadState(Safetensors.open(dir.resolve(WEIGHTS)));
+            model.adapter().fold(); // opened for inference: merged / folded weights where the method allows
             return new Opened(model, cfg, loaded, info);
         } catch (RuntimeException e) {
             loaded.close();

@@ -56,6 +56,7 @@ public final class Run {
             Oblivion before = cfg.oblivion() ? baseOblivion(model, cfg, m) : null;
             Trainer trainer = new Trainer(model, cfg, train, eval, loaded.reference(), out);
             Trainer.Summary s = trainer.run(opt, m);
+            summary.set("expert_load", expertLoad(model.adapter().takeExpertLoad()));
             summary.put("steps", s.steps());
             summary.put("total_steps", s.totalSteps());
             summary.put("finished", s.finished());
@@ -125,6 +126,39 @@ public final class Run {
             w.add("training loss is not finite at the end of the run");
         }
         return w;
+    }
+
+    /**
+     * Router statistics over the run's evaluations: per module the share of tokens each expert received, and
+     * two summaries: the mean largest share (1/E when balanced, 1 when one expert takes everything) and the
+     * mean normalised entropy (1 when balanced).
+     */
+    static ObjectNode expertLoad(Map<String, double[]> load) {
+        ObjectNode out = JSON.createObjectNode();
+        out.put("modules", load.size());
+        if (load.isEmpty()) {
+            return out;
+        }
+        double maxShare = 0;
+        double entropy = 0;
+        ObjectNode per = JSON.createObjectNode();
+        for (Map.Entry<String, double[]> e : load.entrySet()) {
+            double[] p = e.getValue();
+            double mx = 0;
+            double h = 0;
+            var arr = per.putArray(e.getKey());
+            for (double x : p) {
+                mx = Math.max(mx, x);
+                h -= x > 0 ? x * Math.log(x) : 0;
+                arr.add(Math.round(x * 1e4) / 1e4);
+            }
+            maxShare += mx;
+            entropy += p.length > 1 ? h / Math.log(p.length) : 1;
+        }
+        out.put("mean_max_share", maxShare / load.size());
+        out.put("mean_normalized_entropy", entropy / load.size());
+        out.set("per_module", per);
+        return out;
     }
 
     /** The oblivion figure: zero-shot STS-B Spearman (encoders) or held-out perplexity (decoders, when a text is given). */

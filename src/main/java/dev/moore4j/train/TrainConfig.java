@@ -19,42 +19,42 @@ import java.util.Map;
  * Everything a training run needs, as one record that round-trips to JSON/YAML (missing fields take
  * the defaults of {@link #defaults()}).
  *
- * @param model             base model: alias or path
- * @param method            adaptation method ({@code moore}, {@code lora}, …, {@code heads}; see {@code Methods})
- * @param tasks             task names, suite names (nlu-mtl, csr-mtl) or task spec files
- * @param data              data root; null = $MOORE4J_DATA, else ../shared/data
- * @param maxTrainExamples  per-task cap on training examples (0 = all), seeded subsample
- * @param maxEvalExamples   per-task cap on evaluation examples (0 = all)
- * @param maxLength         tokens per sequence
- * @param batchSize         examples per optimiser step
- * @param gradAccum         micro-batches per step (batchSize is split among them)
- * @param epochs            passes over the mixed training set
- * @param maxSteps          if positive, stop after this many optimiser steps
- * @param lr                adapter learning rate
- * @param headLr            learning rate of the task heads
- * @param weightDecay       AdamW decoupled weight decay
- * @param schedule          constant, cosine or wsd
- * @param warmup            warmup fraction of the steps
- * @param decay             decay fraction (wsd)
- * @param clipNorm          global gradient-norm clip (0 = off)
- * @param seed              seed of subsampling, shuffling and initialisation
- * @param evalEvery         evaluate (and checkpoint) every N steps; 0 = only at the end
- * @param evalBatchSize     examples per evaluation batch
- * @param adapter           the method's hyperparameters that differ from its defaults (snake_case keys, e.g. r, top_k, targets)
- * @param wholeSequenceLoss decoders: LM loss on the whole sequence instead of the answer tokens
- * @param skipBadRows       skip malformed data rows instead of stopping
- * @param oblivion          measure the oblivion figure before and after training
- * @param heldOutText       decoders: held-out text file (one document per line) for the perplexity oblivion figure
- * @param oblivionExamples  encoders: STS-B dev pairs for the oblivion figure (0 = all 1500), a seeded subsample
- * @param maxSkippedSteps   steps with a non-finite loss or gradient whose update may be dropped before the run stops (0 = stop at the first)
- * @param validationExamples per task, hold this many training examples out as the evaluation set (0 = evaluate on the task's dev/test split); for choosing hyperparameters without looking at the evaluation split
- * @param trimMb            return freed native memory to the OS (malloc_trim) whenever RSS exceeds the working level of the first 10 steps by this many MiB (0 = never)
+ * Each field's meaning is its {@link Flag}; {@code moore train} takes every field as an option built from it.
  */
-public record TrainConfig(String model, String method, List<String> tasks, String data, int maxTrainExamples, int maxEvalExamples,
-                          int maxLength, int batchSize, int gradAccum, double epochs, int maxSteps, double lr, double headLr,
-                          double weightDecay, String schedule, double warmup, double decay, double clipNorm, long seed, int evalEvery,
-                          int evalBatchSize, Map<String, Object> adapter, boolean wholeSequenceLoss, boolean skipBadRows, boolean oblivion, String heldOutText,
-                          int oblivionExamples, int maxSkippedSteps, int trimMb, int validationExamples) {
+public record TrainConfig(
+        @Flag("Base model: alias or path.") String model,
+        @Flag("Adaptation method (moore, lora, …, heads; see moore adapt --help).") String method,
+        @Flag("Task names, suite names (nlu-mtl, csr-mtl) or task spec files, comma-separated.") List<String> tasks,
+        @Flag("Data root (default: $MOORE4J_DATA, else ../shared/data).") String data,
+        @Flag(value = "Per-task cap on training examples (0 = all), a seeded subsample.", names = "--max-train") int maxTrainExamples,
+        @Flag(value = "Per-task cap on evaluation examples (0 = all).", names = "--max-eval") int maxEvalExamples,
+        @Flag("Tokens per sequence.") int maxLength,
+        @Flag("Examples per optimiser step.") int batchSize,
+        @Flag("Micro-batches per step (the batch is split among them).") int gradAccum,
+        @Flag("Passes over the mixed training set.") double epochs,
+        @Flag("If positive, stop after this many optimiser steps.") int maxSteps,
+        @Flag("Adapter learning rate.") double lr,
+        @Flag("Learning rate of the task heads.") double headLr,
+        @Flag("AdamW decoupled weight decay.") double weightDecay,
+        @Flag("Schedule after the warmup: constant, cosine or wsd.") String schedule,
+        @Flag("Warmup fraction of the steps.") double warmup,
+        @Flag("Decay fraction of the steps (wsd).") double decay,
+        @Flag("Global gradient-norm clip (0 = off).") double clipNorm,
+        @Flag("Seed of subsampling, shuffling, initialisation and dropout.") long seed,
+        @Flag("Evaluate (and checkpoint) every N steps; 0 = only at the end.") int evalEvery,
+        @Flag("Examples per evaluation batch.") int evalBatchSize,
+        @Flag(value = "The method's hyperparameters that differ from its defaults (snake_case keys: r, top_k, targets, …); use --set.", hidden = true)
+        Map<String, Object> adapter,
+        @Flag("Decoders: LM loss on the whole sequence instead of the answer tokens.") boolean wholeSequenceLoss,
+        @Flag("Skip malformed data rows (and report how many) instead of stopping.") boolean skipBadRows,
+        @Flag(value = "Skip the before/after oblivion figure.", names = "--no-oblivion", negated = true) boolean oblivion,
+        @Flag("Decoders: held-out text file (one document per line) for the perplexity oblivion figure.") String heldOutText,
+        @Flag(value = "Encoders: STS-B dev pairs for the oblivion figure (0 = all 1500), a seeded subsample.", names = "--max-oblivion") int oblivionExamples,
+        @Flag(value = "Non-finite steps whose update may be dropped before the run stops (0 = stop at the first).", names = "--max-skipped-steps")
+        int maxSkippedSteps,
+        @Flag("Return freed native memory to the OS whenever RSS exceeds the first 10 steps' working level by this many MiB (0 = never).") int trimMb,
+        @Flag(value = "Per task, hold this many training examples out as the evaluation set (0 = the task's dev/test split): choose hyperparameters without the evaluation split.",
+                names = "--validation") int validationExamples) {
     private static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
     public TrainConfig {

@@ -21,7 +21,7 @@ import java.util.List;
  * (OMoE) the expert outputs are made mutually orthogonal per token by Gram–Schmidt before mixing. A
  * single-expert layer folds into one matrix for inference.
  */
-public final class LowRankLinear implements AdapterLayer {
+public final class LowRankLinear implements AdapterLayer, dev.moore4j.model.Mergeable {
     /** Stabiliser of the Gram–Schmidt projections ⟨o, r⟩ / (⟨r, r⟩ + ε), so a zero expert output is harmless. */
     private static final double GS_EPS = 1e-6;
 
@@ -115,9 +115,28 @@ public final class LowRankLinear implements AdapterLayer {
         if (merged != null) {
             merged.close();
         }
-        merged = w.add(Ops.mul(bank.delta(), scale)).stopGradient();
+        merged = mergedWeightInOut();
         merged.attach(w.getManager());
         NDScope.unregister(merged);
+    }
+
+    /** W + scale·AᵀB; only a single-expert layer has one (a mixture's map depends on the token). */
+    @Override
+    public NDArray mergedWeightInOut() {
+        if (router != null || orthogonal) {
+            throw new dev.moore4j.MooreException(name + ": a mixture of experts cannot be merged into one dense weight");
+        }
+        return w.add(Ops.mul(bank.delta(), scale)).stopGradient();
+    }
+
+    @Override
+    public NDArray bias() {
+        return bias;
+    }
+
+    /** Whether this layer has a dense form (single expert). */
+    public boolean mergeable() {
+        return router == null && !orthogonal;
     }
 
     @Override

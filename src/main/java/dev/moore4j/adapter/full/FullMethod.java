@@ -57,7 +57,7 @@ public final class FullMethod extends LinearMethod<FullMethod.Config> {
     }
 
     /** y = W x + b with W trainable (stored [d_in, d_out], like every frozen weight here). */
-    static final class FullLinear implements AdapterLayer {
+    static final class FullLinear implements AdapterLayer, dev.moore4j.model.Mergeable {
         private final String name;
         private final Param weight;
         private final NDArray bias;
@@ -77,6 +77,16 @@ public final class FullMethod extends LinearMethod<FullMethod.Config> {
         public NDArray forward(NDArray x, ForwardContext ctx) {
             NDArray y = x.matMul(weight.value());
             return bias == null ? y : y.add(bias);
+        }
+
+        @Override
+        public NDArray mergedWeightInOut() {
+            return weight.value().duplicate().stopGradient();
+        }
+
+        @Override
+        public NDArray bias() {
+            return bias;
         }
 
         @Override

@@ -70,7 +70,7 @@ public final class HraMethod extends LinearMethod<HraMethod.Config> {
         return new HraLinear(slot, wio, w.bias(), p);
     }
 
-    static final class HraLinear implements AdapterLayer {
+    static final class HraLinear implements AdapterLayer, dev.moore4j.model.Mergeable {
         private final String name;
         private final NDArray w;    // [d_in, d_out] frozen
         private final NDArray bias;
@@ -104,9 +104,19 @@ public final class HraMethod extends LinearMethod<HraMethod.Config> {
             if (folded != null) {
                 folded.close();
             }
-            folded = Householder.leftMultiply(w, h.value()).stopGradient();
+            folded = mergedWeightInOut();
             folded.attach(w.getManager());
             NDScope.unregister(folded);
+        }
+
+        @Override
+        public NDArray mergedWeightInOut() {
+            return Householder.leftMultiply(w, h.value()).stopGradient();
+        }
+
+        @Override
+        public NDArray bias() {
+            return bias;
         }
 
         @Override

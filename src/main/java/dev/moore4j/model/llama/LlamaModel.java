@@ -223,7 +223,10 @@ public final class LlamaModel extends BaseModel {
         return n;
     }
 
-    /** All weights in HF naming and layout ([out, in] linears), e.g. for export. Only for unadapted models. */
+    /**
+     * All weights in HF naming and layout ([out, in] linears), e.g. for export. Adapted layers go out in their
+     * merged dense form ({@link dev.moore4j.model.Mergeable}); a layer without one (mixtures, MoORE) is an error.
+     */
     public java.util.Map<String, dev.moore4j.io.HostTensor> exportWeights() {
         java.util.Map<String, dev.moore4j.io.HostTensor> out = new java.util.LinkedHashMap<>();
         out.put("model.embed_tokens.weight", dev.moore4j.io.HostTensor.of(embeddings));
@@ -234,12 +237,22 @@ public final class LlamaModel extends BaseModel {
             out.put(p + "post_attention_layernorm.weight", dev.moore4j.io.HostTensor.of(l.ffnNorm()));
         }
         for (LinearSlot s : linearSlots()) {
-            if (!(s.get() instanceof DenseLinear dense)) {
-                throw new IllegalStateException(s.name() + " is adapted; export the base model");
+            NDArray weight;
+            NDArray bias;
+            if (s.get() instanceof DenseLinear dense) {
+                weight = dense.weightInOut();
+                bias = dense.bias();
+            } else if (s.get() instanceof dev.moore4j.model.Mergeable merged) {
+                weight = merged.mergedWeightInOut();
+                bias = merged.bias();
+            } else {
+                throw new dev.moore4j.MooreException(s.name() + ": " + s.get().getClass().getSimpleName()
+                        + " routes per token or task and has no single dense weight; export supports base models and mergeable adapters"
+                        + " (lora, pissa, milora, hra, full)");
             }
-            out.put(s.name() + ".weight", dev.moore4j.io.HostTensor.of(dense.weightInOut()).transpose2d());
-            if (dense.bias() != null) {
-                out.put(s.name() + ".bias", dev.moore4j.io.HostTensor.of(dense.bias()));
+            out.put(s.name() + ".weight", dev.moore4j.io.HostTensor.of(weight).transpose2d());
+            if (bias != null) {
+                out.put(s.name() + ".bias", dev.moore4j.io.HostTensor.of(bias));
             }
         }
         out.put("model.norm.weight", dev.moore4j.io.HostTensor.of(finalNorm));

@@ -1,0 +1,92 @@
+package dev.moore4j.harness;
+
+import ai.djl.ndarray.NDManager;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import dev.moore4j.TestSupport;
+import dev.moore4j.io.SharedPaths;
+import dev.moore4j.task.Example;
+import dev.moore4j.task.TaskRegistry;
+import dev.moore4j.task.TaskSpec;
+import dev.moore4j.train.Run;
+import dev.moore4j.train.Trainer;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The suite harness on a tiny protocol: runs recorded once, skipped after, interrupted runs resumed exactly, the sweep on a carved split. */
+class HarnessTest {
+    static final SuiteSpec TINY = new SuiteSpec("tiny", "tiny suite", "minilm", List.of("cola", "sst2"), 12, 10, 48, 6, 4, 2, 3e-3, 2e-3, 5e-5, 40, 8,
+            List.of("heads", "lora"), List.of(1L, 2L), List.of(1e-3, 3e-3), List.of("lora"));
+
+    @Test
+    void suiteRecordsSkipsAndResumes(@TempDir Path out) throws Exception {
+        try (NDManager m = TestSupport.manager()) {
+            List<Suite.Key> seed1 = Suite.plan(TINY, TINY.methods(), List.of(1L), false, 0);
+            assertThat(Suite.run(TINY, seed1, out, Map.of(), m, "t")).isEqualTo(2);
+            assertThat(Suite.run(TINY, seed1, out, Map.of(), m, "t")).as("nothing runs twice").isZero();
+            // a run interrupted after step 2 of 4 (as by a kill after its checkpoint) is resumed, not restarted
+            Suite.Key lora2 = new Suite.Key("main", "lora", 2, TINY.lrFor("lora", 0));
+            Path dir = out.resolve("runs").resolve(lora2.dirName());
+            Run.train(TINY.config("lora", 2, lora2.lr(), false, Map.of()), dir, new Trainer.Options(false, 2), m);
+            assertThat(Files.exists(dir.resolve("summary.json"))).isFalse();
+            List<Suite.Key> both = Suite.plan(TINY, TINY.methods(), List.of(1L, 2L), false, 0);
+            assertThat(Suite.run(TINY, both, out, Map.of(), m, "t")).isEqualTo(2);
+            Path reference = out.resolve("reference");
+            Run.train(TINY.config("lora", 2, lora2.lr(), false, Map.of()), reference, new Trainer.Options(false, 0), m);
+            assertThat(Files.readAllBytes(dir.resolve("last/adapter.safetensors"))).isEqualTo(Files.readAllBytes(reference.resolve("last/adapter.safetensors")));
+            try (ResultsDb db = ResultsDb.open(out.resolve(Suite.DB))) {
+                List<ResultsDb.Row> rows = db.rows("tiny", "main");
+                assertThat(rows).hasSize(4);
+                ResultsDb.Row lora = rows.stream().filter(r -> r.method().equals("lora")).findFirst().orElseThrow();
+                assertThat(lora.trainable()).isPositive();
+                assertThat(lora.eval().path("tasks").has("cola")).isTrue();
+                assertThat(lora.oblivionBefore()).isBetween(0.5, 1.0);
+                assertThat(lora.examplesPerSecond()).isPositive();
+                assertThat(lora.inferenceMsPerExample()).isPositive();
+                assertThat(lora.peakRssMb()).isPositive();
+                assertThat(lora.commit()).isNotBlank();
+            }
+            String md = Files.readString(out.resolve(Suite.REPORT));
+            assertThat(md).contains("| rank | method |").contains("| lora | 2 |").contains("| heads | 2 |").contains("Commits:");
+        }
+    }
+
+    @Test
+    void sweepEvaluatesOnAValidationSplitCarvedFromTraining(@TempDir Path out) throws Exception {
+        try (NDManager m = TestSupport.manager()) {
+            List<Suite.Key> plan = Suite.plan(TINY, TINY.sweepMethods(), List.of(1L), true, 0);
+            assertThat(plan).extracting(Suite.Key::lr).containsExactly(1e-3, 3e-3);
+            assertThat(Suite.run(TINY, plan, out, Map.of(), m, "t")).isEqualTo(2);
+            var summary = new ObjectMapper().readTree(out.resolve("runs").resolve(plan.get(0).dirName()).resolve("summary.json").toFile());
+            assertThat(summary.get("examples").get("cola").get("eval").asInt()).isEqualTo(TINY.validation());
+            assertThat(summary.get("config").get("validationExamples").asInt()).isEqualTo(TINY.validation());
+            assertThat(Files.readString(out.resolve(Suite.REPORT))).contains("Learning-rate sensitivity").contains("Selected: lr");
+        }
+    }
+
+    @Test
+    void carvedValidationIsDisjointFromTraining() {
+        TaskSpec cola = TaskRegistry.resolve("cola");
+        List<Example> val = TaskRegistry.load(cola, false, SharedPaths.data(), 0, 3, false, 50).examples();
+        List<Example> train = TaskRegistry.load(cola, true, SharedPaths.data(), 200, 3, false, 50).examples();
+        List<Example> dev = TaskRegistry.load(cola, false, SharedPaths.data(), 0, 3, false).examples();
+        assertThat(val).hasSize(50);
+        assertThat(train).hasSize(200);
+        Set<String> valSources = new HashSet<>();
+        val.forEach(e -> valSources.add(e.source()));
+        assertThat(train).noneMatch(e -> valSources.contains(e.source()));
+        assertThat(val).allMatch(e -> e.source().contains("train"));
+        assertThat(dev).allMatch(e -> e.source().contains("dev"));
+    }
+}
