@@ -12,23 +12,19 @@ public final class MemoryStats {
 
     /** VmRSS of this process (Linux), or -1 where /proc is not available. */
     public static long rssBytes() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith("VmRSS:")) {
-                    return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
-                }
-            }
-        } catch (IOException | NumberFormatException e) {
-            return -1;
-        }
-        return -1;
+        return statusBytes("VmRSS:");
     }
 
     /** Peak resident set size (VmHWM) since the process started or the last {@link #resetPeak}, or -1. */
     public static long peakRssBytes() {
+        return statusBytes("VmHWM:");
+    }
+
+    /** A kB field of /proc/self/status in bytes, or -1. */
+    private static long statusBytes(String field) {
         try {
             for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith("VmHWM:")) {
+                if (line.startsWith(field)) {
                     return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
                 }
             }

@@ -28,4 +28,16 @@ class MetricsTest {
         // hand-computed: x ranks {1,2,3,4}, y = {10, 30, 20, 40} ranks {1,3,2,4}: rho = 1 - 6*2/(4*15) = 0.8
         assertThat(Metrics.spearman(new double[] {1, 2, 3, 4}, new double[] {10, 30, 20, 40})).isCloseTo(0.8, within(1e-12));
     }
+
+    @Test
+    void collapseToOneClassIsNamed() {
+        var spec = dev.moore4j.task.TaskRegistry.resolve("sst2");
+        java.util.List<dev.moore4j.mtl.TaskModel.Prediction> same = new java.util.ArrayList<>();
+        for (int i = 0; i < 30; i++) {
+            same.add(new dev.moore4j.mtl.TaskModel.Prediction(1, Double.NaN, new double[] {0.2, 0.8}));
+        }
+        assertThat(Evaluator.collapse(spec, same)).contains("sst2: all 30 predictions are").contains("collapsed to one class");
+        same.set(3, new dev.moore4j.mtl.TaskModel.Prediction(0, Double.NaN, new double[] {0.8, 0.2}));
+        assertThat(Evaluator.collapse(spec, same)).isNull();
+    }
 }

@@ -1,9 +1,7 @@
 package dev.moore4j.adapter.common;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDScope;
 
-import dev.moore4j.adapter.AdapterLayer;
 import dev.moore4j.adapter.Param;
 import dev.moore4j.model.ForwardContext;
 import dev.moore4j.model.Ops;
@@ -21,40 +19,30 @@ import java.util.List;
  * (OMoE) the expert outputs are made mutually orthogonal per token by Gram–Schmidt before mixing. A
  * single-expert layer folds into one matrix for inference.
  */
-public final class LowRankLinear implements AdapterLayer, dev.moore4j.model.Mergeable {
+public final class LowRankLinear extends FrozenLinearAdapter implements dev.moore4j.model.Mergeable {
     /** Stabiliser of the Gram–Schmidt projections ⟨o, r⟩ / (⟨r, r⟩ + ε), so a zero expert output is harmless. */
     private static final double GS_EPS = 1e-6;
 
-    private final String name;
-    private final NDArray w;      // [d_in, d_out], frozen (W or W_res)
-    private final NDArray bias;   // [d_out] or null
     private final LoraBank bank;
     private final Router router;  // null: one expert, no gates
     private final double scale;
     private final double dropout;
     private final double aDropout;
     private final boolean orthogonal;
-    private NDArray merged;       // W + scale·AᵀB, valid until the next training forward
 
+    /** {@code w} is W or a residual W_res ([d_in, d_out]); a bank of several experts needs a router. */
     public LowRankLinear(String name, NDArray w, NDArray bias, LoraBank bank, Router router, double scale, double dropout, double aDropout,
                          boolean orthogonal) {
+        super(name, w, bias);
         if (router == null && bank.experts() != 1) {
             throw new IllegalArgumentException(name + ": " + bank.experts() + " experts need a router");
         }
-        this.name = name;
-        this.w = w;
-        this.bias = bias;
         this.bank = bank;
         this.router = router;
         this.scale = scale;
         this.dropout = dropout;
         this.aDropout = aDropout;
         this.orthogonal = orthogonal;
-    }
-
-    @Override
-    public String name() {
-        return name;
     }
 
     public LoraBank bank() {
@@ -67,20 +55,15 @@ public final class LowRankLinear implements AdapterLayer, dev.moore4j.model.Merg
 
     @Override
     public NDArray forward(NDArray x, ForwardContext ctx) {
-        if (ctx.training() && merged != null) {
-            merged.close();
-            merged = null;
-        }
-        if (!ctx.training() && merged != null) {
-            NDArray y = x.matMul(merged);
-            return bias == null ? y : y.add(bias);
+        NDArray fast = fastWeight(ctx);
+        if (fast != null) {
+            return withBias(x.matMul(fast));
         }
         NDArray y = x.matMul(w);
         NDArray in = Ops.dropout(x, dropout, ctx.training());
         NDArray gates = router == null ? null : router.gates(x, ctx); // the router reads x itself, not the dropped copy
         NDArray delta = orthogonal ? orthogonalMix(in, gates, ctx) : bank.forward(in, gates, aDropout, ctx.training());
-        y = y.add(Ops.mul(delta, scale));
-        return bias == null ? y : y.add(bias);
+        return withBias(y.add(Ops.mul(delta, scale)));
     }
 
     /** Σ_e g_e r_e, r_e = o_e − Σ_{j<e} ⟨o_e, r_j⟩/(⟨r_j, r_j⟩ + ε) r_j: Gram–Schmidt over the expert outputs o_e of each token. */
@@ -112,12 +95,7 @@ public final class LowRankLinear implements AdapterLayer, dev.moore4j.model.Merg
         if (router != null || orthogonal) {
             return;
         }
-        if (merged != null) {
-            merged.close();
-        }
-        merged = mergedWeightInOut();
-        merged.attach(w.getManager());
-        NDScope.unregister(merged);
+        setFastWeight(mergedWeightInOut());
     }
 
     /** W + scale·AᵀB; only a single-expert layer has one (a mixture's map depends on the token). */
@@ -131,7 +109,7 @@ public final class LowRankLinear implements AdapterLayer, dev.moore4j.model.Merg
 
     @Override
     public NDArray bias() {
-        return bias;
+        return super.bias();
     }
 
     /** Whether this layer has a dense form (single expert). */
@@ -157,27 +135,5 @@ public final class LowRankLinear implements AdapterLayer, dev.moore4j.model.Merg
     @Override
     public double[] takeExpertLoad() {
         return router == null ? null : router.takeLoad();
-    }
-
-    @Override
-    public int inFeatures() {
-        return (int) w.getShape().get(0);
-    }
-
-    @Override
-    public int outFeatures() {
-        return (int) w.getShape().get(1);
-    }
-
-    @Override
-    public void close() {
-        w.close();
-        if (bias != null) {
-            bias.close();
-        }
-        parameters().forEach(p -> p.value().close());
-        if (merged != null) {
-            merged.close();
-        }
     }
 }

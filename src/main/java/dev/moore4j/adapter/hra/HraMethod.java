@@ -1,11 +1,11 @@
 package dev.moore4j.adapter.hra;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDScope;
 
 import dev.moore4j.MooreException;
 import dev.moore4j.adapter.AdaptContext;
 import dev.moore4j.adapter.AdapterLayer;
+import dev.moore4j.adapter.common.FrozenLinearAdapter;
 import dev.moore4j.adapter.LinearMethod;
 import dev.moore4j.adapter.MethodConfig;
 import dev.moore4j.adapter.Param;
@@ -70,43 +70,23 @@ public final class HraMethod extends LinearMethod<HraMethod.Config> {
         return new HraLinear(slot, wio, w.bias(), p);
     }
 
-    static final class HraLinear implements AdapterLayer, dev.moore4j.model.Mergeable {
-        private final String name;
-        private final NDArray w;    // [d_in, d_out] frozen
-        private final NDArray bias;
-        private final Param h;      // [L, d_in]
-        private NDArray folded;     // H W
+    static final class HraLinear extends FrozenLinearAdapter implements dev.moore4j.model.Mergeable {
+        private final Param h; // [L, d_in]
 
         HraLinear(String name, NDArray w, NDArray bias, Param h) {
-            this.name = name;
-            this.w = w;
-            this.bias = bias;
+            super(name, w, bias);
             this.h = h;
         }
 
         @Override
-        public String name() {
-            return name;
-        }
-
-        @Override
         public NDArray forward(NDArray x, ForwardContext ctx) {
-            if (ctx.training() && folded != null) {
-                folded.close();
-                folded = null;
-            }
-            NDArray y = !ctx.training() && folded != null ? x.matMul(folded) : Householder.applyWy(x, h.value()).matMul(w);
-            return bias == null ? y : y.add(bias);
+            NDArray fast = fastWeight(ctx); // H W, folded for inference
+            return withBias(fast != null ? x.matMul(fast) : Householder.applyWy(x, h.value()).matMul(w));
         }
 
         @Override
         public void fold() {
-            if (folded != null) {
-                folded.close();
-            }
-            folded = mergedWeightInOut();
-            folded.attach(w.getManager());
-            NDScope.unregister(folded);
+            setFastWeight(mergedWeightInOut());
         }
 
         @Override
@@ -116,7 +96,7 @@ public final class HraMethod extends LinearMethod<HraMethod.Config> {
 
         @Override
         public NDArray bias() {
-            return bias;
+            return super.bias();
         }
 
         @Override
@@ -127,28 +107,6 @@ public final class HraMethod extends LinearMethod<HraMethod.Config> {
         @Override
         public double trainFlopsPerToken() {
             return 4.0 * inFeatures() * outFeatures() + 12.0 * inFeatures() * h.value().getShape().get(0);
-        }
-
-        @Override
-        public int inFeatures() {
-            return (int) w.getShape().get(0);
-        }
-
-        @Override
-        public int outFeatures() {
-            return (int) w.getShape().get(1);
-        }
-
-        @Override
-        public void close() {
-            w.close();
-            if (bias != null) {
-                bias.close();
-            }
-            h.value().close();
-            if (folded != null) {
-                folded.close();
-            }
         }
     }
 }

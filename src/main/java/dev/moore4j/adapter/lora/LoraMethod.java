@@ -13,7 +13,7 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 /** LoRA: {@code y = W x + (α/r) B A drop(x)}, A kaiming-uniform, B zero. Folds into W for inference. */
-public final class LoraMethod extends LinearMethod<LoraMethod.Config> {
+public class LoraMethod extends LinearMethod<LoraMethod.Config> {
     /**
      * @param r       rank (default 8)
      * @param alpha   scale numerator, the update is scaled by α/r (default 16)

@@ -11,6 +11,7 @@ import dev.moore4j.adapter.AdapterLayer;
 import dev.moore4j.adapter.LinearMethod;
 import dev.moore4j.adapter.MethodConfig;
 import dev.moore4j.adapter.Param;
+import dev.moore4j.adapter.common.FrozenLinearAdapter;
 import dev.moore4j.adapter.common.Init;
 import dev.moore4j.adapter.lora.LoraMethod;
 import dev.moore4j.model.DenseLinear;
@@ -91,10 +92,7 @@ public final class MtlLoraMethod extends LinearMethod<MtlLoraMethod.Config> {
         return new MtlLoraLinear(slot, w.weightInOut(), w.bias(), a, lambda, b, mix, c);
     }
 
-    static final class MtlLoraLinear implements AdapterLayer {
-        private final String name;
-        private final NDArray w;
-        private final NDArray bias;
+    static final class MtlLoraLinear extends FrozenLinearAdapter {
         private final Param a;       // A [r, d_in]
         private final Param lambda;  // Λ [T, r, r]
         private final Param b;       // B_j as [n_B, r, d_out] (block j is B_jᵀ)
@@ -102,19 +100,12 @@ public final class MtlLoraMethod extends LinearMethod<MtlLoraMethod.Config> {
         private final Config c;
 
         MtlLoraLinear(String name, NDArray w, NDArray bias, Param a, Param lambda, Param b, Param mix, Config c) {
-            this.name = name;
-            this.w = w;
-            this.bias = bias;
+            super(name, w, bias);
             this.a = a;
             this.lambda = lambda;
             this.b = b;
             this.mix = mix;
             this.c = c;
-        }
-
-        @Override
-        public String name() {
-            return name;
         }
 
         /** Rows of a per-task table for each sample: its own, or the mean over tasks for an unknown/absent task. */
@@ -141,8 +132,7 @@ public final class MtlLoraMethod extends LinearMethod<MtlLoraMethod.Config> {
             long[] outShape = shape.clone();
             outShape[outShape.length - 1] = outFeatures();
             NDArray delta = z.matMul(bt).reshape(new Shape(outShape));
-            NDArray y = x.matMul(w).add(Ops.mul(delta, c.alpha() / c.r()));
-            return bias == null ? y : y.add(bias);
+            return withBias(x.matMul(w).add(Ops.mul(delta, c.alpha() / c.r())));
         }
 
         @Override
@@ -154,25 +144,6 @@ public final class MtlLoraMethod extends LinearMethod<MtlLoraMethod.Config> {
         public double trainFlopsPerToken() {
             double r = c.r();
             return 4.0 * inFeatures() * outFeatures() + 6 * (r * inFeatures() + r * r + r * outFeatures());
-        }
-
-        @Override
-        public int inFeatures() {
-            return (int) w.getShape().get(0);
-        }
-
-        @Override
-        public int outFeatures() {
-            return (int) w.getShape().get(1);
-        }
-
-        @Override
-        public void close() {
-            w.close();
-            if (bias != null) {
-                bias.close();
-            }
-            parameters().forEach(p -> p.value().close());
         }
     }
 }

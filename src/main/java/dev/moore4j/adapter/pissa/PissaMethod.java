@@ -4,8 +4,6 @@ import ai.djl.ndarray.NDArray;
 
 import dev.moore4j.adapter.AdaptContext;
 import dev.moore4j.adapter.AdapterLayer;
-import dev.moore4j.adapter.LinearMethod;
-import dev.moore4j.adapter.MethodConfig;
 import dev.moore4j.adapter.common.LoraBank;
 import dev.moore4j.adapter.common.LowRankLinear;
 import dev.moore4j.adapter.common.Spectral;
@@ -20,20 +18,7 @@ import java.util.List;
  * {@code B = U diag(√(s/c))}, c = α/r) and taken out of the frozen weight ({@code W_res = W − c B A}), so the
  * model at initialisation is the base model. MiLoRA reuses it with the bottom-r triplets.
  */
-public class PissaMethod extends LinearMethod<PissaMethod.Config> {
-    /**
-     * @param r       rank (default 8)
-     * @param alpha   scale numerator, c = α/r (default 8: c = 1, the PiSSA paper's setting)
-     * @param dropout dropout on the adapter's input while training (default 0.05)
-     * @param targets target patterns (default: all linear layers)
-     */
-    public record Config(int r, double alpha, double dropout, List<String> targets) implements MethodConfig {
-        public Config {
-            targets = targets == null ? List.of() : List.copyOf(targets);
-            LoraMethod.checkDropout("dropout", dropout);
-        }
-    }
-
+public class PissaMethod extends LoraMethod {
     @Override
     public String name() {
         return "pissa";
@@ -49,24 +34,10 @@ public class PissaMethod extends LinearMethod<PissaMethod.Config> {
         return Spectral.range(0, r);
     }
 
+    /** LoRA's keys; α 8 with r 8 (c = 1), the PiSSA paper's setting. */
     @Override
     public Config defaults() {
         return new Config(8, 8, 0.05, List.of());
-    }
-
-    @Override
-    public Class<Config> configType() {
-        return Config.class;
-    }
-
-    @Override
-    protected void check(Config c, String slot, int dIn, int dOut, int tasks) {
-        checkRank(name(), "r", c.r(), slot, dIn, dOut);
-    }
-
-    @Override
-    protected long layerCount(Config c, int dIn, int dOut, int tasks) {
-        return LoraBank.count(1, c.r(), dIn, dOut, false);
     }
 
     @Override
