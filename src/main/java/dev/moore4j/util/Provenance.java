@@ -8,7 +8,7 @@ import java.util.concurrent.TimeUnit;
 public final class Provenance {
     private Provenance() {}
 
-    /** Short commit hash, with "-dirty" when the work tree has changes; "unknown" without git. */
+    /** Short commit hash, with "-dirty" when the sources (src/, pom.xml) differ from it; "unknown" without git. */
     public static String commit() {
         String home = System.getProperty("moore4j.home", ".");
         if (!Files.isDirectory(Path.of(home, ".git"))) {
@@ -18,7 +18,7 @@ public final class Provenance {
         if (head == null) {
             return "unknown";
         }
-        String status = git(home, "status", "--porcelain", "--untracked-files=no");
+        String status = git(home, "status", "--porcelain", "--untracked-files=no", "--", "src", "pom.xml");
         return status != null && !status.isBlank() ? head + "-dirty" : head;
     }
 
