@@ -8,9 +8,24 @@ import java.util.concurrent.TimeUnit;
 public final class Provenance {
     private Provenance() {}
 
-    /** Short commit hash, with "-dirty" when the sources (src/, pom.xml) differ from it; "unknown" without git. */
+    /**
+     * The commit the running build came from: {@code target/commit.txt}, written by {@code bin/moore} when it
+     * builds the jar; else the work tree's HEAD, with "-dirty" when the sources (src/, pom.xml) differ from
+     * it; "unknown" without git.
+     */
     public static String commit() {
         String home = System.getProperty("moore4j.home", ".");
+        Path stamp = Path.of(home, "target", "commit.txt");
+        try {
+            if (Files.isRegularFile(stamp)) {
+                String c = Files.readString(stamp).strip();
+                if (!c.isEmpty()) {
+                    return c;
+                }
+            }
+        } catch (java.io.IOException e) {
+            // fall back to git
+        }
         if (!Files.isDirectory(Path.of(home, ".git"))) {
             return "unknown";
         }
