@@ -211,7 +211,7 @@ public final class MixLoraMethod implements Method<MixLoraMethod.Config> {
                     slots.get(t).add(row++);
                 }
             }
-            NDArray gathered = NDArrays.concat(parts).concat(flat.getManager().zeros(new Shape(1, parts.get(0).getShape().get(1)), flat.getDataType()), 0);
+            NDArray gathered = (parts.size() == 1 ? parts.get(0) : ai.djl.ndarray.NDArrays.concat(parts, 0)).concat(flat.getManager().zeros(new Shape(1, parts.get(0).getShape().get(1)), flat.getDataType()), 0);
             int most = slots.stream().mapToInt(List::size).max().orElse(0);
             NDArray y = null;
             for (int j = 0; j < most; j++) {
@@ -254,13 +254,6 @@ public final class MixLoraMethod implements Method<MixLoraMethod.Config> {
         @Override
         public void close() {
             parameters().forEach(p -> p.value().close());
-        }
-    }
-
-    /** NDList concatenation along rows. */
-    private static final class NDArrays {
-        static NDArray concat(NDList parts) {
-            return parts.size() == 1 ? parts.get(0) : ai.djl.ndarray.NDArrays.concat(parts, 0);
         }
     }
 }
