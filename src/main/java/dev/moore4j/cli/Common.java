@@ -32,4 +32,12 @@ public final class Common {
             throw new IllegalStateException(e);
         }
     }
+
+    /** Refuses a numeric option outside [min, max], naming the flag (a user error: status 2). */
+    static void range(String flag, long value, long min, long max) {
+        if (value < min || value > max) {
+            throw new IllegalArgumentException(flag + " must be " + (max == Long.MAX_VALUE || max == Integer.MAX_VALUE ? "at least " + min
+                    : "in [" + min + ", " + max + "]") + ", got " + value);
+        }
+    }
 }

@@ -259,6 +259,7 @@ public final class DecoderTaskModel implements TaskModel {
             }
             out.add(new Prediction(best, Double.NaN, scores));
         }
+        batch.forEach(encoded::remove); // inputs only predicted are not seen again: a long-lived server must not keep them
         return out;
     }
 

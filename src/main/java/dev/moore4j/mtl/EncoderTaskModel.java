@@ -275,6 +275,7 @@ public final class EncoderTaskModel implements TaskModel {
                 out[members.get(j)] = new Prediction(best, Double.NaN, scores);
             }
         }
+        batch.forEach(encoded::remove); // inputs only predicted are not seen again: a long-lived server must not keep them
         return List.of(out);
     }
 

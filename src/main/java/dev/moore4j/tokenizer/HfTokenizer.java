@@ -45,6 +45,11 @@ public final class HfTokenizer implements TextTokenizer {
     }
 
     @Override
+    public boolean truncates(String a, String b) {
+        return (b == null ? tokenizer.encode(a) : tokenizer.encode(a, b)).exceedMaxLength();
+    }
+
+    @Override
     public long[] pairTypes(String a, String b) {
         Encoding e = tokenizer.encode(a, b);
         return e.getTypeIds();

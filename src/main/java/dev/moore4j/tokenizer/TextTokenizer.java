@@ -17,6 +17,11 @@ public interface TextTokenizer extends AutoCloseable {
 
     String decode(long[] ids);
 
+    /** Whether encoding the text (or pair, when {@code b} is not null) cuts it at the tokenizer's maximum length. */
+    default boolean truncates(String a, String b) {
+        return false;
+    }
+
     /** Decodes one token as it continues a stream (for printing generation as it goes). */
     default String decodeNext(long previous, long token) {
         return decode(new long[] {token});

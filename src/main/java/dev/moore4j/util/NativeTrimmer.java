@@ -66,6 +66,15 @@ public final class NativeTrimmer {
         return peak;
     }
 
+    /** Trims once, now (after loading, before a long-lived process settles); false where it cannot. */
+    public static boolean trimNow() {
+        try {
+            return org.bytedeco.javacpp.Pointer.trimMemory();
+        } catch (LinkageError e) {
+            return false;
+        }
+    }
+
     private boolean trim() {
         try {
             return org.bytedeco.javacpp.Pointer.trimMemory();

@@ -1,0 +1,105 @@
+package dev.moore4j.cli;
+
+import dev.moore4j.api.AdaptedModel;
+import dev.moore4j.serve.Server;
+
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.concurrent.CountDownLatch;
+
+/** {@code moore serve}: an HTTP server over an adapter (every task) or a base model. */
+@Command(name = "serve", description = "Serve an adapter (or a base model) over HTTP: OpenAI-style /v1/embeddings and /v1/completions, "
+        + "/v1/predict, /v1/models, /health, /metrics. Concurrent requests of different tasks share forward passes.")
+final class ServeCommand implements Runnable {
+    @Mixin
+    Common common;
+
+    @ArgGroup(multiplicity = "1")
+    Source source;
+
+    static final class Source {
+        @Option(names = "--adapter", description = "Adapter checkpoint directory (from moore train): serves all its tasks.")
+        Path adapter;
+
+        @Option(names = "--model", description = "Base model without adapter (minilm, stories260K, a directory …): task-free only.")
+        String model;
+    }
+
+    @Option(names = "--host", description = "Interface to listen on. Default: ${DEFAULT-VALUE} (loopback only).")
+    String host = "127.0.0.1";
+
+    @Option(names = "--port", description = "Port (0: any free port). Default: ${DEFAULT-VALUE}.")
+    int port = 8080;
+
+    @Option(names = "--no-batching", description = "Run every request as its own forward pass.")
+    boolean noBatching;
+
+    @Option(names = "--batch-wait-us", description = "How long the oldest request waits for others to join its batch, in µs. Default: ${DEFAULT-VALUE}.")
+    int batchWaitMicros = 2000;
+
+    @Option(names = "--batch-tokens", description = "Token budget of one batched forward pass. Default: ${DEFAULT-VALUE}.")
+    int batchTokens = 8192;
+
+    @Option(names = "--queue-limit", description = "Requests waiting at most; more get 429. Default: ${DEFAULT-VALUE}.")
+    int queueLimit = 1024;
+
+    @Option(names = "--max-inputs", description = "Inputs per request at most (413 beyond). Default: ${DEFAULT-VALUE}.")
+    int maxInputs = 256;
+
+    @Option(names = "--max-body-bytes", description = "Request body size at most (413 beyond). Default: ${DEFAULT-VALUE}.")
+    int maxBodyBytes = 1 << 20;
+
+    @Option(names = "--timeout-ms", description = "A request not answered by then gets 503. Default: ${DEFAULT-VALUE}.")
+    long timeoutMillis = 30_000;
+
+    @Option(names = "--max-completion-tokens", description = "Largest max_tokens a completion may ask for. Default: ${DEFAULT-VALUE}.")
+    int maxCompletionTokens = 1024;
+
+    /** The options, each checked against its domain (a user error names the flag). */
+    Server.Options options() {
+        Common.range("--port", port, 0, 65535);
+        Common.range("--batch-wait-us", batchWaitMicros, 0, 10_000_000);
+        Common.range("--batch-tokens", batchTokens, 1, Integer.MAX_VALUE);
+        Common.range("--queue-limit", queueLimit, 1, 1_000_000);
+        Common.range("--max-inputs", maxInputs, 1, 1_000_000);
+        Common.range("--max-body-bytes", maxBodyBytes, 1, Integer.MAX_VALUE);
+        Common.range("--timeout-ms", timeoutMillis, 1, Long.MAX_VALUE);
+        Common.range("--max-completion-tokens", maxCompletionTokens, 1, 1_000_000);
+        return new Server.Options(host, port, !noBatching, batchWaitMicros, batchTokens, queueLimit, maxInputs, maxBodyBytes, timeoutMillis,
+                maxCompletionTokens, 10_000);
+    }
+
+    @Override
+    public void run() {
+        Server.Options o = options();
+        AdaptedModel model = source.adapter != null ? AdaptedModel.open(source.adapter, common.threads) : AdaptedModel.base(source.model, common.threads);
+        Server server;
+        try {
+            server = Server.start(model, o);
+        } catch (RuntimeException e) {
+            model.close();
+            throw new dev.moore4j.MooreException("cannot listen on " + host + ":" + port + ": " + e.getMessage());
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> { // SIGTERM / Ctrl-C: drain, then stop
+            System.err.println("moore serve: shutting down, draining in-flight requests");
+            server.close();
+            model.close();
+            stopped.countDown();
+        }, "moore-serve-shutdown"));
+        String tasks = model.tasks().isEmpty() ? "task-free only" : "tasks " + String.join(", ", model.tasks().stream().map(AdaptedModel.TaskInfo::name).toList());
+        System.err.printf("moore serve: %s (%s) on %s%s%n", model.name(), tasks, server.baseUrl(), o.batching() ? "" : " (batching off)");
+        if (common.json) {
+            common.printJson(java.util.Map.of("url", server.baseUrl(), "port", server.port(), "model", model.name()));
+        }
+        try {
+            stopped.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
