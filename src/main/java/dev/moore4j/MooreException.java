@@ -6,10 +6,33 @@ package dev.moore4j;
  */
 public class MooreException extends RuntimeException {
     public MooreException(String message) {
-        super(message);
+        super(oneLine(message));
     }
 
     public MooreException(String message, Throwable cause) {
-        super(message, cause);
+        super(oneLine(message), cause);
+    }
+
+    /**
+     * Names read from files (tensor names, fields, labels) may hold line breaks or control characters; they
+     * are escaped so that the error stays one line and cannot forge log lines (found by fuzzing the ONNX reader).
+     */
+    static String oneLine(String m) {
+        if (m == null) {
+            return null;
+        }
+        StringBuilder sb = new StringBuilder(m.length());
+        m.codePoints().forEach(c -> {
+            if (c == '\n') {
+                sb.append("\\n");
+            } else if (c == '\r') {
+                sb.append("\\r");
+            } else if (Character.isISOControl(c) && c != '\t') {
+                sb.append(String.format("\\u%04x", c));
+            } else {
+                sb.appendCodePoint(c);
+            }
+        });
+        return sb.toString();
     }
 }

@@ -20,7 +20,14 @@ public final class Common {
     @Option(names = "--threads", description = "Compute threads (libtorch and OpenBLAS). Default: $MOORE4J_THREADS or all cores.")
     int threads = Engines.defaultThreads();
 
+    /** The thread count, refused outside [1, 1024]. */
+    int threads() {
+        range("--threads", threads, 1, 1024);
+        return threads;
+    }
+
     NDManager manager() {
+        threads();
         Svd.setThreads(threads);
         return Engines.newManager(threads);
     }
@@ -38,6 +45,13 @@ public final class Common {
         if (value < min || value > max) {
             throw new IllegalArgumentException(flag + " must be " + (max == Long.MAX_VALUE || max == Integer.MAX_VALUE ? "at least " + min
                     : "in [" + min + ", " + max + "]") + ", got " + value);
+        }
+    }
+
+    /** Refuses a real-valued option outside [min, max] (or not a number), naming the flag. */
+    static void range(String flag, double value, double min, double max) {
+        if (!(value >= min && value <= max)) {
+            throw new IllegalArgumentException(flag + " must be in [" + min + ", " + max + "], got " + value);
         }
     }
 }

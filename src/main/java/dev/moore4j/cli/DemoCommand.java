@@ -54,6 +54,7 @@ public final class DemoCommand implements Runnable {
 
     @Override
     public void run() {
+        Common.range("--max-oblivion", maxOblivion, 0, Integer.MAX_VALUE);
         SuiteSpec d = SuiteSpec.get("demo");
         int train = maxTrain != null ? maxTrain : d.maxTrain();
         int steps = Math.max(1, (int) Math.ceil(4.0 * train / d.batchSize())); // one epoch over the four tasks

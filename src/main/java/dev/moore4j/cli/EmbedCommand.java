@@ -38,7 +38,7 @@ final class EmbedCommand implements Runnable {
         }
         String model = adapter == null ? args.get(0) : adapter.toString();
         List<String> texts = adapter == null ? args.subList(1, args.size()) : args;
-        try (AdaptedModel m = adapter != null ? AdaptedModel.open(adapter, common.threads) : AdaptedModel.base(model, common.threads)) {
+        try (AdaptedModel m = adapter != null ? AdaptedModel.open(adapter, common.threads()) : AdaptedModel.base(model, common.threads())) {
             if (task != null) {
                 m.task(task); // unknown task: one line naming the adapter's tasks
             }

@@ -59,6 +59,9 @@ final class GenerateCommand implements Runnable {
     }
 
     private void generate() throws Exception {
+        Common.range("--max-tokens", maxTokens, 1, 1_000_000);
+        Common.range("--temperature", temperature, 0.0, 100.0);
+        Common.range("--top-p", topP, 1e-9, 1.0);
         if (adapter == null && model == null) {
             throw new MooreException("generate: name a model, or an --adapter");
         }

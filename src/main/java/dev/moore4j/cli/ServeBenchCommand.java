@@ -67,7 +67,7 @@ final class ServeBenchCommand implements Runnable {
             if (url != null) {
                 results.add(LoadBench.run(url.replaceAll("/$", ""), "external", clients, requests, maxSeconds, seed));
             } else {
-                try (AdaptedModel m = adapter != null ? AdaptedModel.open(adapter, common.threads) : AdaptedModel.base(model, common.threads)) {
+                try (AdaptedModel m = adapter != null ? AdaptedModel.open(adapter, common.threads()) : AdaptedModel.base(model, common.threads())) {
                     for (String mode : modes) {
                         if (!mode.equals("on") && !mode.equals("off")) {
                             throw new MooreException("--modes: 'on' or 'off', got '" + mode + "'");
@@ -87,7 +87,7 @@ final class ServeBenchCommand implements Runnable {
         }
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("model", adapter != null ? adapter.toString() : model != null ? model : url);
-        out.put("threads", common.threads);
+        out.put("threads", common.threads());
         out.put("results", results);
         if (results.size() == 2) {
             out.put("speedup", results.get(0).throughput() / results.get(1).throughput());

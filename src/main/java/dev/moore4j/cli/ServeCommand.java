@@ -76,7 +76,7 @@ final class ServeCommand implements Runnable {
     @Override
     public void run() {
         Server.Options o = options();
-        AdaptedModel model = source.adapter != null ? AdaptedModel.open(source.adapter, common.threads) : AdaptedModel.base(source.model, common.threads);
+        AdaptedModel model = source.adapter != null ? AdaptedModel.open(source.adapter, common.threads()) : AdaptedModel.base(source.model, common.threads());
         Server server;
         try {
             server = Server.start(model, o);

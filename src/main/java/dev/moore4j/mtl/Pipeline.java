@@ -162,7 +162,12 @@ public final class Pipeline {
     /** Opens a checkpoint on its base model (or {@code modelOverride}, which must have the same weights). */
     public static Opened open(Path dir, String modelOverride, NDManager m) {
         JsonNode info = readInfo(dir);
-        TrainConfig cfg = TrainConfig.fromJson(info.get("train"), dir.resolve(CONFIG).toString());
+        for (String f : new String[] {"base_hash", "method"}) {
+            if (!info.path(f).isTextual()) {
+                throw new MooreException(dir.resolve(CONFIG) + ": field '" + f + "' missing or not a string");
+            }
+        }
+        TrainConfig cfg = TrainConfig.fromJson(info.get("train"), dir.resolve(CONFIG) + ": field 'train'");
         String ref = modelOverride != null ? modelOverride : info.path("base_model").asText(cfg.model());
         ModelLoader.Loaded loaded = ModelLoader.load(ref, m);
         try {

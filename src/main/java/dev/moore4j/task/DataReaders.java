@@ -33,12 +33,7 @@ public final class DataReaders {
         if (!Files.isRegularFile(file)) {
             throw new MooreException(file + ": data file of task '" + spec.name() + "' not found (data root: --data, $MOORE4J_DATA or ../shared/data)");
         }
-        List<String> lines;
-        try {
-            lines = Files.readAllLines(file, StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new MooreException(file + ": cannot read: " + e.getMessage());
-        }
+        List<String> lines = readBounded(file);
         Rows rows = new Rows(spec, file, skipBadRows);
         String name = file.getFileName().toString();
         if (spec.format() instanceof TaskSpec.Format.GlueTsv g) {
@@ -54,6 +49,78 @@ public final class DataReaders {
             throw new MooreException(file + ": task '" + spec.name() + "' has no examples" + (rows.skipped > 0 ? " (" + rows.skipped + " bad rows skipped)" : ""));
         }
         return new Result(rows.out, rows.skipped);
+    }
+
+    /**
+     * Limits on what a data file may make us hold, each raisable by an environment variable: file size
+     * ({@code MOORE4J_MAX_DATA_MB}, 512), rows ({@code MOORE4J_MAX_ROWS}, 5,000,000) and row length
+     * ({@code MOORE4J_MAX_ROW_KB}, 1024). Checked before (size) and while (rows, row length) reading, so a
+     * hostile file is refused before it costs more memory than the limits allow.
+     */
+    record Limits(long maxBytes, long maxRows, long maxRowChars) {
+        static Limits fromEnv() {
+            return new Limits(env("MOORE4J_MAX_DATA_MB", 512) << 20, env("MOORE4J_MAX_ROWS", 5_000_000), env("MOORE4J_MAX_ROW_KB", 1024) << 10);
+        }
+
+        private static long env(String name, long dflt) {
+            String v = System.getenv(name);
+            if (v == null || v.isBlank()) {
+                return dflt;
+            }
+            try {
+                long x = Long.parseLong(v.trim());
+                if (x < 1) {
+                    throw new NumberFormatException();
+                }
+                return x;
+            } catch (NumberFormatException e) {
+                throw new MooreException("$" + name + " must be a positive integer, got '" + v + "'");
+            }
+        }
+    }
+
+    static List<String> readBounded(Path file) {
+        return readBounded(file, Limits.fromEnv());
+    }
+
+    static List<String> readBounded(Path file, Limits lim) {
+        try {
+            long size = Files.size(file);
+            if (size > lim.maxBytes()) {
+                throw new MooreException(file + ": " + size + " bytes, over the limit of " + (lim.maxBytes() >> 20) + " MiB for a data file (raise $MOORE4J_MAX_DATA_MB)");
+            }
+            List<String> lines = new ArrayList<>();
+            try (java.io.BufferedReader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+                StringBuilder sb = new StringBuilder();
+                int c;
+                while ((c = r.read()) != -1 || sb.length() > 0) {
+                    if (c == -1 || c == '\n') {
+                        if (sb.length() > 0 && sb.charAt(sb.length() - 1) == '\r') {
+                            sb.setLength(sb.length() - 1);
+                        }
+                        if (lines.size() >= lim.maxRows()) {
+                            throw new MooreException(file + ": more than " + lim.maxRows() + " rows (raise $MOORE4J_MAX_ROWS)");
+                        }
+                        lines.add(sb.toString());
+                        sb.setLength(0);
+                        if (c == -1) {
+                            break;
+                        }
+                    } else {
+                        if (sb.length() >= lim.maxRowChars()) {
+                            throw new MooreException(file + ":" + (lines.size() + 1) + ": row longer than " + (lim.maxRowChars() >> 10)
+                                    + " KiB characters (raise $MOORE4J_MAX_ROW_KB)");
+                        }
+                        sb.append((char) c);
+                    }
+                }
+            }
+            return lines;
+        } catch (java.nio.charset.MalformedInputException e) {
+            throw new MooreException(file + ": not UTF-8 text");
+        } catch (IOException e) {
+            throw new MooreException(file + ": cannot read: " + e.getMessage());
+        }
     }
 
     /** Collects examples; a bad row throws or is skipped. */
@@ -138,7 +205,7 @@ public final class DataReaders {
         if (idx >= 0) {
             return idx;
         }
-        if (raw.matches("\\d+")) {
+        if (raw.matches("\\d{1,9}")) { // an index; longer digit runs cannot be one (and would overflow)
             int n = Integer.parseInt(raw);
             if (n < spec.labels().size()) {
                 return n;
@@ -204,7 +271,7 @@ public final class DataReaders {
                 List<String> choices = new ArrayList<>();
                 c.forEach(x -> choices.add(x.asText()));
                 int label = choices.indexOf(raw);
-                if (label < 0 && raw.matches("\\d+") && Integer.parseInt(raw) < choices.size()) {
+                if (label < 0 && raw.matches("\\d{1,9}") && Integer.parseInt(raw) < choices.size()) {
                     label = Integer.parseInt(raw);
                 }
                 if (label < 0) {

@@ -21,6 +21,7 @@ public final class HfTokenizer implements TextTokenizer {
 
     /** Loads tokenizer.json bytes; {@code source} names the file in errors; {@code maxLength} truncates. */
     public static HfTokenizer load(byte[] json, String source, int maxLength) {
+        checkForNative(json, source);
         try {
             HuggingFaceTokenizer t = HuggingFaceTokenizer.newInstance(new ByteArrayInputStream(json), Map.of(
                     "padding", "false",
@@ -31,6 +32,79 @@ public final class HfTokenizer implements TextTokenizer {
             return new HfTokenizer(t, vocab);
         } catch (IOException | RuntimeException e) {
             throw new MooreException(source + ": not a valid tokenizer.json: " + e.getMessage(), e);
+        }
+    }
+
+    /** Decoder types the native library knows; any other makes its parser panic, which aborts the JVM. */
+    private static final java.util.Set<String> DECODERS = java.util.Set.of("BPEDecoder", "ByteLevel", "WordPiece", "Metaspace", "CTC", "Sequence",
+            "Replace", "Fuse", "Strip", "ByteFallback");
+
+    /**
+     * The Rust tokenizers library aborts the process (a panic across JNI) on some malformed files, e.g. JSON
+     * cut short inside the decoder section: found by fuzzing. So it only ever sees syntactically valid JSON
+     * whose decoder section it can read; everything else is refused here with our own error.
+     */
+    static void checkForNative(byte[] json, String source) {
+        com.fasterxml.jackson.databind.JsonNode root;
+        try {
+            root = new com.fasterxml.jackson.databind.ObjectMapper().readTree(json);
+        } catch (IOException e) {
+            throw new MooreException(source + ": not a valid tokenizer.json: malformed JSON: " + e.getMessage().lines().findFirst().orElse(""));
+        }
+        if (root == null || !root.isObject()) {
+            throw new MooreException(source + ": not a valid tokenizer.json: not a JSON object");
+        }
+        checkDecoder(root.get("decoder"), source, "decoder");
+        checkTemplate(root.get("post_processor"), source, "post_processor");
+    }
+
+    /** A template post-processor may only name special tokens it defines (the native library indexes its map blindly). */
+    private static void checkTemplate(com.fasterxml.jackson.databind.JsonNode p, String source, String where) {
+        if (p == null || !p.isObject()) {
+            return;
+        }
+        if ("Sequence".equals(p.path("type").asText()) && p.path("processors").isArray()) {
+            for (int i = 0; i < p.get("processors").size(); i++) {
+                checkTemplate(p.get("processors").get(i), source, where + ".processors[" + i + "]");
+            }
+            return;
+        }
+        if (!p.has("single") && !p.has("pair")) { // the native parser matches processors by shape, whatever their "type" says
+            return;
+        }
+        com.fasterxml.jackson.databind.JsonNode specials = p.get("special_tokens");
+        for (String part : new String[] {"single", "pair"}) {
+            for (com.fasterxml.jackson.databind.JsonNode piece : p.path(part)) {
+                com.fasterxml.jackson.databind.JsonNode st = piece.get("SpecialToken");
+                if (st == null) {
+                    continue;
+                }
+                String id = st.path("id").asText(null);
+                com.fasterxml.jackson.databind.JsonNode def = specials == null || id == null ? null : specials.get(id);
+                if (def == null || !def.path("ids").isArray() || def.path("ids").isEmpty() || !def.path("tokens").isArray()
+                        || def.path("tokens").size() != def.path("ids").size()) {
+                    throw new MooreException(source + ": not a valid tokenizer.json: " + where + "." + part + " names special token '" + id
+                            + "', which " + where + ".special_tokens does not define (with ids and tokens)");
+                }
+            }
+        }
+    }
+
+    private static void checkDecoder(com.fasterxml.jackson.databind.JsonNode d, String source, String where) {
+        if (d == null || d.isNull()) {
+            return;
+        }
+        if (!d.isObject() || !d.path("type").isTextual() || !DECODERS.contains(d.get("type").asText())) {
+            throw new MooreException(source + ": not a valid tokenizer.json: field '" + where + "' is not a known decoder");
+        }
+        if (d.get("type").asText().equals("Sequence")) {
+            com.fasterxml.jackson.databind.JsonNode list = d.get("decoders");
+            if (list == null || !list.isArray()) {
+                throw new MooreException(source + ": not a valid tokenizer.json: field '" + where + ".decoders' is not an array");
+            }
+            for (int i = 0; i < list.size(); i++) {
+                checkDecoder(list.get(i), source, where + ".decoders[" + i + "]");
+            }
         }
     }
 

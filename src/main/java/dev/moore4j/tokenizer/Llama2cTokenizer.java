@@ -46,6 +46,9 @@ public final class Llama2cTokenizer implements TextTokenizer {
         } catch (IOException e) {
             throw new MooreException(path + ": cannot read tokenizer: " + e.getMessage(), e);
         }
+        if (vocabSize < 1 || vocabSize > (all.length - 4) / 8) { // every entry takes at least 8 bytes: refuse before allocating
+            throw new MooreException(path + ": tokenizer file of " + all.length + " bytes cannot hold " + vocabSize + " entries");
+        }
         ByteBuffer b = ByteBuffer.wrap(all).order(ByteOrder.LITTLE_ENDIAN);
         String[] pieces = new String[vocabSize];
         byte[][] bytes = new byte[vocabSize][];
@@ -89,7 +92,11 @@ public final class Llama2cTokenizer implements TextTokenizer {
                 tokens.add(id);
             } else {
                 for (byte by : ch.getBytes(StandardCharsets.UTF_8)) {
-                    tokens.add((by & 0xff) + 3);
+                    int fallback = (by & 0xff) + 3;
+                    if (fallback >= pieces.length) {
+                        throw new MooreException(String.format("tokenizer has no byte token <0x%02X> for '%s' (vocabulary of %d)", by & 0xff, ch, pieces.length));
+                    }
+                    tokens.add(fallback);
                 }
             }
         }

@@ -40,6 +40,7 @@ public final class Run {
         if (!opt.resume() && (Files.exists(out.resolve("last")) || Files.exists(out.resolve("best")))) {
             throw new MooreException(out + " already holds a run; continue it with --resume, or choose another --out");
         }
+        checkWritable(out);
         boolean peakReset = MemoryStats.resetPeak(); // peak memory of this run, not of earlier runs in the same process
         List<TaskSpec> tasks = TaskRegistry.resolveAll(cfg.tasks());
         Map<String, List<Example>> train = Pipeline.load(tasks, true, cfg);
@@ -53,7 +54,11 @@ public final class Run {
             ObjectNode sizes = summary.putObject("examples");
             train.forEach((k, v) -> sizes.putObject(k).put("train", v.size()).put("eval", eval.get(k).size()));
             summary.put("trainable_parameters", model.parameters().stream().mapToLong(dev.moore4j.adapter.Param::size).sum());
-            Oblivion before = cfg.oblivion() ? baseOblivion(model, cfg, m) : null;
+            OblivionData data = cfg.oblivion() ? OblivionData.read(model, cfg) : null; // read now: a missing file fails before the first step
+            if (cfg.oblivion() && data == null) {
+                System.err.println("note: no oblivion figure for this decoder run (give --held-out-text FILE for held-out perplexity)");
+            }
+            Oblivion before = data != null ? baseOblivion(model, data, m) : null;
             Trainer trainer = new Trainer(model, cfg, train, eval, loaded.reference(), out);
             Trainer.Summary s = trainer.run(opt, m);
             summary.set("expert_load", expertLoad(model.adapter().takeExpertLoad()));
@@ -84,7 +89,7 @@ public final class Run {
             }
             if (before != null) {
                 // heads only: the encoder is frozen, so its embeddings (and the figure) are unchanged by construction
-                Oblivion after = model.adapter().modules().isEmpty() ? before : oblivion(model, cfg, m, "after");
+                Oblivion after = model.adapter().modules().isEmpty() ? before : oblivion(model, data, m);
                 ObjectNode ob = summary.putObject("oblivion");
                 ob.put(before.name() + "_before", before.value());
                 ob.put(before.name() + "_after", after.value());
@@ -165,49 +170,98 @@ public final class Run {
     public record Oblivion(String name, double value) {}
 
     /**
-     * The figure of the untrained model (MoORE at initialisation is exactly the base model). It depends only on
-     * the base weights and the data, so it is cached under the cache directory by base hash.
+     * What the oblivion figure is computed from, read in full: the STS-B dev pairs (encoders) or the held-out
+     * lines (decoders; null when none was given), with a key naming exactly that content.
      */
-    static Oblivion baseOblivion(TaskModel model, TrainConfig cfg, NDManager m) {
+    public record OblivionData(List<Example> pairs, List<String> lines, int evalBatchSize, String key) {
+        public static OblivionData read(TaskModel model, TrainConfig cfg) {
+            if (model instanceof EncoderTaskModel) {
+                List<Example> pairs = TaskRegistry.load(TaskRegistry.resolve("stsb"), false, Pipeline.dataRoot(cfg.data()), cfg.oblivionExamples(), cfg.seed(),
+                        false).examples();
+                if (pairs.isEmpty()) {
+                    throw new MooreException("oblivion: no STS-B dev pairs under " + Pipeline.dataRoot(cfg.data()) + " (or skip the figure with --no-oblivion)");
+                }
+                StringBuilder sb = new StringBuilder("stsb");
+                pairs.forEach(e -> sb.append('\u0000').append(e.text()).append('\u0001').append(e.pair()).append('\u0002').append(e.target()));
+                return new OblivionData(pairs, null, cfg.evalBatchSize(), "stsb-" + pairs.size() + "-" + sha(sb.toString()));
+            }
+            if (cfg.heldOutText() == null) {
+                return null;
+            }
+            try {
+                List<String> lines = Files.readAllLines(Path.of(cfg.heldOutText())).stream().filter(l -> !l.isBlank()).toList();
+                if (lines.isEmpty()) {
+                    throw new MooreException(cfg.heldOutText() + ": held-out text has no non-blank line");
+                }
+                return new OblivionData(null, lines, cfg.evalBatchSize(), "ppl-" + lines.size() + "-" + sha(String.join("\n", lines)));
+            } catch (IOException e) {
+                throw new MooreException(cfg.heldOutText() + ": cannot read held-out text: " + e.getMessage());
+            }
+        }
+    }
+
+    static String sha(String s) {
+        try {
+            byte[] d = java.security.MessageDigest.getInstance("SHA-256").digest(s.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            return java.util.HexFormat.of().formatHex(d, 0, 8);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Output directory created and writable now, not at the first checkpoint. */
+    static void checkWritable(Path out) {
+        try {
+            Files.createDirectories(out);
+            Path probe = Files.createTempFile(out, ".write-probe", "");
+            Files.delete(probe);
+        } catch (IOException | SecurityException e) {
+            throw new MooreException(out + ": output directory is not writable: " + e.getMessage());
+        }
+    }
+
+    /**
+     * The figure of the untrained model (MoORE at initialisation is exactly the base model). It depends only on
+     * the base weights and the oblivion data, so it is cached under the cache directory by both: the base hash
+     * and a hash of the pairs (or lines) themselves, so that other data, another subsample or another seed
+     * never reuse it.
+     */
+    static Oblivion baseOblivion(TaskModel model, OblivionData data, NDManager m) {
         String hash = Pipeline.baseOf(model).weightsHash();
-        String key = model instanceof EncoderTaskModel ? "stsb" + (cfg.oblivionExamples() > 0 ? "-" + cfg.oblivionExamples() + "-" + cfg.seed() : "") : "ppl-" + Integer.toHexString(String.valueOf(cfg.heldOutText()).hashCode());
-        Path file = dev.moore4j.io.SharedPaths.cache().resolve("oblivion").resolve(hash + "-" + key + ".json");
+        Path file = dev.moore4j.io.SharedPaths.cache().resolve("oblivion").resolve(hash + "-" + data.key() + ".json");
         try {
             if (Files.isRegularFile(file)) {
                 var n = JSON.readTree(file.toFile());
-                return new Oblivion(n.get("name").asText(), n.get("value").asDouble());
+                if (n != null && n.hasNonNull("name") && n.path("value").isNumber()) {
+                    return new Oblivion(n.get("name").asText(), n.get("value").asDouble());
+                }
+                System.err.println("warning: ignoring malformed " + file);
             }
         } catch (IOException e) {
             System.err.println("warning: ignoring unreadable " + file);
         }
-        Oblivion o = oblivion(model, cfg, m, "before");
-        if (o != null) {
-            try {
-                Files.createDirectories(file.getParent());
-                AtomicFiles.writeString(file, JSON.writeValueAsString(o) + "\n");
-            } catch (IOException e) {
-                System.err.println("warning: cannot cache " + file + ": " + e.getMessage());
-            }
+        Oblivion o = oblivion(model, data, m);
+        try {
+            Files.createDirectories(file.getParent());
+            AtomicFiles.writeString(file, JSON.writeValueAsString(o) + "\n");
+        } catch (IOException e) {
+            System.err.println("warning: cannot cache " + file + ": " + e.getMessage());
         }
         return o;
     }
 
+    /** The oblivion figure of a model now (reads the data; null for a decoder without held-out text). */
     public static Oblivion oblivion(TaskModel model, TrainConfig cfg, NDManager m, String when) {
+        OblivionData data = OblivionData.read(model, cfg);
+        return data == null ? null : oblivion(model, data, m);
+    }
+
+    static Oblivion oblivion(TaskModel model, OblivionData data, NDManager m) {
         if (model instanceof EncoderTaskModel enc) {
-            List<Example> pairs = TaskRegistry.load(TaskRegistry.resolve("stsb"), false, Pipeline.dataRoot(cfg.data()), cfg.oblivionExamples(), cfg.seed(), false)
-                    .examples();
-            return new Oblivion("stsb", Evaluator.stsbZeroShot(enc, pairs, cfg.evalBatchSize(), m));
+            return new Oblivion("stsb", Evaluator.stsbZeroShot(enc, data.pairs(), data.evalBatchSize(), m));
         }
-        if (cfg.heldOutText() == null) {
-            return null;
-        }
-        try {
-            List<String> lines = Files.readAllLines(Path.of(cfg.heldOutText())).stream().filter(l -> !l.isBlank()).toList();
-            try (ai.djl.ndarray.NDScope scope = new ai.djl.ndarray.NDScope(); NDManager sm = m.newSubManager()) {
-                return new Oblivion("perplexity", ((DecoderTaskModel) model).perplexity(lines, sm));
-            }
-        } catch (IOException e) {
-            throw new MooreException(cfg.heldOutText() + ": cannot read held-out text: " + e.getMessage());
+        try (ai.djl.ndarray.NDScope scope = new ai.djl.ndarray.NDScope(); NDManager sm = m.newSubManager()) {
+            return new Oblivion("perplexity", ((DecoderTaskModel) model).perplexity(data.lines(), sm));
         }
     }
 

@@ -73,27 +73,62 @@ public record TrainConfig(
         if (tasks.isEmpty()) {
             throw new MooreException("config: field 'tasks' is empty; name at least one task (e.g. nlu-mtl, or cola sst2)");
         }
-        if (batchSize < 1 || gradAccum < 1 || batchSize % gradAccum != 0) {
+        atLeast("maxTrainExamples", maxTrainExamples, 0);
+        atLeast("maxEvalExamples", maxEvalExamples, 0);
+        atLeast("maxLength", maxLength, 8);
+        atLeast("batchSize", batchSize, 1);
+        atLeast("gradAccum", gradAccum, 1);
+        atLeast("epochs", epochs, 0);
+        atLeast("maxSteps", maxSteps, 0);
+        atLeast("headLr", headLr, 0);
+        atLeast("weightDecay", weightDecay, 0);
+        atLeast("clipNorm", clipNorm, 0);
+        atLeast("evalEvery", evalEvery, 0);
+        atLeast("evalBatchSize", evalBatchSize, 1);
+        atLeast("oblivionExamples", oblivionExamples, 0);
+        atLeast("maxSkippedSteps", maxSkippedSteps, 0);
+        atLeast("trimMb", trimMb, 0);
+        atLeast("validationExamples", validationExamples, 0);
+        if (!(lr > 0) || Double.isInfinite(lr)) {
+            throw domain("lr", "must be positive", lr);
+        }
+        if (!(warmup >= 0 && warmup <= 1) || !(decay >= 0 && decay <= 1)) {
+            throw domain(warmup >= 0 && warmup <= 1 ? "decay" : "warmup", "must be a fraction in [0, 1]", warmup >= 0 && warmup <= 1 ? decay : warmup);
+        }
+        if (batchSize % gradAccum != 0) {
             throw new MooreException("config: 'batchSize' (" + batchSize + ") must be a positive multiple of 'gradAccum' (" + gradAccum + ")");
         }
         if (epochs <= 0 && maxSteps <= 0) {
             throw new MooreException("config: set 'epochs' or 'maxSteps' to a positive value");
         }
-        if (maxLength < 8) {
-            throw new MooreException("config: field 'maxLength' must be at least 8, got " + maxLength);
-        }
-        if (!(lr > 0) || !(headLr >= 0)) {
-            throw new MooreException("config: 'lr' must be positive and 'headLr' non-negative");
-        }
-        if (validationExamples < 0) {
-            throw new MooreException("config: field 'validationExamples' must be 0 (use the evaluation split) or positive, got " + validationExamples);
-        }
-        if (trimMb < 0) {
-            throw new MooreException("config: field 'trimMb' must be 0 (off) or positive, got " + trimMb);
-        }
         new Schedule(schedule, warmup, decay, 1);
         methodConfig();
         return this;
+    }
+
+    /** Refuses a value below {@code min} (or not a finite number), naming the field and its flag. */
+    private static void atLeast(String field, double value, double min) {
+        if (!(value >= min) || Double.isInfinite(value)) {
+            throw domain(field, "must be at least " + (min == Math.rint(min) ? String.valueOf((long) min) : String.valueOf(min)), value);
+        }
+    }
+
+    private static MooreException domain(String field, String rule, double value) {
+        String flag = "--" + field.replaceAll("([a-z0-9])([A-Z])", "$1-$2").toLowerCase();
+        try {
+            Flag f = TrainConfig.class.getDeclaredField(field).getAnnotation(Flag.class);
+            if (f == null) {
+                f = java.util.Arrays.stream(TrainConfig.class.getRecordComponents()).filter(rc -> rc.getName().equals(field)).findFirst()
+                        .map(rc -> rc.getAnnotation(Flag.class)).orElse(null);
+            }
+            if (f != null && f.names().length > 0) {
+                flag = f.names()[0];
+            }
+        } catch (NoSuchFieldException e) {
+            // keep the kebab-case name
+        }
+        String got = value == Math.rint(value) && !Double.isInfinite(value) ? String.valueOf((long) value) : String.valueOf(value);
+        return new MooreException(flag + " (config field '" + field + "') " + rule + ", got " + got);
     }
 
     /** The method's full hyperparameters: its defaults with {@link #adapter} applied (errors name the key). */
@@ -114,6 +149,9 @@ public record TrainConfig(
 
     /** Defaults overlaid with the fields of {@code node}; unknown fields are an error naming them. */
     public static TrainConfig fromJson(JsonNode node, String where) {
+        if (node == null || !node.isObject()) {
+            throw new MooreException(where + ": training config missing or not an object");
+        }
         ObjectNode merged = defaults().toJson();
         node.fields().forEachRemaining(f -> merged.set(f.getKey(), f.getValue()));
         legacyMooreFields(merged);

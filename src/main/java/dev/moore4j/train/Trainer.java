@@ -168,6 +168,10 @@ public final class Trainer {
         try (AdamW adapterOpt = new AdamW(s -> cfg.lr() * schedule.multiplier(s), (float) cfg.weightDecay());
              AdamW headOpt = new AdamW(s -> cfg.headLr() * schedule.multiplier(s), (float) cfg.weightDecay())) {
             Path lastDir = out.resolve("last");
+            if (opt.resume()) {
+                recover(lastDir, STATE);
+                recover(out.resolve("best"), Pipeline.CONFIG);
+            }
             if (opt.resume() && Files.isRegularFile(lastDir.resolve(STATE))) {
                 JsonNode st = readState(lastDir);
                 step = st.get("step").asInt();
@@ -371,6 +375,32 @@ public final class Trainer {
             dev.moore4j.io.AtomicFiles.deleteTree(old);
         } catch (IOException e) {
             throw new MooreException(dir + ": cannot write checkpoint: " + e.getMessage());
+        }
+    }
+
+    /**
+     * Finishes or undoes a checkpoint swap that a crash interrupted. {@link #saveDir} writes {@code X.partial}
+     * (its {@code marker} file last), moves {@code X} to {@code X.old}, then {@code X.partial} to {@code X}:
+     * killed in between, {@code X} is missing; the complete {@code X.partial} (marker present) is the newer
+     * checkpoint, else {@code X.old} is the last complete one. A partial without its marker is discarded.
+     */
+    static void recover(Path dir, String marker) {
+        Path tmp = dir.resolveSibling(dir.getFileName() + ".partial");
+        Path old = dir.resolveSibling(dir.getFileName() + ".old");
+        try {
+            if (!Files.isDirectory(dir)) {
+                if (Files.isRegularFile(tmp.resolve(marker))) {
+                    Files.move(tmp, dir);
+                    System.err.println("recovered " + dir + " from an interrupted checkpoint swap");
+                } else if (Files.isDirectory(old)) {
+                    Files.move(old, dir);
+                    System.err.println("recovered " + dir + " from its previous checkpoint");
+                }
+            }
+            dev.moore4j.io.AtomicFiles.deleteTree(tmp);
+            dev.moore4j.io.AtomicFiles.deleteTree(old);
+        } catch (IOException e) {
+            throw new MooreException(dir + ": cannot recover the checkpoint: " + e.getMessage());
         }
     }
 
