@@ -46,7 +46,8 @@ public final class Llama2cCheckpoint {
         boolean shared = vocabRaw > 0;
         int vocab = Math.abs(vocabRaw);
         if (dim <= 0 || hidden <= 0 || layers <= 0 || heads <= 0 || kvHeads <= 0 || seqLen <= 0 || dim > 1 << 16 || vocab > 1 << 22
-                || dim % heads != 0 || heads % kvHeads != 0) {
+                || hidden > 1 << 18 || layers > 1 << 10 || seqLen > 1 << 20 || vocab == 0 || dim % heads != 0 || heads % kvHeads != 0
+                || (dim / heads) % 2 != 0) {
             throw new MooreException(path + ": implausible llama2.c header dim=" + dim + " hidden_dim=" + hidden + " n_layers=" + layers
                     + " n_heads=" + heads + " n_kv_heads=" + kvHeads + " vocab_size=" + vocabRaw + " seq_len=" + seqLen);
         }
@@ -58,6 +59,17 @@ public final class Llama2cCheckpoint {
         if (have < expected) {
             throw new MooreException(path + ": truncated llama2.c checkpoint: " + have + " floats, header implies " + expected);
         }
+        try {
+            return read(b, path, dim, hidden, layers, heads, kvHeads, vocab, seqLen, shared);
+        } catch (java.nio.BufferUnderflowException | IllegalArgumentException | ArithmeticException e) {
+            // the size check above should make this unreachable; a header it missed still ends in our error (found by fuzzing)
+            throw new MooreException(path + ": llama2.c checkpoint inconsistent with its header (" + e.getClass().getSimpleName() + ")");
+        }
+    }
+
+    private static Loaded read(ByteBuffer b, Path path, int dim, int hidden, int layers, int heads, int kvHeads, int vocab, int seqLen, boolean shared) {
+        int dh = dim / heads;
+        int kv = kvHeads * dh;
         java.nio.FloatBuffer f = b.asFloatBuffer();
         Map<String, HostTensor> w = new LinkedHashMap<>();
         w.put("model.embed_tokens.weight", take(f, vocab, dim));

@@ -137,17 +137,22 @@ public final class OnnxWeights {
             return; // shape constants and int64 tensors are not weights
         }
         long[] shape = dims.stream().mapToLong(Long::longValue).toArray();
-        long n = HostTensor.numel(shape);
+        long n = 1;
+        for (long d : shape) { // the data present bounds the element count: checked before allocating (found by fuzzing)
+            if (d < 0 || (d > 0 && n > Integer.MAX_VALUE / d)) {
+                throw new MooreException(source + ": initializer '" + name + "' has an impossible shape " + dims);
+            }
+            n *= d;
+        }
+        long have = raw != null ? raw.length / 4 : floats.size();
+        if (raw != null ? raw.length != 4 * n : floats.size() != n) {
+            throw new MooreException(source + ": initializer '" + name + "' has " + (raw != null ? raw.length + " raw bytes" : have + " floats") + " for shape "
+                    + dims + " (" + n + " floats)");
+        }
         float[] data = new float[(int) n];
         if (raw != null) {
-            if (raw.length != 4 * n) {
-                throw new MooreException(source + ": initializer '" + name + "' has " + raw.length + " raw bytes for " + n + " floats");
-            }
             ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(data);
         } else {
-            if (floats.size() != n) {
-                throw new MooreException(source + ": initializer '" + name + "' has " + floats.size() + " floats for shape of " + n);
-            }
             for (int i = 0; i < n; i++) {
                 data[i] = floats.get(i);
             }

@@ -223,9 +223,8 @@ final class Batcher implements AutoCloseable {
         return model.predict(inputs);
     }
 
-    /** Stops taking work; waits up to {@code drainMillis} for queued and running work to finish. */
+    /** Waits up to {@code drainMillis} for queued and running work to finish (the server stops admitting requests first). */
     void drain(long drainMillis) {
-        running = false;
         long deadline = System.currentTimeMillis() + drainMillis;
         while (!idle() && System.currentTimeMillis() < deadline) {
             try {

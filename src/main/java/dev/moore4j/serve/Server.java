@@ -138,10 +138,10 @@ public final class Server implements AutoCloseable {
 
     private void handle(Context ctx, String endpoint, Endpoint e) {
         long t0 = System.nanoTime();
-        inFlight.incrementAndGet();
+        boolean accepted = admit(endpoint);
         int status = 200;
         try {
-            if (draining && !endpoint.equals("/health")) {
+            if (!accepted) {
                 throw new ApiException(503, null, "server shutting down");
             }
             JsonNode out = e.answer(ctx);
@@ -162,9 +162,20 @@ public final class Server implements AutoCloseable {
             System.err.println("serve: " + endpoint + ": internal error: " + x);
             send(ctx, 500, error(500, null, "internal error: " + x.getClass().getSimpleName()));
         } finally {
-            inFlight.decrementAndGet();
+            if (accepted) {
+                inFlight.decrementAndGet();
+            }
             metrics.request(endpoint, status, (System.nanoTime() - t0) / 1e9);
         }
+    }
+
+    /** Counts a request in, unless the server is draining: a request counted in is one that closing waits for. */
+    private synchronized boolean admit(String endpoint) {
+        if (draining && !endpoint.equals("/health")) {
+            return false;
+        }
+        inFlight.incrementAndGet();
+        return true;
     }
 
     /**
@@ -380,7 +391,7 @@ public final class Server implements AutoCloseable {
     /** Queues a job and waits for it: 429 when the queue is full, 503 on timeout, 400 when the model refuses the input. */
     private List<?> await(Batcher.Job job) throws InterruptedException {
         if (!batcher.submit(job)) {
-            throw new ApiException(draining ? 503 : 429, null, draining ? "server shutting down" : "queue full (" + options.queueLimit() + " requests waiting): retry later");
+            throw new ApiException(429, null, "queue full (" + options.queueLimit() + " requests waiting): retry later");
         }
         try {
             return job.result.get(options.timeoutMillis(), TimeUnit.MILLISECONDS);
@@ -670,8 +681,9 @@ public final class Server implements AutoCloseable {
     /** Stops taking requests (503), lets queued and running work finish, then stops. */
     @Override
     public void close() {
-        draining = true;
-        batcher.drain(options.drainMillis());
+        synchronized (this) {
+            draining = true; // from now on, requests are refused; those admitted before run to the end
+        }
         long deadline = System.currentTimeMillis() + options.drainMillis();
         while (inFlight.get() > 0 && System.currentTimeMillis() < deadline) {
             try {
@@ -681,6 +693,7 @@ public final class Server implements AutoCloseable {
                 break;
             }
         }
+        batcher.drain(Math.max(0, deadline - System.currentTimeMillis()));
         app.stop();
         batcher.close();
     }

@@ -1,6 +1,5 @@
 package dev.moore4j.tokenizer;
 
-import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 
 import dev.moore4j.MooreException;
@@ -13,8 +12,10 @@ import java.util.Map;
 public final class HfTokenizer implements TextTokenizer {
     private final HuggingFaceTokenizer tokenizer;
     private final int vocabSize;
+    private final String source;
 
-    private HfTokenizer(HuggingFaceTokenizer tokenizer, int vocabSize) {
+    private HfTokenizer(HuggingFaceTokenizer tokenizer, int vocabSize, String source) {
+        this.source = source;
         this.tokenizer = tokenizer;
         this.vocabSize = vocabSize;
     }
@@ -29,7 +30,7 @@ public final class HfTokenizer implements TextTokenizer {
                     "maxLength", Integer.toString(maxLength),
                     "addSpecialTokens", "true"));
             int vocab = new com.fasterxml.jackson.databind.ObjectMapper().readTree(json).path("model").path("vocab").size();
-            return new HfTokenizer(t, vocab);
+            return new HfTokenizer(t, vocab, source);
         } catch (IOException | RuntimeException e) {
             throw new MooreException(source + ": not a valid tokenizer.json: " + e.getMessage(), e);
         }
@@ -110,28 +111,38 @@ public final class HfTokenizer implements TextTokenizer {
 
     @Override
     public long[] encode(String text) {
-        return tokenizer.encode(text).getIds();
+        return callNative(() -> tokenizer.encode(text).getIds());
+    }
+
+    /** The native library reports some defects of a tokenizer file only when it is used (found by fuzzing). */
+    private <T> T callNative(java.util.function.Supplier<T> call) {
+        try {
+            return call.get();
+        } catch (MooreException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw new MooreException(source + ": tokenizer failed: " + e.getMessage());
+        }
     }
 
     @Override
     public long[] encodePair(String a, String b) {
-        return tokenizer.encode(a, b).getIds();
+        return callNative(() -> tokenizer.encode(a, b).getIds());
     }
 
     @Override
     public boolean truncates(String a, String b) {
-        return (b == null ? tokenizer.encode(a) : tokenizer.encode(a, b)).exceedMaxLength();
+        return callNative(() -> (b == null ? tokenizer.encode(a) : tokenizer.encode(a, b)).exceedMaxLength());
     }
 
     @Override
     public long[] pairTypes(String a, String b) {
-        Encoding e = tokenizer.encode(a, b);
-        return e.getTypeIds();
+        return callNative(() -> tokenizer.encode(a, b).getTypeIds());
     }
 
     @Override
     public String decode(long[] ids) {
-        return tokenizer.decode(ids, true);
+        return callNative(() -> tokenizer.decode(ids, true));
     }
 
     @Override

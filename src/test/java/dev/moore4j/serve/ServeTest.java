@@ -9,7 +9,6 @@ import dev.langchain4j.model.openai.OpenAiEmbeddingModel;
 import dev.moore4j.MooreException;
 import dev.moore4j.api.AdaptedModel;
 import dev.moore4j.api.MooreEmbeddingModel;
-import dev.moore4j.cli.Main;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -17,7 +16,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
 import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -77,20 +75,10 @@ class ServeTest {
     record Out(int code, String out, String err) {}
 
     static Out cli(String... args) {
-        PrintStream o = System.out;
-        PrintStream e = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int code = Main.execute(args);
-            return new Out(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(o);
-            System.setErr(e);
-        }
+        dev.moore4j.TestSupport.CliRun r = dev.moore4j.TestSupport.cli(args);
+        return new Out(r.code(), r.out(), r.err());
     }
+
 
     record Reply(int status, JsonNode body, HttpResponse<String> raw) {}
 
@@ -346,6 +334,19 @@ class ServeTest {
             assertThat(limited).isPositive();
             assertThat(ok).isPositive();
             assertThat((System.nanoTime() - t0) / 1e9).as("no stall").isLessThan(60);
+        }
+    }
+
+    @Test
+    void aRequestNotAnsweredInTimeGets503() throws Exception {
+        Server.Options d = options(false, 0, 64);
+        Server.Options quick = new Server.Options(d.host(), 0, false, 0, d.maxBatchTokens(), 64, 64, d.maxBodyBytes(), 1, 64, 10_000);
+        try (Server s = Server.start(model, quick)) {
+            String heavy = Server.json(Map.of("input", java.util.Collections.nCopies(64, "the plot moves slowly but the ending pays off in the end")));
+            Reply r = post(s, "/v1/embeddings", heavy);
+            assertThat(r.status()).isEqualTo(503);
+            assertThat(r.body().get("error").get("message").asText()).contains("timed out after 1 ms");
+            assertThat(get(s, "/health").status()).isEqualTo(200); // and the server goes on
         }
     }
 

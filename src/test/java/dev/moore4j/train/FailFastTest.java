@@ -1,13 +1,9 @@
 package dev.moore4j.train;
 
-import dev.moore4j.cli.Main;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -21,19 +17,10 @@ class FailFastTest {
     record Out(int code, String out, String err) {}
 
     static Out cli(String... args) {
-        PrintStream o = System.out;
-        PrintStream e = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            return new Out(Main.execute(args), out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(o);
-            System.setErr(e);
-        }
+        dev.moore4j.TestSupport.CliRun r = dev.moore4j.TestSupport.cli(args);
+        return new Out(r.code(), r.out(), r.err());
     }
+
 
     static Path shared() {
         String env = System.getenv("MOORE4J_SHARED");
