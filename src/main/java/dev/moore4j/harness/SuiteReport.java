@@ -85,20 +85,25 @@ public final class SuiteReport {
             Stat before = stat(r, ResultsDb.Row::oblivionBefore);
             sb.append(' ').append(stat(r, ResultsDb.Row::overall).pct()).append(" | ")
                     .append(stat(r, ResultsDb.Row::oblivionAfter).pct()).append(before.n() > 0 ? " (" + before.pct() + ")" : "").append(" | ")
-                    .append(String.format(Locale.ROOT, "%.1f | %.2f | %.0f |%n", best(r, ResultsDb.Row::examplesPerSecond, true),
-                            best(r, ResultsDb.Row::inferenceMsPerExample, false), stat(r, ResultsDb.Row::peakRssMb).mean()));
+                    .append(String.format(Locale.ROOT, "%.1f | %.2f | %.0f |%n", median(r, ResultsDb.Row::examplesPerSecond),
+                            median(r, ResultsDb.Row::inferenceMsPerExample), median(r, ResultsDb.Row::peakRssMb)));
         }
         sb.append("\nCells: mean ± sample std over seeds, ×100 (CoLA: MCC; STS-B: Spearman; others: accuracy). Oblivion: zero-shot STS-B "
-                + "Spearman of the mean-pooled embeddings under task-free routing, after training (before, the base model). Speeds are "
-                + "the best over seeds (a run that shared the cores with other work only slows down; it cannot speed up); compare them "
-                + "within one suite only.\n\n");
+                + "Spearman of the mean-pooled embeddings under task-free routing, after training (before, the base model). Speeds and memory are "
+                + "the median over seeds (robust to one run that shared the cores, or ran in another session on a faster or slower "
+                + "machine); compare them within one suite only.\n\n");
         if (byMethod.containsKey("full") && byMethod.containsKey("heads")) {
             Stat full = stat(byMethod.get("full"), ResultsDb.Row::overall);
             Stat heads = stat(byMethod.get("heads"), ResultsDb.Row::overall);
             double gap = full.mean() - heads.mean();
-            sb.append(String.format(Locale.ROOT, "Separation: full fine-tuning − heads only = %.1f points overall; spreads %.1f and %.1f: %s.%n%n",
-                    100 * gap, 100 * full.std(), 100 * heads.std(),
-                    gap > full.std() && gap > heads.std() ? "the suite separates methods" : "NOT separated (enlarge the suite)"));
+            if (full.n() < 2 || heads.n() < 2) {
+                sb.append(String.format(Locale.ROOT, "Separation: full fine-tuning − heads only = %.1f points overall; with one seed the spreads "
+                        + "are unknown, so separation is not established (run more seeds).%n%n", 100 * gap));
+            } else {
+                sb.append(String.format(Locale.ROOT, "Separation: full fine-tuning − heads only = %.1f points overall; spreads %.1f and %.1f: %s.%n%n",
+                        100 * gap, 100 * full.std(), 100 * heads.std(),
+                        gap > full.std() && gap > heads.std() ? "the suite separates methods" : "NOT separated (enlarge the suite)"));
+            }
         }
         Set<String> warnings = new TreeSet<>();
         for (ResultsDb.Row r : rows) {
@@ -114,9 +119,10 @@ public final class SuiteReport {
         sb.append("Commits: ").append(String.join(", ", commits)).append("\n\n");
     }
 
-    /** The best value over seeds: timings are only ever inflated by noise, so the fastest run is the estimate. */
-    private static double best(List<ResultsDb.Row> rows, ToDoubleFunction<ResultsDb.Row> f, boolean max) {
-        return rows.stream().mapToDouble(f).filter(d -> !Double.isNaN(d)).reduce(max ? Math::max : Math::min).orElse(Double.NaN);
+    /** The median over seeds: one run slowed by other work, or timed in another session, moves it least. */
+    private static double median(List<ResultsDb.Row> rows, ToDoubleFunction<ResultsDb.Row> f) {
+        double[] v = rows.stream().mapToDouble(f).filter(d -> !Double.isNaN(d)).sorted().toArray();
+        return v.length == 0 ? Double.NaN : v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
     }
 
     private static void sweepTable(StringBuilder sb, List<ResultsDb.Row> rows) {

@@ -127,7 +127,9 @@ public final class Run {
             w.add(String.format("training loss rose from %.4f (first 10 steps) to %.4f (last 10): the run diverged or the rate is too high",
                     s.firstLoss(), s.lastLoss()));
         }
-        if (!Double.isFinite(s.lastLoss())) {
+        // NaN means no step of this process had a finite loss: a run resumed at its last step has none (non-finite
+        // steps stop the run unless skipped); an infinite loss is a real divergence
+        if (Double.isInfinite(s.lastLoss())) {
             w.add("training loss is not finite at the end of the run");
         }
         return w;
