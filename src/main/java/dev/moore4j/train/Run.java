@@ -127,9 +127,10 @@ public final class Run {
             w.add(String.format("training loss rose from %.4f (first 10 steps) to %.4f (last 10): the run diverged or the rate is too high",
                     s.firstLoss(), s.lastLoss()));
         }
-        // NaN means no step of this process had a finite loss: a run resumed at its last step has none (non-finite
-        // steps stop the run unless skipped); an infinite loss is a real divergence
-        if (Double.isInfinite(s.lastLoss())) {
+        // NaN: no step of this process had a finite loss. That is divergence when steps were skipped as non-finite;
+        // a run resumed at its last step simply took none. An infinite loss is divergence.
+        boolean skipped = summary != null && summary.path("skipped_steps").size() > 0;
+        if (Double.isInfinite(s.lastLoss()) || (Double.isNaN(s.lastLoss()) && skipped)) {
             w.add("training loss is not finite at the end of the run");
         }
         return w;

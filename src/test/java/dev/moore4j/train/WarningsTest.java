@@ -24,6 +24,11 @@ class WarningsTest {
         assertThat(rising.get(0).asText()).contains("rose from 0.6600").contains("0.7100");
         var collapsed = Run.warnings(summary(0.7, 0.4, List.of("sst2: all 872 predictions are 'positive' (collapsed to one class)")), null);
         assertThat(collapsed.get(0).asText()).contains("collapsed to one class");
-        assertThat(Run.warnings(summary(0.7, Double.NaN, List.of()), null).get(0).asText()).contains("not finite");
+        assertThat(Run.warnings(summary(0.7, Double.POSITIVE_INFINITY, List.of()), null).get(0).asText()).contains("not finite");
+        var skipped = new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode();
+        skipped.putArray("skipped_steps").add(7).add(8);
+        assertThat(Run.warnings(summary(0.7, Double.NaN, List.of()), skipped).get(0).asText()).contains("not finite");
+        // resumed at its last step: this process took no step, which is no divergence
+        assertThat(Run.warnings(summary(Double.NaN, Double.NaN, List.of()), null)).isEmpty();
     }
 }
