@@ -182,9 +182,10 @@ public final class AdaptedModel implements AutoCloseable {
         return pair == null ? tokenizer().encode(text).length : tokenizer().encodePair(text, pair).length;
     }
 
-    /** Whether the text (or pair) is longer than the model takes, so that it would be cut short. */
-    public boolean tooLong(String text, String pair) {
-        return tokenizer().truncates(text, pair) || countTokens(text, pair) > maxTokens();
+    /** Tokens of the text (or pair), or -1 when it is longer than the model takes and would be cut short; one tokenization. */
+    public int countTokensWithin(String text, String pair) {
+        int n = tokenizer().countWithin(text, pair);
+        return n > maxTokens() ? -1 : n;
     }
 
     /** The longest sequence the model accepts, in tokens. */

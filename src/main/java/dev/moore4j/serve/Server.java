@@ -373,10 +373,11 @@ public final class Server implements AutoCloseable {
 
     /** Tokens of a sequence, refused when longer than the model takes. */
     private int checkTokens(String field, String text, String pair) {
-        if (model.tooLong(text, pair)) {
+        int n = model.countTokensWithin(text, pair);
+        if (n < 0) {
             throw new ApiException(413, field, "longer than the model's " + model.maxTokens() + " tokens");
         }
-        return model.countTokens(text, pair);
+        return n;
     }
 
     private static void usage(ObjectNode root, int prompt, int completion) {

@@ -131,8 +131,11 @@ public final class HfTokenizer implements TextTokenizer {
     }
 
     @Override
-    public boolean truncates(String a, String b) {
-        return callNative(() -> (b == null ? tokenizer.encode(a) : tokenizer.encode(a, b)).exceedMaxLength());
+    public int countWithin(String a, String b) {
+        return callNative(() -> {
+            var e = b == null ? tokenizer.encode(a) : tokenizer.encode(a, b);
+            return e.exceedMaxLength() ? -1 : e.getIds().length;
+        });
     }
 
     @Override

@@ -17,9 +17,9 @@ public interface TextTokenizer extends AutoCloseable {
 
     String decode(long[] ids);
 
-    /** Whether encoding the text (or pair, when {@code b} is not null) cuts it at the tokenizer's maximum length. */
-    default boolean truncates(String a, String b) {
-        return false;
+    /** Tokens of the text (or pair, when {@code b} is not null), or -1 when the tokenizer had to cut it at its maximum length. */
+    default int countWithin(String a, String b) {
+        return (b == null ? encode(a) : encodePair(a, b)).length;
     }
 
     /** Decodes one token as it continues a stream (for printing generation as it goes). */
