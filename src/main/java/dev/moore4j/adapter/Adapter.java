@@ -2,7 +2,6 @@ package dev.moore4j.adapter;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
-import dev.moore4j.MooreException;
 import dev.moore4j.io.HostTensor;
 import dev.moore4j.io.Safetensors;
 import dev.moore4j.model.FfnSlot;
@@ -155,13 +154,5 @@ public final class Adapter {
 
     public ObjectNode configJson() {
         return Methods.toJson(config);
-    }
-
-    /** Fails unless this adapter has something to train. */
-    public Adapter requireTrainable(String what) {
-        if (modules.isEmpty()) {
-            throw new MooreException("method '" + method + "' adds no trainable layers; " + what);
-        }
-        return this;
     }
 }

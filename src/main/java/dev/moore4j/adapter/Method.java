@@ -1,7 +1,13 @@
 package dev.moore4j.adapter;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
 import dev.moore4j.model.TransformerModel;
 
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
 import java.util.List;
 
 /**
@@ -10,15 +16,42 @@ import java.util.List;
  * training, evaluation) is shared and knows no method.
  */
 public interface Method<C extends MethodConfig> {
-    /** CLI name, lowercase. */
-    String name();
+    /** A method's name and summary, declared once on its class; every concrete method carries its own. */
+    @Retention(RetentionPolicy.RUNTIME)
+    @Target(ElementType.TYPE)
+    @interface Named {
+        /** CLI name, lowercase. */
+        String value();
 
-    /** One line for {@code --help} and tables. */
-    String summary();
+        /** One line for {@code --help} and tables. */
+        String summary();
+    }
+
+    /** CLI name, lowercase: the class's {@link Named}. */
+    default String name() {
+        return named().value();
+    }
+
+    /** One line for {@code --help} and tables: the class's {@link Named}. */
+    default String summary() {
+        return named().summary();
+    }
+
+    private Named named() {
+        Named n = getClass().getAnnotation(Named.class);
+        if (n == null) {
+            throw new IllegalStateException(getClass().getName() + " has no @Method.Named");
+        }
+        return n;
+    }
 
     C defaults();
 
-    Class<C> configType();
+    /** The config record's class: that of {@link #defaults()}. */
+    @SuppressWarnings("unchecked")
+    default Class<C> configType() {
+        return (Class<C>) defaults().getClass();
+    }
 
     /**
      * Replaces the method's targets in {@code model} with its modules. Every target is checked before
@@ -32,5 +65,29 @@ public interface Method<C extends MethodConfig> {
     /** Whether the adapted model at initialisation computes exactly the base model. */
     default boolean exactAtInit() {
         return true;
+    }
+
+    /** Whether the adapter's output depends on the task id (it routes by task; others ignore the id). */
+    default boolean routesByTask() {
+        return false;
+    }
+
+    /** Whether every adapted layer folds into one dense weight (merged export; {@code moore export --adapter}). */
+    default boolean merges() {
+        return false;
+    }
+
+    /**
+     * Moves this method's fields out of a training config written by an older moore4j ({@code trainConfig}, as
+     * JSON, before it is read) into its {@code adapter} object; fields of a config for another method are dropped.
+     */
+    default void upgradeLegacyConfig(ObjectNode trainConfig) {}
+
+    /**
+     * The integer hyperparameter that sizes the adapter, which {@code moore params --budget} varies: {@code r}
+     * where the method has one; null when nothing does.
+     */
+    default String budgetKey() {
+        return Methods.toJson(defaults()).has("r") ? "r" : null;
     }
 }

@@ -1,9 +1,12 @@
 package dev.moore4j.adapter;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
@@ -23,6 +26,7 @@ import dev.moore4j.adapter.mosld.MosldMethod;
 import dev.moore4j.adapter.mtllora.MtlLoraMethod;
 import dev.moore4j.adapter.omoe.OmoeMethod;
 import dev.moore4j.adapter.pissa.PissaMethod;
+import dev.moore4j.model.TransformerModel;
 
 import java.util.ArrayList;
 import java.util.Collections;
@@ -41,16 +45,23 @@ public final class Methods {
     static final ObjectMapper JSON = new ObjectMapper()
             .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-            .disable(com.fasterxml.jackson.databind.SerializationFeature.FAIL_ON_EMPTY_BEANS);
+            .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS);
 
     private Methods() {}
 
     private static Map<String, Method<?>> register(Method<?>... methods) {
         Map<String, Method<?>> m = new LinkedHashMap<>();
         for (Method<?> x : methods) {
-            m.put(x.name(), x);
+            if (m.put(x.name(), x) != null) {
+                throw new IllegalStateException("two methods are named '" + x.name() + "'");
+            }
         }
         return Collections.unmodifiableMap(m);
+    }
+
+    /** Every method, in registry order. */
+    public static List<Method<?>> all() {
+        return List.copyOf(ALL.values());
     }
 
     public static List<String> names() {
@@ -67,7 +78,7 @@ public final class Methods {
 
     /** Trainable parameters that {@code method} with {@code config} would add to {@code model}. */
     @SuppressWarnings("unchecked")
-    public static <C extends MethodConfig> long count(String method, dev.moore4j.model.TransformerModel model, MethodConfig config, int tasks) {
+    public static <C extends MethodConfig> long count(String method, TransformerModel model, MethodConfig config, int tasks) {
         Method<C> m = (Method<C>) get(method);
         return m.count(model, m.configType().cast(config), tasks);
     }
@@ -101,10 +112,10 @@ public final class Methods {
                 throw new MooreException(where + ": " + me.getMessage());
             }
             throw new MooreException(where + ": method '" + method + "': " + (cause != null ? cause.getMessage() : e.getOriginalMessage()));
-        } catch (com.fasterxml.jackson.databind.exc.MismatchedInputException e) {
+        } catch (MismatchedInputException e) {
             String key = e.getPath().isEmpty() ? "?" : e.getPath().get(0).getFieldName();
             throw new MooreException(where + ": method '" + method + "': key '" + key + "' has the wrong type (" + e.getOriginalMessage().lines().findFirst().orElse("") + ")");
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        } catch (JsonProcessingException e) {
             throw new MooreException(where + ": method '" + method + "': " + e.getOriginalMessage());
         }
     }
@@ -149,7 +160,7 @@ public final class Methods {
             if (n != null && !n.isMissingNode() && (n.isNumber() || n.isBoolean() || n.isArray() || n.isObject())) {
                 return JSON.treeToValue(n, Object.class);
             }
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        } catch (JsonProcessingException e) {
             // not JSON: text
         }
         return v;

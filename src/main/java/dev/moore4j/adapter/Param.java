@@ -1,6 +1,9 @@
 package dev.moore4j.adapter;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.Shape;
+
+import dev.moore4j.io.HostTensor;
 
 /**
  * A trainable tensor with its checkpoint name. The value may be replaced (e.g. by a finite-difference
@@ -36,8 +39,8 @@ public final class Param {
     }
 
     /** Replaces the value with a checkpoint tensor, in the current value's type. */
-    public void load(dev.moore4j.io.HostTensor t) {
-        NDArray a = value.getManager().create(t.data(), new ai.djl.ndarray.types.Shape(t.shape()));
+    public void load(HostTensor t) {
+        NDArray a = value.getManager().create(t.data(), new Shape(t.shape()));
         set(a.getDataType() == value.getDataType() ? a : a.toType(value.getDataType(), false));
     }
 

@@ -4,8 +4,8 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 
 import dev.moore4j.MooreException;
+import dev.moore4j.checkpoint.Checkpoint;
 import dev.moore4j.engine.Engines;
-import dev.moore4j.io.ModelLoader;
 import dev.moore4j.linalg.Svd;
 import dev.moore4j.model.ForwardContext;
 import dev.moore4j.model.TransformerModel;
@@ -13,8 +13,8 @@ import dev.moore4j.model.bert.BertModel;
 import dev.moore4j.model.bert.Embedder;
 import dev.moore4j.model.llama.Generator;
 import dev.moore4j.model.llama.LlamaModel;
+import dev.moore4j.model.load.ModelLoader;
 import dev.moore4j.mtl.EncoderTaskModel;
-import dev.moore4j.mtl.Pipeline;
 import dev.moore4j.mtl.TaskModel;
 import dev.moore4j.task.Example;
 import dev.moore4j.task.TaskKind;
@@ -24,6 +24,8 @@ import dev.moore4j.util.NativeTrimmer;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -50,7 +52,7 @@ public final class AdaptedModel implements AutoCloseable {
     private final NDManager manager;
     private final TaskModel taskModel; // null for a base model
     private final ModelLoader.Loaded base; // null when taskModel owns it
-    private final Pipeline.Opened opened;
+    private final Checkpoint.Opened opened;
 
     /** A task of the adapter: its name, kind ({@code classification}, {@code regression}, {@code multiple-choice}) and labels. */
     public record TaskInfo(String name, String kind, List<String> labels) {}
@@ -94,7 +96,7 @@ public final class AdaptedModel implements AutoCloseable {
     /** Generated text, token counts, and why it stopped: {@code "stop"} (end of text) or {@code "length"}. */
     public record Completion(String text, int promptTokens, int completionTokens, String finishReason) {}
 
-    private AdaptedModel(String name, NDManager manager, Pipeline.Opened opened, ModelLoader.Loaded base) {
+    private AdaptedModel(String name, NDManager manager, Checkpoint.Opened opened, ModelLoader.Loaded base) {
         this.name = name;
         this.manager = manager;
         this.opened = opened;
@@ -110,9 +112,14 @@ public final class AdaptedModel implements AutoCloseable {
     }
 
     public static AdaptedModel open(Path adapterDir, int threads) {
+        return open(adapterDir, null, threads);
+    }
+
+    /** Opens an adapter checkpoint on {@code baseModel} instead of its recorded base (null: the recorded one); the weights must be the same. */
+    public static AdaptedModel open(Path adapterDir, String baseModel, int threads) {
         NDManager m = manager(threads);
         try {
-            return new AdaptedModel(adapterDir.toString(), m, Pipeline.open(adapterDir, null, m), null);
+            return new AdaptedModel(adapterDir.toString(), m, Checkpoint.open(adapterDir, baseModel, m), null);
         } catch (RuntimeException e) {
             m.close();
             throw e;
@@ -144,8 +151,23 @@ public final class AdaptedModel implements AutoCloseable {
         return name;
     }
 
+    /** The opened checkpoint (task model, training config, base), or null for a base model. */
+    public Checkpoint.Opened checkpoint() {
+        return opened;
+    }
+
+    /** The manager that owns this model's tensors; sub-managers of it run its forward passes. */
+    public NDManager manager() {
+        return manager;
+    }
+
+    /** The base model's reference (alias, directory or file) as loaded. */
+    public String baseReference() {
+        return opened != null ? opened.loaded().reference() : base.reference();
+    }
+
     public TransformerModel model() {
-        return taskModel != null ? Pipeline.baseOf(taskModel) : base.model();
+        return taskModel != null ? taskModel.base() : base.model();
     }
 
     public TextTokenizer tokenizer() {
@@ -245,7 +267,7 @@ public final class AdaptedModel implements AutoCloseable {
         for (int i = 0; i < order.length; i++) {
             order[i] = i;
         }
-        java.util.Arrays.sort(order, java.util.Comparator.comparingInt(i -> lengths[i]));
+        Arrays.sort(order, Comparator.comparingInt(i -> lengths[i]));
         List<int[]> out = new ArrayList<>();
         for (int from = 0; from < order.length; from += CHUNK) {
             int[] c = new int[Math.min(CHUNK, order.length - from)];
@@ -295,19 +317,46 @@ public final class AdaptedModel implements AutoCloseable {
         return out;
     }
 
-    /** The input's shape must be the task kind's; the message names the field. */
+    /**
+     * A refused input: {@code field} names what is wrong in the input's own terms ({@code text},
+     * {@code question}, {@code pair}, {@code choices}, {@code choices[2]}), {@code detail} says why; the server
+     * and the CLI prefix the field with where the input came from.
+     */
+    public static final class InvalidInput extends MooreException {
+        private final String field;
+        private final String detail;
+
+        InvalidInput(String field, String detail) {
+            super(field + ": " + detail);
+            this.field = field;
+            this.detail = detail;
+        }
+
+        public String field() {
+            return field;
+        }
+
+        public String detail() {
+            return detail;
+        }
+    }
+
+    /** Refuses an input whose shape is not its task kind's ({@link InvalidInput} names the field); the one check of every caller. */
     public static void check(TaskSpec spec, Input in) {
+        boolean choice = spec.kind() == TaskKind.MULTIPLE_CHOICE;
+        if (!choice && !in.choices().isEmpty()) {
+            throw new InvalidInput("choices", "task '" + spec.name() + "' is " + spec.kind().label() + ", not multiple choice");
+        }
         if (in.text() == null || in.text().isEmpty()) {
-            throw new MooreException((spec.kind() == TaskKind.MULTIPLE_CHOICE ? "question" : "text") + ": empty");
+            throw new InvalidInput(choice ? "question" : "text", in.text() == null ? "missing" : "empty");
         }
-        if (spec.kind() == TaskKind.MULTIPLE_CHOICE && in.choices().size() < 2) {
-            throw new MooreException("choices: task '" + spec.name() + "' is multiple choice and needs at least two choices");
+        if (choice && in.choices().size() < 2) {
+            throw new InvalidInput("choices", "task '" + spec.name() + "' is multiple choice: give at least two choices");
         }
-        if (spec.kind() != TaskKind.MULTIPLE_CHOICE && !in.choices().isEmpty()) {
-            throw new MooreException("choices: task '" + spec.name() + "' is " + spec.kind().label() + ", not multiple choice");
-        }
-        if (in.choices().stream().anyMatch(c -> c == null || c.isEmpty())) {
-            throw new MooreException("choices: a choice is empty");
+        for (int c = 0; c < in.choices().size(); c++) {
+            if (in.choices().get(c) == null || in.choices().get(c).isEmpty()) {
+                throw new InvalidInput("choices[" + c + "]", "empty choice");
+            }
         }
     }
 

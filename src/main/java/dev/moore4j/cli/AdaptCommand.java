@@ -6,23 +6,22 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
-
 import dev.moore4j.MooreException;
 import dev.moore4j.adapter.AdaptContext;
 import dev.moore4j.adapter.Adapter;
 import dev.moore4j.adapter.AdapterLayer;
 import dev.moore4j.adapter.Methods;
-import dev.moore4j.io.ModelLoader;
+import dev.moore4j.checkpoint.Checkpoint;
+import dev.moore4j.config.TrainConfig;
 import dev.moore4j.io.SharedPaths;
 import dev.moore4j.linalg.FactorCache;
 import dev.moore4j.model.ForwardContext;
 import dev.moore4j.model.LinearSlot;
 import dev.moore4j.model.Probe;
+import dev.moore4j.model.load.ModelLoader;
 import dev.moore4j.mtl.Pipeline;
 import dev.moore4j.mtl.TaskModel;
 import dev.moore4j.task.TaskRegistry;
-import dev.moore4j.train.TrainConfig;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -112,13 +111,7 @@ public class AdaptCommand implements Runnable {
             TaskModel taskModel = null;
             TrainConfig cfg = null;
             if (namedTasks()) {
-                ObjectNode n = TrainConfig.defaults().toJson();
-                n.put("model", model);
-                n.put("method", method);
-                n.set("tasks", Common.JSON.valueToTree(tasks));
-                n.set("adapter", Common.JSON.valueToTree(overrides));
-                n.put("seed", seed);
-                cfg = TrainConfig.fromJson(n, "flags").validate();
+                cfg = TrainConfig.builder().model(model).method(method).tasks(tasks).adapter(overrides).seed(seed).build().validate();
                 taskModel = Pipeline.build(cfg, TaskRegistry.resolveAll(tasks), loaded);
                 adapter = taskModel.adapter();
             } else {
@@ -146,7 +139,7 @@ public class AdaptCommand implements Runnable {
             }
             out.put("layers", layers);
             if (save != null) {
-                Pipeline.save(save, taskModel, cfg, model, null);
+                Checkpoint.save(save, taskModel, cfg, model, null);
                 out.put("saved", save.toString());
             }
             if (common.json) {

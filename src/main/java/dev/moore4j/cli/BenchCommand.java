@@ -7,17 +7,17 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 
-import dev.moore4j.adapter.Param;
-import dev.moore4j.adapter.common.Householder;
 import dev.moore4j.adapter.AdaptContext;
 import dev.moore4j.adapter.Adapter;
-import dev.moore4j.adapter.moore.MooreConfig;
+import dev.moore4j.adapter.Param;
+import dev.moore4j.adapter.common.Householder;
 import dev.moore4j.adapter.moore.MooreLinear;
-import dev.moore4j.io.ModelLoader;
+import dev.moore4j.adapter.moore.MooreMethod;
 import dev.moore4j.linalg.FactorCache;
 import dev.moore4j.linalg.Svd;
 import dev.moore4j.model.ForwardContext;
 import dev.moore4j.model.Ops;
+import dev.moore4j.model.load.ModelLoader;
 import dev.moore4j.util.MemoryStats;
 
 import picocli.CommandLine.Command;
@@ -30,6 +30,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.function.Supplier;
 
 /**
  * Layer and memory benchmarks. Every speed is also given as a ratio to a plain libtorch matmul of
@@ -113,7 +114,7 @@ final class BenchCommand implements Runnable {
         double tSvd = (System.nanoTime() - t0) / 1e9;
 
         int k = f.k();
-        MooreConfig c = MooreConfig.defaults();
+        MooreMethod.Config c = MooreMethod.Config.reference();
         MooreLinear layer = new MooreLinear("bench", m.create(f.p(), new Shape(dIn, k)), m.create(f.s(), new Shape(k)),
                 m.create(f.qt(), new Shape(k, dOut)), null, c, 3, 7, m);
         randomize(layer, m);
@@ -163,7 +164,7 @@ final class BenchCommand implements Runnable {
     }
 
     /** Forward inside a gradient collector (DJL records only there), then backward of ⟨y, dy⟩. */
-    private static void backward(java.util.function.Supplier<NDArray> forward, NDArray dy) {
+    private static void backward(Supplier<NDArray> forward, NDArray dy) {
         try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
             gc.backward(forward.get().mul(dy).sum());
         }
@@ -196,10 +197,10 @@ final class BenchCommand implements Runnable {
         try (NDManager m = common.manager(); ModelLoader.Loaded loaded = ModelLoader.load(memoryModel, m)) {
             System.gc();
             long baseRss = MemoryStats.rssBytes();
-            long baseBytes = MemoryStats.tensorBytes(loaded.model());
-            Adapter moore = Adapter.attach(loaded.model(), "moore", MooreConfig.defaults(), new AdaptContext(4, 42, FactorCache.disabled()));
+            long baseBytes = MemoryStats.tensorBytes(loaded.model().manager());
+            Adapter moore = Adapter.attach(loaded.model(), "moore", MooreMethod.Config.reference(), new AdaptContext(4, 42, FactorCache.disabled()));
             System.gc();
-            long mooreBytes = MemoryStats.tensorBytes(loaded.model()); // parameters live in the model's manager too
+            long mooreBytes = MemoryStats.tensorBytes(loaded.model().manager()); // parameters live in the model's manager too
             res.put("model", memoryModel);
             res.put("base_tensor_mb", baseBytes / 1e6);
             res.put("moore_tensor_mb", mooreBytes / 1e6);

@@ -2,6 +2,7 @@ package dev.moore4j.cli;
 
 import ai.djl.ndarray.NDManager;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 
@@ -35,7 +36,7 @@ public final class Common {
     void printJson(Object value) {
         try {
             System.out.println(JSON.writeValueAsString(value));
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
     }

@@ -5,10 +5,12 @@ import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import dev.moore4j.MooreException;
 import dev.moore4j.harness.ResultsDb;
 import dev.moore4j.harness.Suite;
 import dev.moore4j.harness.SuiteSpec;
-import dev.moore4j.io.ModelLoader;
+import dev.moore4j.io.AtomicFiles;
+import dev.moore4j.model.load.ModelLoader;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -61,7 +63,7 @@ public final class DemoCommand implements Runnable {
         SuiteSpec spec = new SuiteSpec(d.name(), d.title(), model, d.tasks(), train, maxEval != null ? maxEval : d.maxEval(), d.maxLength(),
                 d.batchSize(), steps, d.evalEvery(), d.adapterLr(), d.headLr(), d.fullLr(), maxOblivion, 0, d.methods(), List.of(seed), List.of(),
                 List.of());
-        dev.moore4j.io.AtomicFiles.deleteTree(out); // the demo always starts afresh
+        AtomicFiles.deleteTree(out); // the demo always starts afresh
         try (NDManager m = common.manager()) {
             Suite.run(spec, Suite.plan(spec, spec.methods(), spec.seeds(), false, 0), out, Map.of(), m, "moore demo");
         }
@@ -76,7 +78,7 @@ public final class DemoCommand implements Runnable {
         for (Arm arm : ARMS) {
             ResultsDb.Row r = rows.get(arm.method());
             if (r == null) {
-                throw new dev.moore4j.MooreException("demo: the " + arm.method() + " run failed; see the messages above");
+                throw new MooreException("demo: the " + arm.method() + " run failed; see the messages above");
             }
             result.set(arm.key(), r.eval());
             if (!arm.method().equals("heads")) {

@@ -8,7 +8,6 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -18,34 +17,35 @@ final class EmbedCommand implements Runnable {
     @Mixin
     Common common;
 
-    @Option(names = "--adapter", description = "Adapter checkpoint directory (then every argument is a text).")
-    Path adapter;
+    @Mixin
+    ModelSource source;
 
     @Option(names = "--task", description = "With --adapter: the task whose id routes the adapter (default: task-free, the mean task embedding).")
     String task;
 
     @Parameters(arity = "1..*", paramLabel = "[MODEL] TEXT", description = "Encoder model (minilm, bge-small, e5-small or an HF BERT directory), "
-            + "unless --adapter is given; then the texts to embed.")
+            + "unless --adapter or --model is given; then the texts to embed.")
     List<String> args;
 
     @Override
     public void run() {
-        if (adapter == null && task != null) {
+        if (!source.hasAdapter() && task != null) {
             throw new MooreException("embed: --task needs --adapter");
         }
-        if (adapter == null && args.size() < 2) {
+        boolean modelArgument = !source.hasAdapter() && source.model == null;
+        if (modelArgument && args.size() < 2) {
             throw new MooreException("embed: give a model and at least one text (or --adapter DIR and texts)");
         }
-        String model = adapter == null ? args.get(0) : adapter.toString();
-        List<String> texts = adapter == null ? args.subList(1, args.size()) : args;
-        try (AdaptedModel m = adapter != null ? AdaptedModel.open(adapter, common.threads()) : AdaptedModel.base(model, common.threads())) {
+        String argument = modelArgument ? args.get(0) : null;
+        List<String> texts = modelArgument ? args.subList(1, args.size()) : args;
+        try (AdaptedModel m = source.open(common, argument, "embed")) {
             if (task != null) {
                 m.task(task); // unknown task: one line naming the adapter's tasks
             }
             float[][] e = m.embed(texts, task);
             if (common.json) {
                 Map<String, Object> out = new LinkedHashMap<>();
-                out.put("model", model);
+                out.put("model", source.describe(argument));
                 if (task != null) {
                     out.put("task", task);
                 }

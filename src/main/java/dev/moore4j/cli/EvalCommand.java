@@ -2,19 +2,23 @@ package dev.moore4j.cli;
 
 import ai.djl.ndarray.NDManager;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
 import dev.moore4j.MooreException;
+import dev.moore4j.api.AdaptedModel;
+import dev.moore4j.checkpoint.Checkpoint;
+import dev.moore4j.config.TrainConfig;
 import dev.moore4j.eval.EvalReport;
+import dev.moore4j.eval.Evaluator;
 import dev.moore4j.mtl.Pipeline;
 import dev.moore4j.task.Example;
 import dev.moore4j.task.TaskSpec;
 import dev.moore4j.train.Run;
-import dev.moore4j.train.TrainConfig;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 
@@ -24,8 +28,8 @@ public final class EvalCommand implements Runnable {
     @Mixin
     Common common;
 
-    @Option(names = "--adapter", required = true, description = "Checkpoint directory (e.g. OUT/best).")
-    Path adapter;
+    @Mixin
+    ModelSource source;
 
     @Option(names = "--tasks", split = ",", description = "Subset of the adapter's tasks (default: all).")
     List<String> tasks;
@@ -39,38 +43,30 @@ public final class EvalCommand implements Runnable {
     @Option(names = "--max-eval", description = "Per-task cap on evaluation examples (default: the adapter's).")
     Integer maxEval;
 
-    @Option(names = "--model", description = "Base model to load instead of the recorded one (must have the same weights).")
-    String model;
-
     @Option(names = "--oblivion", description = "Also report the zero-shot STS-B figure (encoders) under task-free routing.")
     boolean oblivion;
 
     @Override
     public void run() {
-        try (NDManager m = common.manager(); Pipeline.Opened o = Pipeline.open(adapter, model, m)) {
+        try (AdaptedModel am = source.openAdapter(common, "eval")) {
+            Checkpoint.Opened o = am.checkpoint();
+            NDManager m = am.manager();
             TrainConfig cfg = o.config();
-            var n = cfg.toJson();
-            if (data != null) {
-                n.put("data", data);
-            }
-            if (maxEval != null) {
-                n.put("maxEvalExamples", maxEval);
-            }
-            cfg = TrainConfig.fromJson(n, adapter.toString());
+            cfg = cfg.toBuilder().data(data != null ? data : cfg.data()).maxEvalExamples(maxEval != null ? maxEval : cfg.maxEvalExamples()).build();
             List<TaskSpec> selected = o.model().tasks();
             if (tasks != null) {
                 selected = tasks.stream().map(t -> o.model().tasks().get(o.model().taskId(t))).toList();
             }
             Map<String, List<Example>> sets = Pipeline.load(selected, false, cfg);
-            EvalReport r = dev.moore4j.eval.Evaluator.evaluate(o.model(), sets, cfg.evalBatchSize(), taskFree, m, taskFree ? "eval (task-free)" : "eval");
-            Run.Oblivion ob = oblivion ? Run.oblivion(o.model(), cfg, m, "after") : null;
+            EvalReport r = Evaluator.evaluate(o.model(), sets, cfg.evalBatchSize(), taskFree, m, taskFree ? "eval (task-free)" : "eval");
+            Run.Oblivion ob = oblivion ? Run.oblivion(o.model(), cfg, m) : null;
             if (oblivion && ob == null) {
                 throw new MooreException("--oblivion: this adapter's model has no oblivion figure (decoders need 'heldOutText')");
             }
             if (common.json) {
                 var out = Common.JSON.valueToTree(r);
                 if (ob != null) {
-                    ((com.fasterxml.jackson.databind.node.ObjectNode) out).put(ob.name(), ob.value());
+                    ((ObjectNode) out).put(ob.name(), ob.value());
                 }
                 common.printJson(out);
             } else {

@@ -1,11 +1,12 @@
 package dev.moore4j.cli;
 
-import ai.djl.ndarray.NDManager;
-
 import dev.moore4j.MooreException;
-import dev.moore4j.io.HfCheckpoint;
-import dev.moore4j.io.ModelLoader;
+import dev.moore4j.adapter.Method;
+import dev.moore4j.adapter.Methods;
+import dev.moore4j.api.AdaptedModel;
+import dev.moore4j.io.SharedPaths;
 import dev.moore4j.model.llama.LlamaModel;
+import dev.moore4j.model.load.HfCheckpoint;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -16,6 +17,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.Iterator;
 import java.util.Map;
 
 @Command(name = "export", description = "Write a decoder as a Hugging Face Llama checkpoint (config.json + model.safetensors).")
@@ -23,43 +25,47 @@ final class ExportCommand implements Runnable {
     @Mixin
     Common common;
 
-    @Parameters(index = "0", arity = "0..1", description = "Decoder model (e.g. stories260K); or give --adapter.")
+    @Mixin
+    ModelSource source;
+
+    @Parameters(index = "0", arity = "0..1", paramLabel = "MODEL", description = "Decoder model (e.g. stories260K), as --model; or give --adapter "
+            + "to export it merged into its base (methods that merge: ${COMPLETION-CANDIDATES}).", completionCandidates = MergingMethods.class)
     String model;
 
-    @Option(names = "--adapter", description = "Export this adapter checkpoint merged into its base model (lora, pissa, milora, hra, full).")
-    Path adapter;
+    /** The methods whose adapted layers fold into dense weights, from the registry. */
+    static final class MergingMethods implements Iterable<String> {
+        @Override
+        public Iterator<String> iterator() {
+            return Methods.all().stream().filter(Method::merges).map(Method::name).iterator();
+        }
+    }
 
     @Option(names = "--out", required = true, description = "Output directory.")
     Path out;
 
     @Override
     public void run() {
-        if ((model == null) == (adapter == null)) {
+        if (source.hasAdapter() && source.baseModel(model) != null) {
             throw new MooreException("export: give a model or --adapter DIR (one of them)");
         }
-        try (NDManager m = common.manager(); AutoCloseable owner = adapter != null ? dev.moore4j.mtl.Pipeline.open(adapter, null, m) : ModelLoader.load(model, m)) {
-            ModelLoader.Loaded loaded = owner instanceof dev.moore4j.mtl.Pipeline.Opened o ? o.loaded() : (ModelLoader.Loaded) owner;
-            String source = adapter != null ? loaded.reference() : model;
-            if (!(loaded.model() instanceof LlamaModel llama)) {
-                throw new MooreException(model + ": export supports decoders (Llama family) only");
+        try (AdaptedModel m = source.open(common, model, "export")) {
+            String base = m.baseReference();
+            if (!(m.model() instanceof LlamaModel llama)) {
+                throw new MooreException(source.describe(model) + ": export supports decoders (Llama family) only");
             }
             HfCheckpoint.writeLlama(out, llama.config(), llama.exportWeights());
-            copyLlama2cTokenizer(source, out);
+            copyLlama2cTokenizer(base, out);
             if (common.json) {
-                common.printJson(Map.of("model", source, "out", out.toString()));
+                common.printJson(Map.of("model", base, "out", out.toString()));
             } else {
                 System.out.println("wrote " + out.resolve("config.json") + " and " + out.resolve("model.safetensors"));
             }
-        } catch (MooreException | IllegalArgumentException e) {
-            throw e;
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
         }
     }
 
     /** A llama2.c tokenizer beside the source travels with the export, so the directory loads on its own. */
     static void copyLlama2cTokenizer(String model, Path out) {
-        Path src = model.equalsIgnoreCase("stories260K") ? dev.moore4j.io.SharedPaths.models().resolve("stories260K") : Path.of(model);
+        Path src = model.equalsIgnoreCase("stories260K") ? SharedPaths.models().resolve("stories260K") : Path.of(model);
         Path dir = Files.isDirectory(src) ? src : src.toAbsolutePath().getParent();
         try (var s = Files.list(dir)) {
             var tok = s.filter(p -> p.getFileName().toString().startsWith("tok") && p.toString().endsWith(".bin")).findFirst();

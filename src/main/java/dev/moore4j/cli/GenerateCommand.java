@@ -1,13 +1,7 @@
 package dev.moore4j.cli;
 
-import ai.djl.ndarray.NDManager;
-
 import dev.moore4j.MooreException;
-import dev.moore4j.mtl.Pipeline;
-import dev.moore4j.tokenizer.TextTokenizer;
-import dev.moore4j.io.ModelLoader;
-import dev.moore4j.model.ForwardContext;
-import dev.moore4j.model.llama.Generator;
+import dev.moore4j.api.AdaptedModel;
 import dev.moore4j.model.llama.LlamaModel;
 
 import picocli.CommandLine.Command;
@@ -22,12 +16,12 @@ final class GenerateCommand implements Runnable {
     @Mixin
     Common common;
 
-    @Parameters(index = "0", arity = "0..1", description = "Decoder model (stories260K, an HF Llama/Qwen2 directory or a llama2.c .bin); "
-            + "with --adapter, defaults to the adapter's base model.")
-    String model;
+    @Mixin
+    ModelSource source;
 
-    @Option(names = "--adapter", description = "Adapter checkpoint directory (from moore train) to generate with.")
-    java.nio.file.Path adapter;
+    @Parameters(index = "0", arity = "0..1", paramLabel = "MODEL", description = "Decoder model (stories260K, an HF Llama/Qwen2 directory or a "
+            + "llama2.c .bin), as --model; with --adapter, defaults to the adapter's base model.")
+    String model;
 
     @Option(names = "--task", description = "Task whose id routes the adapter (default: task-free, the mean task embedding).")
     String task;
@@ -49,41 +43,28 @@ final class GenerateCommand implements Runnable {
 
     @Override
     public void run() {
-        try {
-            generate();
-        } catch (MooreException | IllegalArgumentException e) {
-            throw e;
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    private void generate() throws Exception {
         Common.range("--max-tokens", maxTokens, 1, 1_000_000);
         Common.range("--temperature", temperature, 0.0, 100.0);
         Common.range("--top-p", topP, 1e-9, 1.0);
-        if (adapter == null && model == null) {
-            throw new MooreException("generate: name a model, or an --adapter");
-        }
-        if (adapter == null && task != null) {
+        if (!source.hasAdapter() && task != null) {
             throw new MooreException("generate: --task needs --adapter");
         }
-        try (NDManager m = common.manager(); AutoCloseable owner = adapter != null ? Pipeline.open(adapter, model, m) : ModelLoader.load(model, m)) {
-            dev.moore4j.model.TransformerModel base = owner instanceof Pipeline.Opened o ? Pipeline.baseOf(o.model()) : ((ModelLoader.Loaded) owner).model();
-            TextTokenizer tokenizer = owner instanceof Pipeline.Opened o ? o.loaded().tokenizer() : ((ModelLoader.Loaded) owner).tokenizer();
-            if (!(base instanceof LlamaModel llama)) {
-                throw new MooreException((model != null ? model : adapter.toString()) + ": generate needs a decoder (Llama family), this is a "
-                        + base.family() + " model");
+        try (AdaptedModel m = source.open(common, model, "generate")) {
+            if (!(m.model() instanceof LlamaModel)) {
+                throw new MooreException(source.describe(model) + ": generate needs a decoder (Llama family), this is a " + m.model().family() + " model");
             }
-            ForwardContext ctx = task == null ? ForwardContext.inference()
-                    : ForwardContext.tasks(false, ((Pipeline.Opened) owner).model().taskId(task));
-            Generator.Options o = new Generator.Options(maxTokens, temperature, topP, seed);
+            if (task != null) {
+                m.task(task); // unknown task: one line naming the adapter's tasks
+            }
+            AdaptedModel.GenerateOptions o = new AdaptedModel.GenerateOptions(maxTokens, temperature, topP, seed);
             if (common.json) {
-                String text = Generator.generate(llama, tokenizer, prompt, o, ctx, null);
-                common.printJson(Map.of("model", model != null ? model : adapter.toString(), "text", text));
+                // the prompt as the tokenizer reads it back, then the generated pieces
+                StringBuilder text = new StringBuilder(m.tokenizer().decode(m.tokenizer().encode(prompt)));
+                m.generate(prompt, o, task, text::append);
+                common.printJson(Map.of("model", source.describe(model), "text", text.toString()));
             } else {
                 System.out.print(prompt);
-                Generator.generate(llama, tokenizer, prompt, o, ctx, piece -> {
+                m.generate(prompt, o, task, piece -> {
                     System.out.print(piece);
                     System.out.flush();
                 });

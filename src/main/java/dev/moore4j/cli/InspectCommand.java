@@ -2,10 +2,10 @@ package dev.moore4j.cli;
 
 import ai.djl.ndarray.NDManager;
 
-import dev.moore4j.io.ModelLoader;
 import dev.moore4j.model.LinearSlot;
 import dev.moore4j.model.bert.BertModel;
 import dev.moore4j.model.llama.LlamaModel;
+import dev.moore4j.model.load.ModelLoader;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;

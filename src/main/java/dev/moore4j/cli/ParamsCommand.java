@@ -7,10 +7,10 @@ import dev.moore4j.adapter.AdaptContext;
 import dev.moore4j.adapter.Adapter;
 import dev.moore4j.adapter.MethodConfig;
 import dev.moore4j.adapter.Methods;
-import dev.moore4j.io.ModelLoader;
 import dev.moore4j.io.SharedPaths;
 import dev.moore4j.linalg.FactorCache;
 import dev.moore4j.model.bert.BertModel;
+import dev.moore4j.model.load.ModelLoader;
 import dev.moore4j.mtl.Heads;
 import dev.moore4j.task.TaskRegistry;
 import dev.moore4j.task.TaskSpec;
@@ -46,7 +46,7 @@ public final class ParamsCommand implements Runnable {
     @Option(names = "--tasks", split = ",", description = "Tasks whose heads to count (encoders). Default: nlu-mtl for encoders, none for decoders.")
     List<String> tasks;
 
-    @Option(names = "--budget", description = "Trainable-parameter budget: choose the rank key 'r' (or HRA's 'householder') whose count is closest.")
+    @Option(names = "--budget", description = "Trainable-parameter budget: choose the value of the method's sizing key (r; HRA and MoORE: householder) whose count is closest.")
     Long budget;
 
     @Override
@@ -86,32 +86,31 @@ public final class ParamsCommand implements Runnable {
     }
 
     private String rankKey() {
-        var keys = Methods.toJson(Methods.get(method).defaults());
-        if (keys.has("r")) {
-            return "r";
+        String key = Methods.get(method).budgetKey();
+        if (key == null) {
+            throw new MooreException("--budget: method '" + method + "' has no hyperparameter that sizes it");
         }
-        if (keys.has("householder")) {
-            return "householder";
-        }
-        throw new MooreException("--budget: method '" + method + "' has no rank key ('r' or 'householder') to size");
+        return key;
     }
 
-    /** The rank whose count is closest to the budget (counts are computed without allocating). */
+    /**
+     * The value of {@code key} whose count is closest to the budget (counts are computed without allocating);
+     * values the method's config refuses (an odd Householder count, a GOAT rank its experts do not divide) are skipped.
+     */
     private int pickRank(ModelLoader.Loaded loaded, Map<String, Object> overrides, String key, int taskIds) {
-        int step = key.equals("householder") ? 2 : 1;
         int limit = loaded.model().linearSlots().stream().mapToInt(s -> Math.min(s.get().inFeatures(), s.get().outFeatures())).min().orElse(1);
-        int experts = overrides.containsKey("experts") ? ((Number) overrides.get("experts")).intValue()
-                : Methods.toJson(Methods.get(method).defaults()).path("experts").asInt(1);
         int best = -1;
         long bestGap = Long.MAX_VALUE;
-        for (int r = step; r <= limit; r += step) {
+        for (int r = 1; r <= limit; r++) {
             Map<String, Object> o = new LinkedHashMap<>(overrides);
             o.put(key, r);
-            if (method.equals("goat") && r % experts != 0) {
+            MethodConfig config;
+            try {
+                config = Methods.config(method, o, "--budget");
+            } catch (MooreException refused) {
                 continue;
             }
-            long n = Methods.count(method, loaded.model(), Methods.config(method, o, "--budget"), taskIds);
-            long gap = Math.abs(n - budget);
+            long gap = Math.abs(Methods.count(method, loaded.model(), config, taskIds) - budget);
             if (gap < bestGap) {
                 bestGap = gap;
                 best = r;

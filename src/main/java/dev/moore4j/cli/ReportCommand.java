@@ -12,12 +12,14 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.stream.Stream;
 
 /** {@code moore report}: a Markdown table, mean ± std over seeds, of the runs (RUN/summary.json) under a directory. */
@@ -95,7 +97,7 @@ public final class ReportCommand implements Runnable {
     }
 
     private static String seedCounts(Map<String, List<JsonNode>> byMethod) {
-        Set<Integer> counts = new java.util.TreeSet<>();
+        Set<Integer> counts = new TreeSet<>();
         byMethod.values().forEach(l -> counts.add(l.size()));
         int n = counts.iterator().next();
         return counts.size() == 1 ? n + (n == 1 ? " seed" : " seeds")
@@ -136,7 +138,7 @@ public final class ReportCommand implements Runnable {
         if (v.length == 0) {
             return "–";
         }
-        double mean = java.util.Arrays.stream(v).average().orElse(0);
+        double mean = Arrays.stream(v).average().orElse(0);
         double var = 0;
         for (double x : v) {
             var += (x - mean) * (x - mean);

@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-import java.nio.file.Path;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -27,11 +27,9 @@ final class ServeBenchCommand implements Runnable {
     @Mixin
     Common common;
 
-    @Option(names = "--adapter", description = "Adapter to serve in this process (batching on, then off).")
-    Path adapter;
-
-    @Option(names = "--model", description = "Base model to serve in this process instead of an adapter.")
-    String model;
+    /** The adapter (or base model) to serve in this process, batching on then off. */
+    @Mixin
+    ModelSource source;
 
     @Option(names = "--url", description = "Measure a running server instead (e.g. http://127.0.0.1:8080); must be loopback.")
     String url;
@@ -56,8 +54,9 @@ final class ServeBenchCommand implements Runnable {
         Common.range("--clients", clients, 1, 2000);
         Common.range("--requests", requests, 1, 10_000_000);
         Common.range("--max-seconds", maxSeconds, 1, 86_400);
-        if ((adapter != null ? 1 : 0) + (model != null ? 1 : 0) + (url != null ? 1 : 0) != 1) {
-            throw new MooreException("serve-bench: give exactly one of --adapter, --model, --url");
+        boolean local = source.hasAdapter() || source.model != null;
+        if (local == (url != null)) {
+            throw new MooreException("serve-bench: give --adapter and/or --model (served here), or --url (a running server)");
         }
         if (url != null && !url.matches("https?://(127\\.0\\.0\\.1|localhost|\\[::1\\])(:\\d+)?/?")) {
             throw new MooreException("--url: the load test runs over loopback only (127.0.0.1, localhost, [::1]), got " + url);
@@ -67,26 +66,26 @@ final class ServeBenchCommand implements Runnable {
             if (url != null) {
                 results.add(LoadBench.run(url.replaceAll("/$", ""), "external", clients, requests, maxSeconds, seed));
             } else {
-                try (AdaptedModel m = adapter != null ? AdaptedModel.open(adapter, common.threads()) : AdaptedModel.base(model, common.threads())) {
+                try (AdaptedModel m = source.open(common, null, "serve-bench")) {
                     for (String mode : modes) {
                         if (!mode.equals("on") && !mode.equals("off")) {
                             throw new MooreException("--modes: 'on' or 'off', got '" + mode + "'");
                         }
-                        Server.Options o = Server.Options.defaults().withPort(0).withBatching(mode.equals("on")).withQueueLimit(Math.max(1024, 2 * clients));
+                        Server.Options o = Server.Options.builder().port(0).batching(mode.equals("on")).queueLimit(Math.max(1024, 2 * clients)).build();
                         try (Server s = Server.start(m, o)) {
                             results.add(LoadBench.run(s.baseUrl(), "batching " + mode, clients, requests, maxSeconds, seed));
                         }
                     }
                 }
             }
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw new MooreException("serve-bench: " + e.getMessage());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return;
         }
         Map<String, Object> out = new LinkedHashMap<>();
-        out.put("model", adapter != null ? adapter.toString() : model != null ? model : url);
+        out.put("model", local ? source.describe(null) : url);
         out.put("threads", common.threads());
         out.put("results", results);
         if (results.size() == 2) {

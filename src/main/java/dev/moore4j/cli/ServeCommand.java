@@ -1,14 +1,14 @@
 package dev.moore4j.cli;
 
+import dev.moore4j.MooreException;
 import dev.moore4j.api.AdaptedModel;
 import dev.moore4j.serve.Server;
 
-import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-import java.nio.file.Path;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 
 /** {@code moore serve}: an HTTP server over an adapter (every task) or a base model. */
@@ -18,16 +18,9 @@ final class ServeCommand implements Runnable {
     @Mixin
     Common common;
 
-    @ArgGroup(multiplicity = "1")
-    Source source;
-
-    static final class Source {
-        @Option(names = "--adapter", description = "Adapter checkpoint directory (from moore train): serves all its tasks.")
-        Path adapter;
-
-        @Option(names = "--model", description = "Base model without adapter (minilm, stories260K, a directory …): task-free only.")
-        String model;
-    }
+    /** An adapter serves all its tasks; a base model alone serves task-free embeddings or completions. */
+    @Mixin
+    ModelSource source;
 
     @Option(names = "--host", description = "Interface to listen on. Default: ${DEFAULT-VALUE} (loopback only).")
     String host = "127.0.0.1";
@@ -69,20 +62,21 @@ final class ServeCommand implements Runnable {
         Common.range("--max-body-bytes", maxBodyBytes, 1, Integer.MAX_VALUE);
         Common.range("--timeout-ms", timeoutMillis, 1, Long.MAX_VALUE);
         Common.range("--max-completion-tokens", maxCompletionTokens, 1, 1_000_000);
-        return new Server.Options(host, port, !noBatching, batchWaitMicros, batchTokens, queueLimit, maxInputs, maxBodyBytes, timeoutMillis,
-                maxCompletionTokens, 10_000);
+        return Server.Options.builder().host(host).port(port).batching(!noBatching).maxWaitMicros(batchWaitMicros).maxBatchTokens(batchTokens)
+                .queueLimit(queueLimit).maxInputs(maxInputs).maxBodyBytes(maxBodyBytes).timeoutMillis(timeoutMillis)
+                .maxCompletionTokens(maxCompletionTokens).build();
     }
 
     @Override
     public void run() {
         Server.Options o = options();
-        AdaptedModel model = source.adapter != null ? AdaptedModel.open(source.adapter, common.threads()) : AdaptedModel.base(source.model, common.threads());
+        AdaptedModel model = source.open(common, null, "serve");
         Server server;
         try {
             server = Server.start(model, o);
         } catch (RuntimeException e) {
             model.close();
-            throw new dev.moore4j.MooreException("cannot listen on " + host + ":" + port + ": " + e.getMessage());
+            throw new MooreException("cannot listen on " + host + ":" + port + ": " + e.getMessage());
         }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> { // SIGTERM / Ctrl-C: drain, then stop
@@ -94,7 +88,7 @@ final class ServeCommand implements Runnable {
         String tasks = model.tasks().isEmpty() ? "task-free only" : "tasks " + String.join(", ", model.tasks().stream().map(AdaptedModel.TaskInfo::name).toList());
         System.err.printf("moore serve: %s (%s) on %s%s%n", model.name(), tasks, server.baseUrl(), o.batching() ? "" : " (batching off)");
         if (common.json) {
-            common.printJson(java.util.Map.of("url", server.baseUrl(), "port", server.port(), "model", model.name()));
+            common.printJson(Map.of("url", server.baseUrl(), "port", server.port(), "model", model.name()));
         }
         try {
             stopped.await();

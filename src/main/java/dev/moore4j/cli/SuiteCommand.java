@@ -13,6 +13,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -79,7 +80,7 @@ public final class SuiteCommand implements Runnable {
         }
         try {
             System.out.print(Files.readString(dir.resolve(Suite.REPORT)));
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw new MooreException(dir.resolve(Suite.REPORT) + ": cannot read: " + e.getMessage());
         }
     }

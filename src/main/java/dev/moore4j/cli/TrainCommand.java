@@ -5,18 +5,18 @@ import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import dev.moore4j.adapter.Methods;
-import dev.moore4j.train.Flag;
+import dev.moore4j.config.Flag;
+import dev.moore4j.config.TrainConfig;
 import dev.moore4j.train.Run;
-import dev.moore4j.train.TrainConfig;
 import dev.moore4j.train.Trainer;
 
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine;
 
 import java.lang.reflect.RecordComponent;
 import java.nio.file.Path;
@@ -53,9 +53,6 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--set", description = "Method hyperparameter key=value (repeatable), e.g. --set r=16 --set top_k=2.")
     List<String> set;
-
-    @Option(names = "--householder", description = "MoORE/HRA: same as --set householder=L.")
-    Integer householder;
 
     @Option(names = "--targets", split = ",", description = "Target module patterns; same as --set targets=….")
     List<String> targets;
@@ -112,9 +109,6 @@ public final class TrainCommand implements Callable<Integer> {
         Map<String, Object> adapter = new LinkedHashMap<>();
         if (method.equals(base.method())) {
             adapter.putAll(base.adapter()); // a config file's hyperparameters belong to its own method
-        }
-        if (householder != null) {
-            adapter.put("householder", householder);
         }
         if (targets != null) {
             adapter.put("targets", targets);

@@ -1,5 +1,7 @@
 package dev.moore4j.eval;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
+
 import java.util.List;
 import java.util.Map;
 
@@ -10,7 +12,7 @@ import java.util.Map;
  * {@code {"tasks": {NAME: {METRIC: value}}, "overall": x, "ms_per_example": t, "warnings": […]}}.
  */
 public record EvalReport(Map<String, Map<String, Double>> tasks, double overall,
-                         @com.fasterxml.jackson.annotation.JsonProperty("ms_per_example") double msPerExample, List<String> warnings) {
+                         @JsonProperty("ms_per_example") double msPerExample, List<String> warnings) {
     public EvalReport {
         warnings = warnings == null ? List.of() : List.copyOf(warnings);
     }

@@ -3,6 +3,8 @@ package dev.moore4j.eval;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 
+import dev.moore4j.MooreException;
+import dev.moore4j.mtl.EncoderTaskModel;
 import dev.moore4j.mtl.TaskModel;
 import dev.moore4j.task.Example;
 import dev.moore4j.task.TaskKind;
@@ -12,6 +14,7 @@ import dev.moore4j.util.Progress;
 import me.tongfei.progressbar.ProgressBar;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -31,7 +34,7 @@ public final class Evaluator {
         for (int i = 0; i < order.length; i++) {
             order[i] = i;
         }
-        java.util.Arrays.sort(order, Comparator.comparingInt(i -> model.tokens(examples.get(i))));
+        Arrays.sort(order, Comparator.comparingInt(i -> model.tokens(examples.get(i))));
         model.adapter().fold(); // merged / folded weights where the method allows: same outputs, less work
         TaskModel.Prediction[] out = new TaskModel.Prediction[examples.size()];
         try (ProgressBar bar = Progress.bar(label, examples.size())) {
@@ -125,7 +128,7 @@ public final class Evaluator {
         }
         out.put("n", (double) n);
         if (!out.containsKey(spec.metric())) {
-            throw new dev.moore4j.MooreException("task '" + spec.name() + "': metric '" + spec.metric() + "' does not apply to its kind");
+            throw new MooreException("task '" + spec.name() + "': metric '" + spec.metric() + "' does not apply to its kind");
         }
         return out;
     }
@@ -134,7 +137,7 @@ public final class Evaluator {
      * Oblivion check for encoders (METHODS §4): Spearman between the STS-B gold scores and the cosine of
      * the two sentences' mean-pooled embeddings, under task-free routing.
      */
-    public static double stsbZeroShot(dev.moore4j.mtl.EncoderTaskModel model, List<Example> pairs, int batchSize, NDManager parent) {
+    public static double stsbZeroShot(EncoderTaskModel model, List<Example> pairs, int batchSize, NDManager parent) {
         // longest pairs first, so batches hold similar lengths (less padding); the metric does not depend on order
         pairs = new ArrayList<>(pairs);
         pairs.sort(Comparator.comparingInt((Example e) -> e.text().length() + e.pair().length()).reversed());

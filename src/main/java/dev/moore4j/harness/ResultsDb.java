@@ -1,10 +1,12 @@
 package dev.moore4j.harness;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.moore4j.MooreException;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -48,7 +50,7 @@ public final class ResultsDb implements AutoCloseable {
                           PRIMARY KEY (suite, kind, method, seed, lr))""");
             }
             return new ResultsDb(c);
-        } catch (SQLException | java.io.IOException e) {
+        } catch (SQLException | IOException e) {
             throw new MooreException(file + ": cannot open the results database: " + e.getMessage());
         }
     }
@@ -125,7 +127,7 @@ public final class ResultsDb implements AutoCloseable {
                             rs.getString("commit_id"), JSON.readTree(rs.getString("warnings"))));
                 }
             }
-        } catch (SQLException | com.fasterxml.jackson.core.JsonProcessingException e) {
+        } catch (SQLException | JsonProcessingException e) {
             throw new MooreException("results database: " + e.getMessage());
         }
         return out;

@@ -6,9 +6,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.moore4j.MooreException;
+import dev.moore4j.config.TrainConfig;
 import dev.moore4j.io.AtomicFiles;
 import dev.moore4j.train.Run;
-import dev.moore4j.train.TrainConfig;
 import dev.moore4j.train.Trainer;
 
 import java.io.IOException;

@@ -1,13 +1,13 @@
 package dev.moore4j.harness;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
-
 import dev.moore4j.MooreException;
 import dev.moore4j.adapter.Methods;
-import dev.moore4j.train.TrainConfig;
+import dev.moore4j.config.TrainConfig;
 
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 
 /**
  * A comparison protocol: the same data, steps, batch, schedule and evaluation for every method. Adapter
@@ -28,7 +28,7 @@ public record SuiteSpec(String name, String title, String model, List<String> ta
                         int maxSteps, int evalEvery, double adapterLr, double headLr, double fullLr, int oblivionExamples, int validation,
                         List<String> methods, List<Long> seeds, List<Double> sweepLrs, List<String> sweepMethods) {
     /** Every method of the registry, in its order, and GOAT's second scale choice. */
-    static final List<String> ALL = java.util.stream.Stream.concat(Methods.names().stream(), java.util.stream.Stream.of("goat[scale=paper]")).toList();
+    static final List<String> ALL = Stream.concat(Methods.names().stream(), Stream.of("goat[scale=paper]")).toList();
 
     /**
      * A suite entry: a method name, optionally with fixed hyperparameters, {@code goat[scale=paper]} or
@@ -77,35 +77,16 @@ public record SuiteSpec(String name, String title, String model, List<String> ta
     public TrainConfig config(String entry, long seed, double lr, boolean sweep, Map<String, Object> extra) {
         var v = variant(entry);
         String method = v.getKey();
-        Map<String, Object> adapter = new java.util.LinkedHashMap<>(v.getValue());
+        Map<String, Object> adapter = new LinkedHashMap<>(v.getValue());
         if (extra != null) {
             adapter.putAll(extra);
         }
-        ObjectNode n = TrainConfig.defaults().toJson();
-        n.put("model", model);
-        n.put("method", method);
-        n.set("tasks", n.arrayNode().addAll(tasks.stream().map(n::textNode).toList()));
-        n.put("maxTrainExamples", maxTrain);
-        n.put("maxEvalExamples", maxEval);
-        n.put("maxLength", maxLength);
-        n.put("batchSize", batchSize);
-        n.put("maxSteps", maxSteps);
-        n.put("evalEvery", evalEvery);
-        n.put("lr", lr);
-        n.put("headLr", headLr);
-        n.put("schedule", "constant");
-        n.put("warmup", 0.1);
-        n.put("clipNorm", 1.0);
-        n.put("seed", seed);
-        n.put("oblivionExamples", oblivionExamples);
+        TrainConfig.Builder b = TrainConfig.builder().model(model).method(method).tasks(tasks).maxTrainExamples(maxTrain).maxEvalExamples(maxEval)
+                .maxLength(maxLength).batchSize(batchSize).maxSteps(maxSteps).evalEvery(evalEvery).lr(lr).headLr(headLr).schedule("constant")
+                .warmup(0.1).clipNorm(1.0).seed(seed).oblivionExamples(oblivionExamples).adapter(adapter);
         if (sweep) {
-            n.put("validationExamples", validation);
-            n.put("maxEvalExamples", 0);
-            n.put("oblivion", false);
+            b.validationExamples(validation).maxEvalExamples(0).oblivion(false);
         }
-        if (adapter != null && !adapter.isEmpty()) {
-            n.set("adapter", new com.fasterxml.jackson.databind.ObjectMapper().valueToTree(adapter));
-        }
-        return TrainConfig.fromJson(n, "suite " + name).validate();
+        return b.build().validate();
     }
 }

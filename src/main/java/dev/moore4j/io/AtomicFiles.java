@@ -3,12 +3,15 @@ package dev.moore4j.io;
 import dev.moore4j.MooreException;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.Comparator;
+import java.util.stream.Stream;
 
 /** Write-then-rename, so an interrupted write never leaves a half-written output file. */
 public final class AtomicFiles {
@@ -43,7 +46,7 @@ public final class AtomicFiles {
 
     public static void writeString(Path path, String text) {
         byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
-        write(path, ch -> ch.write(java.nio.ByteBuffer.wrap(bytes)));
+        write(path, ch -> ch.write(ByteBuffer.wrap(bytes)));
     }
 
     /** Deletes a file or directory tree if it exists. */
@@ -51,12 +54,12 @@ public final class AtomicFiles {
         if (!Files.exists(p)) {
             return;
         }
-        try (java.util.stream.Stream<Path> s = Files.walk(p)) {
-            for (Path x : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        try (Stream<Path> s = Files.walk(p)) {
+            for (Path x : s.sorted(Comparator.reverseOrder()).toList()) {
                 Files.delete(x);
             }
         } catch (IOException e) {
-            throw new dev.moore4j.MooreException(p + ": cannot delete: " + e.getMessage());
+            throw new MooreException(p + ": cannot delete: " + e.getMessage());
         }
     }
 }

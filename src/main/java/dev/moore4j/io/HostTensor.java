@@ -2,6 +2,7 @@ package dev.moore4j.io;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
 import java.util.Arrays;
@@ -51,7 +52,7 @@ public record HostTensor(long[] shape, float[] data) {
     }
 
     public static HostTensor of(NDArray a) {
-        return new HostTensor(a.getShape().getShape(), a.toType(ai.djl.ndarray.types.DataType.FLOAT32, false).toFloatArray());
+        return new HostTensor(a.getShape().getShape(), a.toType(DataType.FLOAT32, false).toFloatArray());
     }
 
     public String shapeString() {

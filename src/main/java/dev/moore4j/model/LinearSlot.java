@@ -1,5 +1,7 @@
 package dev.moore4j.model;
 
+import ai.djl.ndarray.NDArray;
+
 /**
  * A named place in a model that holds a linear layer (named as in Hugging Face checkpoints, e.g.
  * {@code encoder.layer.0.attention.self.query}). Adapters replace the layer through the slot; the
@@ -30,7 +32,7 @@ public final class LinearSlot {
         this.linear = replacement;
     }
 
-    public ai.djl.ndarray.NDArray forward(ai.djl.ndarray.NDArray x, ForwardContext ctx) {
+    public NDArray forward(NDArray x, ForwardContext ctx) {
         return linear.forward(x, ctx);
     }
 }

@@ -1,7 +1,15 @@
 package dev.moore4j.model;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Activation;
+import ai.djl.nn.norm.Dropout;
+import ai.djl.nn.norm.LayerNorm;
+
+import java.util.function.BinaryOperator;
+import java.util.function.Supplier;
 
 /** Small named helpers shared by the model families, so each forward reads like its maths. */
 public final class Ops {
@@ -12,16 +20,16 @@ public final class Ops {
      * intermediate arrays are freed as soon as it returns, instead of at the end of the whole forward:
      * without this a long evaluation batch holds every layer's activations at once.
      */
-    public static NDArray layer(boolean freeIntermediates, java.util.function.Supplier<NDArray> body) {
+    public static NDArray layer(boolean freeIntermediates, Supplier<NDArray> body) {
         if (!freeIntermediates) {
             return body.get();
         }
         NDArray out;
-        try (ai.djl.ndarray.NDScope scope = new ai.djl.ndarray.NDScope()) {
+        try (NDScope scope = new NDScope()) {
             out = body.get();
-            ai.djl.ndarray.NDScope.unregister(out);
+            NDScope.unregister(out);
         }
-        ai.djl.ndarray.NDScope.register(out); // back into the caller's scope, if there is one
+        NDScope.register(out); // back into the caller's scope, if there is one
         return out;
     }
 
@@ -32,8 +40,8 @@ public final class Ops {
 
     /** A 0-d tensor of {@code like}'s type holding {@code c}, in libtorch-owned memory. */
     public static NDArray scalar(NDArray like, double c) {
-        ai.djl.ndarray.types.DataType dt = like.getDataType();
-        if (dt != ai.djl.ndarray.types.DataType.FLOAT64) {
+        DataType dt = like.getDataType();
+        if (dt != DataType.FLOAT64) {
             return like.getManager().full(new Shape(), (float) c, dt);
         }
         try (NDArray host = like.getManager().create(c)) { // float64 from a Java buffer: clone it out
@@ -41,7 +49,7 @@ public final class Ops {
         }
     }
 
-    private static NDArray withScalar(NDArray x, double c, java.util.function.BinaryOperator<NDArray> op) {
+    private static NDArray withScalar(NDArray x, double c, BinaryOperator<NDArray> op) {
         try (NDArray k = scalar(x, c)) { // autograd holds its own reference: closing the handle is safe
             return op.apply(x, k);
         }
@@ -78,12 +86,12 @@ public final class Ops {
         if (!training || p <= 0) {
             return x;
         }
-        return ai.djl.nn.norm.Dropout.dropout(x, (float) p, true).singletonOrThrow();
+        return Dropout.dropout(x, (float) p, true).singletonOrThrow();
     }
 
     /** LayerNorm over the last axis. */
     public static NDArray layerNorm(NDArray x, NDArray gamma, NDArray beta, float eps) {
-        return ai.djl.nn.norm.LayerNorm.layerNorm(x, new Shape(x.getShape().getShape()[x.getShape().dimension() - 1]), gamma, beta, eps).singletonOrThrow();
+        return LayerNorm.layerNorm(x, new Shape(x.getShape().getShape()[x.getShape().dimension() - 1]), gamma, beta, eps).singletonOrThrow();
     }
 
     /** RMSNorm over the last axis: {@code x / sqrt(mean(x²) + eps) * w}. */
@@ -99,7 +107,7 @@ public final class Ops {
 
     /** SiLU: {@code x * sigmoid(x)}. */
     public static NDArray silu(NDArray x) {
-        return x.mul(ai.djl.nn.Activation.sigmoid(x));
+        return x.mul(Activation.sigmoid(x));
     }
 
     /** Splits [B, S, H*dh] into heads: [B, H, S, dh]. */

@@ -2,12 +2,13 @@ package dev.moore4j.mtl;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
 import dev.moore4j.MooreException;
-import dev.moore4j.adapter.Param;
 import dev.moore4j.adapter.Adapter;
+import dev.moore4j.adapter.Param;
 import dev.moore4j.io.HostTensor;
 import dev.moore4j.io.Safetensors;
 import dev.moore4j.model.ForwardContext;
@@ -19,6 +20,7 @@ import dev.moore4j.task.TaskSpec;
 import dev.moore4j.tokenizer.TextTokenizer;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -133,7 +135,7 @@ public final class DecoderTaskModel implements TaskModel {
                     }
                 }
             }
-            int keep = maxLength - java.util.Arrays.stream(answers).mapToInt(a -> a.length).max().orElse(1);
+            int keep = maxLength - Arrays.stream(answers).mapToInt(a -> a.length).max().orElse(1);
             if (promptIds.length > keep) { // drop the start of the prompt after BOS; the question end and "Answer:" stay
                 long[] cut = new long[keep];
                 cut[0] = promptIds[0];
@@ -152,11 +154,11 @@ public final class DecoderTaskModel implements TaskModel {
             prefix = full[i] == promptIds[i];
         }
         if (prefix) {
-            return java.util.Arrays.copyOfRange(full, promptIds.length, full.length);
+            return Arrays.copyOfRange(full, promptIds.length, full.length);
         }
         long[] alone = tokenizer.encode(answer);
         int skip = alone.length > 1 && alone[0] == promptIds[0] ? 1 : 0; // drop BOS
-        return java.util.Arrays.copyOfRange(alone, skip, alone.length);
+        return Arrays.copyOfRange(alone, skip, alone.length);
     }
 
     @Override
@@ -270,15 +272,15 @@ public final class DecoderTaskModel implements TaskModel {
         for (String line : lines) {
             long[] ids = tokenizer.encode(line);
             if (ids.length > maxLength) {
-                ids = java.util.Arrays.copyOf(ids, maxLength);
+                ids = Arrays.copyOf(ids, maxLength);
             }
             if (ids.length < 2) {
                 continue;
             }
             NDArray in = m.create(ids, new Shape(1, ids.length));
             NDArray logp = base.forward(in, null, ForwardContext.inference()).reshape(ids.length, -1).logSoftmax(1);
-            long[] next = java.util.Arrays.copyOfRange(ids, 1, ids.length);
-            NDArray picked = logp.get(new ai.djl.ndarray.index.NDIndex("0:{}", ids.length - 1))
+            long[] next = Arrays.copyOfRange(ids, 1, ids.length);
+            NDArray picked = logp.get(new NDIndex("0:{}", ids.length - 1))
                     .gather(m.create(next, new Shape(next.length, 1)), 1);
             nll -= picked.toType(DataType.FLOAT64, false).sum().getDouble();
             count += next.length;

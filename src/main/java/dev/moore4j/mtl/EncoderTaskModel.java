@@ -5,8 +5,8 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
-import dev.moore4j.adapter.Param;
 import dev.moore4j.adapter.Adapter;
+import dev.moore4j.adapter.Param;
 import dev.moore4j.io.HostTensor;
 import dev.moore4j.io.Safetensors;
 import dev.moore4j.model.ForwardContext;
@@ -18,10 +18,12 @@ import dev.moore4j.task.TaskSpec;
 import dev.moore4j.tokenizer.TextTokenizer;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
 
 /**
  * A BERT-family encoder with per-task heads on its mean-pooled last hidden state (METHODS §3):
@@ -76,6 +78,11 @@ public final class EncoderTaskModel implements TaskModel {
     }
 
     @Override
+    public List<Param> headParameters() {
+        return heads.parameters();
+    }
+
+    @Override
     public Map<String, HostTensor> state() {
         Map<String, HostTensor> out = new LinkedHashMap<>(adapter.state());
         heads.putState(out);
@@ -107,7 +114,7 @@ public final class EncoderTaskModel implements TaskModel {
             for (int c = 0; c < out.length; c++) {
                 String choice = x.choices().get(c);
                 if (x.pair() == null && x.text().contains("_")) { // a blank to fill (WinoGrande): score the filled sentence
-                    out[c] = seq(x.text().replaceFirst("_", java.util.regex.Matcher.quoteReplacement(choice)), null);
+                    out[c] = seq(x.text().replaceFirst("_", Matcher.quoteReplacement(choice)), null);
                 } else {
                     out[c] = seq(x.pair() == null ? x.text() : x.pair() + " " + x.text(), choice);
                 }
@@ -143,8 +150,8 @@ public final class EncoderTaskModel implements TaskModel {
         System.arraycopy(types, firstEnd, nt, cutFrom, ids.length - firstEnd);
         if (ni.length > maxLength) { // segment one too short to absorb the cut: drop the tail, keep the last [SEP]
             long last = ni[ni.length - 1];
-            ni = java.util.Arrays.copyOf(ni, maxLength);
-            nt = java.util.Arrays.copyOf(nt, maxLength);
+            ni = Arrays.copyOf(ni, maxLength);
+            nt = Arrays.copyOf(nt, maxLength);
             ni[maxLength - 1] = last;
         }
         return new Seq(ni, nt);
@@ -182,7 +189,7 @@ public final class EncoderTaskModel implements TaskModel {
             Seq s = seqs.get(i);
             System.arraycopy(s.ids(), 0, tok, i * len, s.ids().length);
             System.arraycopy(s.types(), 0, typ, i * len, s.types().length);
-            java.util.Arrays.fill(mask, i * len, i * len + s.ids().length, 1L);
+            Arrays.fill(mask, i * len, i * len + s.ids().length, 1L);
         }
         Shape shape = new Shape(n, len);
         return new NDArray[] {m.create(tok, shape), m.create(mask, shape), m.create(typ, shape)};

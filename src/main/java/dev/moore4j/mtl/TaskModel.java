@@ -3,9 +3,12 @@ package dev.moore4j.mtl;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 
+import dev.moore4j.MooreException;
+import dev.moore4j.adapter.Adapter;
 import dev.moore4j.adapter.Param;
 import dev.moore4j.io.HostTensor;
 import dev.moore4j.io.Safetensors;
+import dev.moore4j.model.TransformerModel;
 import dev.moore4j.task.Example;
 import dev.moore4j.task.TaskSpec;
 
@@ -19,11 +22,19 @@ import java.util.Map;
 public sealed interface TaskModel extends AutoCloseable permits EncoderTaskModel, DecoderTaskModel {
     List<TaskSpec> tasks();
 
+    /** The pretrained model underneath (frozen but for what the adapter trains). */
+    TransformerModel base();
+
     /** The adapter (for heads only, one without modules). */
-    dev.moore4j.adapter.Adapter adapter();
+    Adapter adapter();
 
     /** Every trainable tensor: adapter and heads. */
     List<Param> parameters();
+
+    /** The task heads' tensors among {@link #parameters()} (trained at their own rate); none for a decoder. */
+    default List<Param> headParameters() {
+        return List.of();
+    }
 
     /** Mean loss over the examples (a scalar on {@code m}); call inside a gradient collector to train. */
     NDArray loss(List<Example> batch, NDManager m, boolean training);
@@ -55,7 +66,7 @@ public sealed interface TaskModel extends AutoCloseable permits EncoderTaskModel
                 return i;
             }
         }
-        throw new dev.moore4j.MooreException("unknown task '" + task + "' for this adapter (its tasks: "
+        throw new MooreException("unknown task '" + task + "' for this adapter (its tasks: "
                 + String.join(", ", tasks().stream().map(TaskSpec::name).toList()) + ")");
     }
 

@@ -1,11 +1,11 @@
 package dev.moore4j.serve;
 
 import dev.moore4j.api.AdaptedModel;
-
 import dev.moore4j.util.NativeTrimmer;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedDeque;
@@ -183,12 +183,12 @@ final class Batcher implements AutoCloseable {
     private void run(List<Job> group) {
         try {
             List<?> out = forward(group.get(0).kind, group);
+            metrics.batch(group.size(), out.size()); // counted before any client can read its answer
             int at = 0;
             for (Job j : group) {
                 j.result.complete(out.subList(at, at + j.items.size()));
                 at += j.items.size();
             }
-            metrics.batch(group.size(), out.size());
         } catch (RuntimeException e) {
             if (group.size() == 1) {
                 group.get(0).result.completeExceptionally(e);
@@ -212,7 +212,7 @@ final class Batcher implements AutoCloseable {
                     tasks.add(e.task());
                 }
             }
-            return java.util.Arrays.asList(model.embed(texts, tasks));
+            return Arrays.asList(model.embed(texts, tasks));
         }
         List<AdaptedModel.Input> inputs = new ArrayList<>();
         for (Job j : group) {

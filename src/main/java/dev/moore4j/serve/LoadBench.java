@@ -3,6 +3,10 @@ package dev.moore4j.serve;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import dev.moore4j.util.Progress;
+
+import me.tongfei.progressbar.ProgressBar;
+
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -63,7 +67,7 @@ public final class LoadBench {
         long deadline = t0 + TimeUnit.SECONDS.toNanos(maxSeconds);
         AtomicLong lastEnd = new AtomicLong(t0);
         ExecutorService pool = Executors.newFixedThreadPool(clients);
-        try (me.tongfei.progressbar.ProgressBar bar = dev.moore4j.util.Progress.bar("load " + mode, requests)) {
+        try (ProgressBar bar = Progress.bar("load " + mode, requests)) {
             for (int c = 0; c < clients; c++) {
                 pool.submit(() -> {
                     int i;

@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.atomic.DoubleAdder;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.IntSupplier;
 
@@ -32,7 +33,7 @@ final class ServeMetrics {
         final double[] bounds;
         final AtomicLongArray counts;
         final LongAdder count = new LongAdder();
-        final java.util.concurrent.atomic.DoubleAdder sum = new java.util.concurrent.atomic.DoubleAdder();
+        final DoubleAdder sum = new DoubleAdder();
 
         Histogram(double[] bounds) {
             this.bounds = bounds;

@@ -1,5 +1,7 @@
 package dev.moore4j.task;
 
+import dev.moore4j.MooreException;
+
 /** How a task's examples are scored: one head shape and loss per kind (METHODS §3). */
 public enum TaskKind {
     /** Pick one of a fixed label set (softmax cross-entropy). */
@@ -14,7 +16,7 @@ public enum TaskKind {
             case "classification" -> CLASSIFICATION;
             case "regression" -> REGRESSION;
             case "multiple-choice" -> MULTIPLE_CHOICE;
-            default -> throw new dev.moore4j.MooreException(where + ": field 'kind' is '" + s
+            default -> throw new MooreException(where + ": field 'kind' is '" + s
                     + "', expected classification, regression or multiple-choice");
         };
     }

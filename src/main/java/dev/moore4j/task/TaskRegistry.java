@@ -3,11 +3,12 @@ package dev.moore4j.task;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import dev.moore4j.MooreException;
+import dev.moore4j.io.ObjectFiles;
 import dev.moore4j.task.TaskSpec.Format;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -58,10 +59,6 @@ public final class TaskRegistry {
     private static void commonsense(String name, String train, String eval) {
         BUILT_IN.put(name, new TaskSpec(name, TaskKind.MULTIPLE_CHOICE, List.of(), "accuracy", "commonsense/" + name + "/" + train,
                 "commonsense/" + name + "/" + eval, new Format.Commonsense(), MC));
-    }
-
-    public static List<String> builtInNames() {
-        return List.copyOf(BUILT_IN.keySet());
     }
 
     /** The NLU-MTL and CSR-MTL suites of METHODS §5. */
@@ -115,7 +112,7 @@ public final class TaskRegistry {
      * metric, prompt}}. Data paths are relative to the spec file.
      */
     public static TaskSpec readUserSpec(Path file) {
-        JsonNode n = dev.moore4j.io.ObjectFiles.read(file, "task spec");
+        JsonNode n = ObjectFiles.read(file, "task spec");
         String name = required(n, "name", file);
         if (!name.matches("[A-Za-z0-9_.-]+")) {
             throw new MooreException(file + ": field 'name' may hold only letters, digits, '_', '.', '-', got '" + name + "'");
@@ -167,7 +164,7 @@ public final class TaskRegistry {
         List<Example> all = r.examples();
         if (heldOut > 0) {
             if (all.size() <= heldOut) {
-                throw new dev.moore4j.MooreException(file + ": task '" + spec.name() + "' has " + all.size() + " training examples, too few to hold out "
+                throw new MooreException(file + ": task '" + spec.name() + "' has " + all.size() + " training examples, too few to hold out "
                         + heldOut + " for validation");
             }
             int from = train ? heldOut : 0;
@@ -193,8 +190,8 @@ public final class TaskRegistry {
             idx[i] = idx[j];
             idx[j] = t;
         }
-        int[] keep = java.util.Arrays.copyOfRange(idx, from, from + count);
-        java.util.Arrays.sort(keep);
+        int[] keep = Arrays.copyOfRange(idx, from, from + count);
+        Arrays.sort(keep);
         List<Example> out = new ArrayList<>(count);
         for (int i : keep) {
             out.add(all.get(i));

@@ -1,5 +1,6 @@
 package dev.moore4j.task;
 
+import java.nio.file.Path;
 import java.util.List;
 
 /**
@@ -26,8 +27,17 @@ public record TaskSpec(String name, TaskKind kind, List<String> labels, String m
         /** GLUE TSV, split on tabs without quoting. */
         record GlueTsv(boolean header, int text, int pair, int label) implements Format {}
 
-        /** LLM-Adapters JSON (.json: an array of {instruction, answer}, choices parsed from the instruction), or the original JSON Lines (.jsonl) of WinoGrande, CommonsenseQA, BoolQ, HellaSwag. */
-        record Commonsense() implements Format {}
+        /**
+         * The commonsense sets as ../shared/data ships them, in two encodings: LLM-Adapters JSON (an array of
+         * {instruction, answer}, choices parsed from the instruction) and, for some splits, the original JSON
+         * Lines of WinoGrande, CommonsenseQA, BoolQ and HellaSwag.
+         */
+        record Commonsense() implements Format {
+            /** Whether a file of this format is the original JSON Lines (.jsonl) rather than LLM-Adapters JSON. */
+            public static boolean jsonLines(Path file) {
+                return file.getFileName().toString().endsWith(".jsonl");
+            }
+        }
 
         /** User JSON Lines: named text fields, a label field, optional choices field. */
         record UserJsonl(String textField, String pairField, String labelField, String choicesField) implements Format {}

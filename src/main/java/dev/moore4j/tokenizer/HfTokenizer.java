@@ -2,11 +2,16 @@ package dev.moore4j.tokenizer;
 
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
 import dev.moore4j.MooreException;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.util.Map;
+import java.util.Set;
+import java.util.function.Supplier;
 
 /** A Hugging Face {@code tokenizer.json}, run by DJL's binding of the Rust tokenizers library. */
 public final class HfTokenizer implements TextTokenizer {
@@ -29,7 +34,7 @@ public final class HfTokenizer implements TextTokenizer {
                     "truncation", "true",
                     "maxLength", Integer.toString(maxLength),
                     "addSpecialTokens", "true"));
-            int vocab = new com.fasterxml.jackson.databind.ObjectMapper().readTree(json).path("model").path("vocab").size();
+            int vocab = new ObjectMapper().readTree(json).path("model").path("vocab").size();
             return new HfTokenizer(t, vocab, source);
         } catch (IOException | RuntimeException e) {
             throw new MooreException(source + ": not a valid tokenizer.json: " + e.getMessage(), e);
@@ -37,7 +42,7 @@ public final class HfTokenizer implements TextTokenizer {
     }
 
     /** Decoder types the native library knows; any other makes its parser panic, which aborts the JVM. */
-    private static final java.util.Set<String> DECODERS = java.util.Set.of("BPEDecoder", "ByteLevel", "WordPiece", "Metaspace", "CTC", "Sequence",
+    private static final Set<String> DECODERS = Set.of("BPEDecoder", "ByteLevel", "WordPiece", "Metaspace", "CTC", "Sequence",
             "Replace", "Fuse", "Strip", "ByteFallback");
 
     /**
@@ -46,9 +51,9 @@ public final class HfTokenizer implements TextTokenizer {
      * whose decoder section it can read; everything else is refused here with our own error.
      */
     static void checkForNative(byte[] json, String source) {
-        com.fasterxml.jackson.databind.JsonNode root;
+        JsonNode root;
         try {
-            root = new com.fasterxml.jackson.databind.ObjectMapper().readTree(json);
+            root = new ObjectMapper().readTree(json);
         } catch (IOException e) {
             throw new MooreException(source + ": not a valid tokenizer.json: malformed JSON: " + e.getMessage().lines().findFirst().orElse(""));
         }
@@ -60,7 +65,7 @@ public final class HfTokenizer implements TextTokenizer {
     }
 
     /** A template post-processor may only name special tokens it defines (the native library indexes its map blindly). */
-    private static void checkTemplate(com.fasterxml.jackson.databind.JsonNode p, String source, String where) {
+    private static void checkTemplate(JsonNode p, String source, String where) {
         if (p == null || !p.isObject()) {
             return;
         }
@@ -73,15 +78,15 @@ public final class HfTokenizer implements TextTokenizer {
         if (!p.has("single") && !p.has("pair")) { // the native parser matches processors by shape, whatever their "type" says
             return;
         }
-        com.fasterxml.jackson.databind.JsonNode specials = p.get("special_tokens");
+        JsonNode specials = p.get("special_tokens");
         for (String part : new String[] {"single", "pair"}) {
-            for (com.fasterxml.jackson.databind.JsonNode piece : p.path(part)) {
-                com.fasterxml.jackson.databind.JsonNode st = piece.get("SpecialToken");
+            for (JsonNode piece : p.path(part)) {
+                JsonNode st = piece.get("SpecialToken");
                 if (st == null) {
                     continue;
                 }
                 String id = st.path("id").asText(null);
-                com.fasterxml.jackson.databind.JsonNode def = specials == null || id == null ? null : specials.get(id);
+                JsonNode def = specials == null || id == null ? null : specials.get(id);
                 if (def == null || !def.path("ids").isArray() || def.path("ids").isEmpty() || !def.path("tokens").isArray()
                         || def.path("tokens").size() != def.path("ids").size()) {
                     throw new MooreException(source + ": not a valid tokenizer.json: " + where + "." + part + " names special token '" + id
@@ -91,7 +96,7 @@ public final class HfTokenizer implements TextTokenizer {
         }
     }
 
-    private static void checkDecoder(com.fasterxml.jackson.databind.JsonNode d, String source, String where) {
+    private static void checkDecoder(JsonNode d, String source, String where) {
         if (d == null || d.isNull()) {
             return;
         }
@@ -99,7 +104,7 @@ public final class HfTokenizer implements TextTokenizer {
             throw new MooreException(source + ": not a valid tokenizer.json: field '" + where + "' is not a known decoder");
         }
         if (d.get("type").asText().equals("Sequence")) {
-            com.fasterxml.jackson.databind.JsonNode list = d.get("decoders");
+            JsonNode list = d.get("decoders");
             if (list == null || !list.isArray()) {
                 throw new MooreException(source + ": not a valid tokenizer.json: field '" + where + ".decoders' is not an array");
             }
@@ -115,7 +120,7 @@ public final class HfTokenizer implements TextTokenizer {
     }
 
     /** The native library reports some defects of a tokenizer file only when it is used (found by fuzzing). */
-    private <T> T callNative(java.util.function.Supplier<T> call) {
+    private <T> T callNative(Supplier<T> call) {
         try {
             return call.get();
         } catch (MooreException e) {

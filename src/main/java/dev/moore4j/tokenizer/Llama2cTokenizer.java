@@ -2,8 +2,9 @@ package dev.moore4j.tokenizer;
 
 import dev.moore4j.MooreException;
 
-import java.io.IOException;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -65,7 +66,7 @@ public final class Llama2cTokenizer implements TextTokenizer {
                 b.get(bytes[i]);
                 pieces[i] = new String(bytes[i], StandardCharsets.UTF_8);
             }
-        } catch (java.nio.BufferUnderflowException e) {
+        } catch (BufferUnderflowException e) {
             throw new MooreException(path + ": truncated tokenizer file (expected " + vocabSize + " entries)");
         }
         return new Llama2cTokenizer(pieces, bytes, scores);

@@ -5,10 +5,13 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDScope;
 
 import dev.moore4j.adapter.Param;
+import dev.moore4j.io.HostTensor;
+import dev.moore4j.io.Safetensors;
 
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.function.IntToDoubleFunction;
 
 /**
@@ -35,10 +38,6 @@ public final class AdamW implements AutoCloseable {
         this.weightDecay = weightDecay;
     }
 
-    public int stepCount() {
-        return step;
-    }
-
     /** Applies one update from the accumulated gradients, then zeroes them. */
     public void step(List<Param> params) {
         step++;
@@ -60,17 +59,17 @@ public final class AdamW implements AutoCloseable {
     }
 
     /** Moment estimates under "{param}.exp_avg" and "{param}.exp_avg_sq", for resuming. */
-    public java.util.Map<String, dev.moore4j.io.HostTensor> state() {
-        java.util.Map<String, dev.moore4j.io.HostTensor> out = new java.util.TreeMap<>();
+    public Map<String, HostTensor> state() {
+        Map<String, HostTensor> out = new TreeMap<>();
         moments.forEach((k, v) -> {
-            out.put(k + ".exp_avg", dev.moore4j.io.HostTensor.of(v[0]));
-            out.put(k + ".exp_avg_sq", dev.moore4j.io.HostTensor.of(v[1]));
+            out.put(k + ".exp_avg", HostTensor.of(v[0]));
+            out.put(k + ".exp_avg_sq", HostTensor.of(v[1]));
         });
         return out;
     }
 
     /** Restores {@link #state()} and the step count of a checkpoint. */
-    public void load(List<Param> params, dev.moore4j.io.Safetensors.Reader r, int steps) {
+    public void load(List<Param> params, Safetensors.Reader r, int steps) {
         close();
         step = steps;
         for (Param p : params) {

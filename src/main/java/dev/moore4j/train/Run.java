@@ -1,14 +1,18 @@
 package dev.moore4j.train;
 
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import dev.moore4j.MooreException;
+import dev.moore4j.adapter.Param;
+import dev.moore4j.config.TrainConfig;
 import dev.moore4j.eval.Evaluator;
 import dev.moore4j.io.AtomicFiles;
-import dev.moore4j.io.ModelLoader;
+import dev.moore4j.io.SharedPaths;
+import dev.moore4j.model.load.ModelLoader;
 import dev.moore4j.mtl.DecoderTaskModel;
 import dev.moore4j.mtl.EncoderTaskModel;
 import dev.moore4j.mtl.Pipeline;
@@ -17,11 +21,18 @@ import dev.moore4j.task.Example;
 import dev.moore4j.task.TaskRegistry;
 import dev.moore4j.task.TaskSpec;
 import dev.moore4j.util.MemoryStats;
+import dev.moore4j.util.Provenance;
 import dev.moore4j.util.Roofline;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -47,13 +58,9 @@ public final class Run {
         Map<String, List<Example>> eval = Pipeline.load(tasks, false, cfg);
         try (ModelLoader.Loaded loaded = ModelLoader.load(cfg.model(), m)) {
             TaskModel model = Pipeline.build(cfg, tasks, loaded);
-            ObjectNode summary = JSON.createObjectNode();
-            summary.put("method", cfg.method());
-            summary.put("model", loaded.reference());
-            summary.set("config", cfg.toJson());
-            ObjectNode sizes = summary.putObject("examples");
-            train.forEach((k, v) -> sizes.putObject(k).put("train", v.size()).put("eval", eval.get(k).size()));
-            summary.put("trainable_parameters", model.parameters().stream().mapToLong(dev.moore4j.adapter.Param::size).sum());
+            Map<String, RunSummary.Sizes> sizes = new LinkedHashMap<>();
+            train.forEach((k, v) -> sizes.put(k, new RunSummary.Sizes(v.size(), eval.get(k).size())));
+            long trainable = model.parameters().stream().mapToLong(Param::size).sum();
             OblivionData data = cfg.oblivion() ? OblivionData.read(model, cfg) : null; // read now: a missing file fails before the first step
             if (cfg.oblivion() && data == null) {
                 System.err.println("note: no oblivion figure for this decoder run (give --held-out-text FILE for held-out perplexity)");
@@ -61,49 +68,23 @@ public final class Run {
             Oblivion before = data != null ? baseOblivion(model, data, m) : null;
             Trainer trainer = new Trainer(model, cfg, train, eval, loaded.reference(), out);
             Trainer.Summary s = trainer.run(opt, m);
-            summary.set("expert_load", expertLoad(model.adapter().takeExpertLoad()));
-            summary.put("steps", s.steps());
-            summary.put("total_steps", s.totalSteps());
-            summary.put("finished", s.finished());
-            summary.put("train_seconds", s.trainSeconds());
-            summary.put("train_examples_per_second", s.examplesPerSecond());
-            summary.put("train_tokens_per_second", s.tokensPerSecond());
-            summary.put("loss_first_steps", s.firstLoss()); // this session's steps (a resumed run starts counting again)
-            summary.put("loss_last_steps", s.lastLoss());
-            summary.set("skipped_steps", JSON.valueToTree(trainer.skippedSteps()));
-            summary.set("native_rss_mb_every_50_steps", JSON.valueToTree(trainer.rssSamples()));
-            ObjectNode trim = summary.putObject("native_trim");
-            trim.put("slack_mb", cfg.trimMb());
-            trim.put("trims", trainer.trimmer().trims());
-            trim.put("working_level_mb", megabytes(trainer.trimmer().workingLevel()));
-            trim.put("peak_after_warmup_mb", megabytes(trainer.trimmer().peak()));
-            if (s.last() != null) {
-                summary.set("eval", JSON.valueToTree(s.last()));
+            ObjectNode load = expertLoad(model.adapter().takeExpertLoad());
+            RunSummary.Trim trim = new RunSummary.Trim(cfg.trimMb(), trainer.trimmer().trims(), megabytes(trainer.trimmer().workingLevel()),
+                    megabytes(trainer.trimmer().peak()));
+            RunSummary.Finished finished = null;
+            if (s.finished()) {
+                // heads only: the encoder is frozen, so its embeddings (and the figure) are unchanged by construction
+                Oblivion after = before == null ? null : model.adapter().modules().isEmpty() ? before : oblivion(model, data, m);
+                finished = new RunSummary.Finished(before, after, roofline(model, s, m), MemoryStats.rssBytes() / 1e6, MemoryStats.peakRssBytes() / 1e6,
+                        peakReset ? "this run" : "process", s.last() != null ? s.last().msPerExample() : -1, Provenance.commit(),
+                        model.adapter().trainableCount(), model.adapter().configJson(), warnings(s, !trainer.skippedSteps().isEmpty()),
+                        MemoryStats.nativeRssBytes() / 1e6);
             }
-            if (s.best() != null) {
-                summary.set("best", JSON.valueToTree(s.best()));
-                summary.put("best_step", s.bestStep());
-            }
-            if (!s.finished()) {
+            ObjectNode summary = new RunSummary(cfg.method(), loaded.reference(), cfg, sizes, trainable, load, s, trainer.skippedSteps(),
+                    trainer.rssSamples(), trim, finished).toJson();
+            if (finished == null) {
                 return summary;
             }
-            if (before != null) {
-                // heads only: the encoder is frozen, so its embeddings (and the figure) are unchanged by construction
-                Oblivion after = model.adapter().modules().isEmpty() ? before : oblivion(model, data, m);
-                ObjectNode ob = summary.putObject("oblivion");
-                ob.put(before.name() + "_before", before.value());
-                ob.put(before.name() + "_after", after.value());
-            }
-            summary.set("roofline", roofline(model, cfg, s, m));
-            summary.put("rss_mb_at_end", MemoryStats.rssBytes() / 1e6);
-            summary.put("peak_rss_mb", MemoryStats.peakRssBytes() / 1e6);
-            summary.put("peak_rss_scope", peakReset ? "this run" : "process");
-            summary.put("inference_ms_per_example", s.last() != null ? s.last().msPerExample() : -1);
-            summary.put("commit", dev.moore4j.util.Provenance.commit());
-            summary.put("adapter_trainable_parameters", model.adapter().trainableCount());
-            summary.set("adapter", model.adapter().configJson());
-            summary.set("warnings", warnings(s, summary));
-            summary.put("native_rss_mb_at_end", MemoryStats.nativeRssBytes() / 1e6);
             try {
                 Files.createDirectories(out);
             } catch (IOException e) {
@@ -118,10 +99,10 @@ public final class Run {
      * What a reader must not miss: tasks whose predictions collapsed to one class, a loss that rose over the run
      * (diverged), a non-finite loss.
      */
-    static com.fasterxml.jackson.databind.node.ArrayNode warnings(Trainer.Summary s, ObjectNode summary) {
-        var w = JSON.createArrayNode();
+    static List<String> warnings(Trainer.Summary s, boolean stepsSkipped) {
+        List<String> w = new ArrayList<>();
         if (s.last() != null) {
-            s.last().warnings().forEach(w::add);
+            w.addAll(s.last().warnings());
         }
         if (Double.isFinite(s.firstLoss()) && Double.isFinite(s.lastLoss()) && s.lastLoss() > s.firstLoss() * 1.05) {
             w.add(String.format("training loss rose from %.4f (first 10 steps) to %.4f (last 10): the run diverged or the rate is too high",
@@ -129,8 +110,7 @@ public final class Run {
         }
         // NaN: no step of this process had a finite loss. That is divergence when steps were skipped as non-finite;
         // a run resumed at its last step simply took none. An infinite loss is divergence.
-        boolean skipped = summary != null && summary.path("skipped_steps").size() > 0;
-        if (Double.isInfinite(s.lastLoss()) || (Double.isNaN(s.lastLoss()) && skipped)) {
+        if (Double.isInfinite(s.lastLoss()) || (Double.isNaN(s.lastLoss()) && stepsSkipped)) {
             w.add("training loss is not finite at the end of the run");
         }
         return w;
@@ -178,7 +158,12 @@ public final class Run {
      */
     public record OblivionData(List<Example> pairs, List<String> lines, int evalBatchSize, String key) {
         public static OblivionData read(TaskModel model, TrainConfig cfg) {
-            if (model instanceof EncoderTaskModel) {
+            return read(model instanceof EncoderTaskModel, cfg);
+        }
+
+        /** For an encoder: the STS-B pairs; for a decoder: the held-out lines of {@code cfg.heldOutText()} (null when none). */
+        static OblivionData read(boolean encoder, TrainConfig cfg) {
+            if (encoder) {
                 List<Example> pairs = TaskRegistry.load(TaskRegistry.resolve("stsb"), false, Pipeline.dataRoot(cfg.data()), cfg.oblivionExamples(), cfg.seed(),
                         false).examples();
                 if (pairs.isEmpty()) {
@@ -205,9 +190,9 @@ public final class Run {
 
     static String sha(String s) {
         try {
-            byte[] d = java.security.MessageDigest.getInstance("SHA-256").digest(s.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-            return java.util.HexFormat.of().formatHex(d, 0, 8);
-        } catch (java.security.NoSuchAlgorithmException e) {
+            byte[] d = MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(d, 0, 8);
+        } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
     }
@@ -230,8 +215,8 @@ public final class Run {
      * never reuse it.
      */
     static Oblivion baseOblivion(TaskModel model, OblivionData data, NDManager m) {
-        String hash = Pipeline.baseOf(model).weightsHash();
-        Path file = dev.moore4j.io.SharedPaths.cache().resolve("oblivion").resolve(hash + "-" + data.key() + ".json");
+        String hash = model.base().weightsHash();
+        Path file = SharedPaths.cache().resolve("oblivion").resolve(hash + "-" + data.key() + ".json");
         try {
             if (Files.isRegularFile(file)) {
                 var n = JSON.readTree(file.toFile());
@@ -254,7 +239,7 @@ public final class Run {
     }
 
     /** The oblivion figure of a model now (reads the data; null for a decoder without held-out text). */
-    public static Oblivion oblivion(TaskModel model, TrainConfig cfg, NDManager m, String when) {
+    public static Oblivion oblivion(TaskModel model, TrainConfig cfg, NDManager m) {
         OblivionData data = OblivionData.read(model, cfg);
         return data == null ? null : oblivion(model, data, m);
     }
@@ -263,14 +248,14 @@ public final class Run {
         if (model instanceof EncoderTaskModel enc) {
             return new Oblivion("stsb", Evaluator.stsbZeroShot(enc, data.pairs(), data.evalBatchSize(), m));
         }
-        try (ai.djl.ndarray.NDScope scope = new ai.djl.ndarray.NDScope(); NDManager sm = m.newSubManager()) {
+        try (NDScope scope = new NDScope(); NDManager sm = m.newSubManager()) {
             return new Oblivion("perplexity", ((DecoderTaskModel) model).perplexity(data.lines(), sm));
         }
     }
 
     /** Training FLOP/s against the matmul roofline; FLOPs per token come from the adapter (see {@code Adapter#trainFlopsPerToken}). */
-    static ObjectNode roofline(TaskModel model, TrainConfig cfg, Trainer.Summary s, NDManager m) {
-        var base = Pipeline.baseOf(model);
+    static ObjectNode roofline(TaskModel model, Trainer.Summary s, NDManager m) {
+        var base = model.base();
         double perToken = model.adapter().trainFlopsPerToken();
         int width = base.linearSlots().stream().mapToInt(l -> l.get().inFeatures()).max().orElse(1);
         double achieved = perToken * s.tokensPerSecond() / 1e9;

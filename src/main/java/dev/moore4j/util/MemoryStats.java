@@ -1,8 +1,9 @@
 package dev.moore4j.util;
 
-import dev.moore4j.model.TransformerModel;
+import ai.djl.ndarray.NDManager;
 
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -49,13 +50,13 @@ public final class MemoryStats {
      * (libtorch, OpenBLAS) memory that garbage-collector heap resizing does not blur.
      */
     public static long nativeRssBytes() {
-        var mx = java.lang.management.ManagementFactory.getMemoryMXBean();
+        var mx = ManagementFactory.getMemoryMXBean();
         return rssBytes() - mx.getHeapMemoryUsage().getCommitted() - mx.getNonHeapMemoryUsage().getCommitted();
     }
 
-    /** Bytes of the live arrays owned by the model's manager (weights, factors, adapter tensors). */
-    public static long tensorBytes(TransformerModel model) {
-        return model.manager().getManagedArrays().stream().filter(a -> !a.isReleased())
+    /** Bytes of the live arrays a manager owns (for a model's manager: weights, factors, adapter tensors). */
+    public static long tensorBytes(NDManager manager) {
+        return manager.getManagedArrays().stream().filter(a -> !a.isReleased())
                 .mapToLong(a -> a.size() * a.getDataType().getNumOfBytes()).sum();
     }
 }

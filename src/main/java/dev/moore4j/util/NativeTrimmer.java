@@ -1,5 +1,10 @@
 package dev.moore4j.util;
 
+import org.bytedeco.javacpp.Pointer;
+
+import java.util.function.BooleanSupplier;
+import java.util.function.LongSupplier;
+
 /**
  * Hands freed native memory back to the OS once the process has grown by a set amount.
  *
@@ -20,10 +25,19 @@ public final class NativeTrimmer {
     private int checks;
     private int trims;
     private boolean available = true;
+    private final LongSupplier rssBytes;
+    private final BooleanSupplier trimmer;
 
     /** @param slackBytes growth over the working level that triggers a trim; 0 or less disables trimming */
     public NativeTrimmer(long slackBytes) {
+        this(slackBytes, MemoryStats::rssBytes, Pointer::trimMemory);
+    }
+
+    /** With another RSS source and trim call (tests drive the policy with a scripted RSS). */
+    NativeTrimmer(long slackBytes, LongSupplier rssBytes, BooleanSupplier trim) {
         this.slackBytes = slackBytes;
+        this.rssBytes = rssBytes;
+        this.trimmer = trim;
     }
 
     /**
@@ -35,7 +49,7 @@ public final class NativeTrimmer {
         if (slackBytes <= 0 || !available) {
             return false;
         }
-        long rss = MemoryStats.rssBytes();
+        long rss = rssBytes.getAsLong();
         if (rss < 0) {
             available = false; // no /proc: not Linux
             return false;
@@ -50,7 +64,7 @@ public final class NativeTrimmer {
             return false;
         }
         trims++;
-        long after = MemoryStats.rssBytes();
+        long after = rssBytes.getAsLong();
         peak = Math.max(peak, after);
         baseline = Math.max(baseline, after); // live memory really grew: do not trim again at once
         return true;
@@ -69,7 +83,7 @@ public final class NativeTrimmer {
     /** Trims once, now (after loading, before a long-lived process settles); false where it cannot. */
     public static boolean trimNow() {
         try {
-            return org.bytedeco.javacpp.Pointer.trimMemory();
+            return Pointer.trimMemory();
         } catch (LinkageError e) {
             return false;
         }
@@ -77,7 +91,7 @@ public final class NativeTrimmer {
 
     private boolean trim() {
         try {
-            return org.bytedeco.javacpp.Pointer.trimMemory();
+            return trimmer.getAsBoolean();
         } catch (LinkageError e) { // JavaCPP's native library could not load here: run on without trimming
             available = false;
             return false;

@@ -1,5 +1,6 @@
 package dev.moore4j.util;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
@@ -23,7 +24,7 @@ public final class Provenance {
                     return c;
                 }
             }
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             // fall back to git
         }
         if (!Files.isDirectory(Path.of(home, ".git"))) {
@@ -47,7 +48,7 @@ public final class Provenance {
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
             String out = new String(p.getInputStream().readAllBytes()).strip();
             return p.waitFor(10, TimeUnit.SECONDS) && p.exitValue() == 0 ? out : null;
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             return null;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

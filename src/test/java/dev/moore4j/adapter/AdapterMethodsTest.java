@@ -9,9 +9,9 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 
 import dev.moore4j.TestSupport;
-import dev.moore4j.io.HostTensor;
-import dev.moore4j.io.ModelLoader;
+import dev.moore4j.adapter.common.LowRankLinear;
 import dev.moore4j.io.Safetensors;
+import dev.moore4j.io.SharedPaths;
 import dev.moore4j.linalg.FactorCache;
 import dev.moore4j.model.DenseLinear;
 import dev.moore4j.model.FfnSlot;
@@ -19,14 +19,16 @@ import dev.moore4j.model.ForwardContext;
 import dev.moore4j.model.LinearSlot;
 import dev.moore4j.model.Probe;
 import dev.moore4j.model.TransformerModel;
+import dev.moore4j.model.load.ModelLoader;
 
+import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -101,7 +103,7 @@ class AdapterMethodsTest {
     }
 
     static boolean usesTask(String method) {
-        return method.equals("moore") || method.equals("mtl-lora");
+        return Methods.get(method).routesByTask();
     }
 
     /** A mixed-task encoder batch equals the same sentences run under each task alone (MiniLM pads a real batch). */
@@ -110,7 +112,7 @@ class AdapterMethodsTest {
     void mixedTaskBatchEqualsSingleTaskBatches(String method) {
         try (NDManager m = TestSupport.manager(); ModelLoader.Loaded loaded = ModelLoader.load("minilm", m)) {
             Adapter a = Adapter.attach(loaded.model(), method, Methods.config(method, Map.of(), "t"),
-                    new AdaptContext(2, 3, new FactorCache(dev.moore4j.io.SharedPaths.cache().resolve("svd"))));
+                    new AdaptContext(2, 3, new FactorCache(SharedPaths.cache().resolve("svd"))));
             perturb(a, m, 0.05);
             int n = Probe.SENTENCES.size();
             float[] t0 = Probe.outputs(loaded.model(), loaded.tokenizer(), ForwardContext.tasks(false, 0));
@@ -266,7 +268,7 @@ class AdapterMethodsTest {
                 for (int t = 0; t < 3; t++) {
                     int i = pick.nextInt((int) p.size());
                     double fd = finiteDifference(tiny, p, i, x, probe, tasks);
-                    assertThat(grad[i]).as(method + " " + p.name() + "[" + i + "]").isCloseTo(fd, org.assertj.core.data.Offset.offset(1e-5 + 1e-4 * Math.abs(fd)));
+                    assertThat(grad[i]).as(method + " " + p.name() + "[" + i + "]").isCloseTo(fd, Offset.offset(1e-5 + 1e-4 * Math.abs(fd)));
                     checked++;
                 }
             }
@@ -320,12 +322,12 @@ class AdapterMethodsTest {
             Tiny tiny = new Tiny(m, new Random(1));
             Adapter a = Adapter.attach(tiny, "mixlora", Methods.config("mixlora", small("mixlora"), "t"), new AdaptContext(1, 2, FactorCache.disabled()));
             assertThat(tiny.ffn.replacement()).isInstanceOf(AdapterModule.class);
-            assertThat(tiny.attn.get()).isInstanceOf(dev.moore4j.adapter.common.LowRankLinear.class);
+            assertThat(tiny.attn.get()).isInstanceOf(LowRankLinear.class);
             assertThat(tiny.in.get()).isInstanceOf(DenseLinear.class); // the block's projections stay frozen inside the experts
             tiny.forward(m.create(gauss(new Random(3), 2 * 5 * 6, 1), new Shape(2, 5, 6)), ForwardContext.inference());
             double[] load = a.takeExpertLoad().get("layers.0.ffn");
             assertThat(load).hasSize(3);
-            assertThat(java.util.Arrays.stream(load).sum()).isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-9));
+            assertThat(Arrays.stream(load).sum()).isCloseTo(1.0, Offset.offset(1e-9));
         }
     }
 }

@@ -10,11 +10,13 @@ import ai.djl.training.GradientCollector;
 
 import dev.moore4j.MooreException;
 import dev.moore4j.TestSupport;
-import dev.moore4j.adapter.moore.MooreConfig;
+import dev.moore4j.adapter.common.Householder;
 import dev.moore4j.adapter.moore.MooreLinear;
+import dev.moore4j.adapter.moore.MooreMethod;
 import dev.moore4j.linalg.Svd;
 import dev.moore4j.model.ForwardContext;
 
+import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -50,7 +52,7 @@ class MooreLayerTest {
         }
         double[][] f = Svd.thin64(wt, D_IN, D_OUT);
         int k = Math.min(D_IN, D_OUT);
-        MooreConfig c = new MooreConfig(4, 5, 4, List.of(), true);
+        MooreMethod.Config c = new MooreMethod.Config(4, 5, 4, List.of(), true);
         layer = new MooreLinear("layer", m.create(f[0], new Shape(D_IN, k)), m.create(f[1], new Shape(k)), m.create(f[2], new Shape(k, D_OUT)),
                 m.create(bias, new Shape(D_OUT)), c, TASKS, 11, m);
     }
@@ -114,7 +116,7 @@ class MooreLayerTest {
         NDArray eye = m.eye(D_IN, D_IN, 0, DataType.FLOAT64).reshape(1, D_IN, D_IN);
         NDArray rotatedEye = layer.forward(eye, ForwardContext.tasks(false, 0)); // touches nothing, warms the path
         assertThat(rotatedEye.getShape()).isEqualTo(new Shape(1, D_IN, D_OUT));
-        NDArray h = dev.moore4j.adapter.common.Householder.applyWy(m.eye(D_IN, D_IN, 0, DataType.FLOAT64), layer.householder().value());
+        NDArray h = Householder.applyWy(m.eye(D_IN, D_IN, 0, DataType.FLOAT64), layer.householder().value());
         NDArray hth = h.transpose().matMul(h).sub(m.eye(D_IN, D_IN, 0, DataType.FLOAT64)).abs();
         assertThat(hth.max().getDouble()).isLessThanOrEqualTo(1e-5);
         assertThat(h.sub(m.eye(D_IN, D_IN, 0, DataType.FLOAT64)).abs().max().getDouble()).as("H moved away from I").isGreaterThan(1e-3);
@@ -143,8 +145,8 @@ class MooreLayerTest {
         layer.fold();
         double[] folded = forward(x, ctx);
         for (int i = 0; i < wy.length; i++) {
-            assertThat(seq[i]).isCloseTo(wy[i], org.assertj.core.data.Offset.offset(1e-10));
-            assertThat(folded[i]).isCloseTo(wy[i], org.assertj.core.data.Offset.offset(1e-10));
+            assertThat(seq[i]).isCloseTo(wy[i], Offset.offset(1e-10));
+            assertThat(folded[i]).isCloseTo(wy[i], Offset.offset(1e-10));
         }
     }
 
@@ -158,12 +160,12 @@ class MooreLayerTest {
         for (int b = 0; b < 3; b++) {
             double[] single = forward(x.get(b + ":" + (b + 1)), ForwardContext.tasks(false, ids[b]));
             for (int i = 0; i < per; i++) {
-                assertThat(single[i]).isCloseTo(mixed[b * per + i], org.assertj.core.data.Offset.offset(1e-12));
+                assertThat(single[i]).isCloseTo(mixed[b * per + i], Offset.offset(1e-12));
             }
         }
         // the three tasks really route differently
         double[] asTask0 = forward(x, ForwardContext.tasks(false, 0, 0, 0));
-        assertThat(asTask0[0]).isNotCloseTo(mixed[0], org.assertj.core.data.Offset.offset(1e-6));
+        assertThat(asTask0[0]).isNotCloseTo(mixed[0], Offset.offset(1e-6));
     }
 
     @Test
@@ -174,8 +176,8 @@ class MooreLayerTest {
         double[] unknown = forward(x, ForwardContext.tasks(false, 99));
         double[] absent = forward(x, ForwardContext.inference());
         double[] none = forward(x, ForwardContext.tasks(false, ForwardContext.NO_TASK));
-        assertThat(unknown).containsExactly(mean, org.assertj.core.data.Offset.offset(1e-12));
-        assertThat(absent).containsExactly(mean, org.assertj.core.data.Offset.offset(1e-12));
+        assertThat(unknown).containsExactly(mean, Offset.offset(1e-12));
+        assertThat(absent).containsExactly(mean, Offset.offset(1e-12));
         assertThat(Math.abs(none[0] - mean[0])).isGreaterThan(1e-6);
     }
 
@@ -212,7 +214,7 @@ class MooreLayerTest {
                 p.set(m.create(minus, shape));
                 double lm = loss(x, r, ctx);
                 double fd = (lp - lm) / (2 * eps);
-                assertThat(grads[pi][i]).as(p.name() + "[" + i + "]").isCloseTo(fd, org.assertj.core.data.Offset.offset(1e-6 * Math.max(1, Math.abs(fd))));
+                assertThat(grads[pi][i]).as(p.name() + "[" + i + "]").isCloseTo(fd, Offset.offset(1e-6 * Math.max(1, Math.abs(fd))));
                 checked++;
             }
             p.set(m.create(base, shape));
@@ -228,7 +230,7 @@ class MooreLayerTest {
 
     @Test
     void oddNumberOfHouseholderVectorsIsRejected() {
-        assertThatThrownBy(() -> new MooreConfig(64, 128, 3, List.of(), false))
+        assertThatThrownBy(() -> new MooreMethod.Config(64, 128, 3, List.of(), false))
                 .isInstanceOf(MooreException.class)
                 .hasMessageContaining("householder")
                 .hasMessageContaining("even");

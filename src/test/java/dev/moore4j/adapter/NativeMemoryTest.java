@@ -10,12 +10,12 @@ import ai.djl.training.GradientCollector;
 import dev.moore4j.TestSupport;
 import dev.moore4j.adapter.AdaptContext;
 import dev.moore4j.adapter.Adapter;
-import dev.moore4j.adapter.moore.MooreConfig;
-import dev.moore4j.io.ModelLoader;
+import dev.moore4j.adapter.moore.MooreMethod;
 import dev.moore4j.linalg.FactorCache;
 import dev.moore4j.model.ForwardContext;
 import dev.moore4j.model.bert.BertBatch;
 import dev.moore4j.model.bert.BertModel;
+import dev.moore4j.model.load.ModelLoader;
 import dev.moore4j.train.AdamW;
 import dev.moore4j.util.MemoryStats;
 
@@ -32,7 +32,7 @@ class NativeMemoryTest {
     void thousandTrainingStepsGrowRssByLessThan50Mb() {
         try (NDManager m = TestSupport.manager(); ModelLoader.Loaded loaded = ModelLoader.load("minilm", m)) {
             BertModel bert = (BertModel) loaded.model();
-            Adapter moore = Adapter.attach(bert, "moore", MooreConfig.defaults(), new AdaptContext(3, 42, FactorCache.disabled()));
+            Adapter moore = Adapter.attach(bert, "moore", MooreMethod.Config.reference(), new AdaptContext(3, 42, FactorCache.disabled()));
             AdamW opt = new AdamW(1e-4f, 0.01f);
             BertBatch batch = BertBatch.of(loaded.tokenizer(),
                     List.of("a short one", "the movie was great fun", "it rains", "colourless green ideas sleep furiously"), null);
@@ -70,7 +70,7 @@ class NativeMemoryTest {
             assertThat(growth).isLessThan(50L << 20);
             assertThat(loaded.model().manager().getManagedArrays().size()).as("no arrays pile up in the model manager")
                     .isLessThanOrEqualTo(arraysWarm);
-            assertThat(lastLoss).as("the optimiser really moved the adapter").isNotEqualTo(firstLoss);
+            assertThat(lastLoss).as("the optimiser really moved the adapter, downhill").isLessThan(firstLoss);
         }
     }
 }

@@ -37,7 +37,17 @@ class AdaptParamsCliTest {
         assertThat(budget.code()).as(budget.err()).isZero();
         assertThat(budget.json().get("r").asInt()).isEqualTo(2); // 2 × 41,472 = 82,944 is closest to 100,000
         CliTest.Run hra = run("params", "minilm", "--method", "hra", "--budget", "100000", "--json", "--threads", "2");
-        assertThat(hra.json().get("householder").asInt() % 2).isZero();
+        assertThat(hra.code()).as(hra.err()).isZero();
+        int l = hra.json().get("householder").asInt();
+        long chosen = Math.abs(hra.json().get("trainable").asLong() - 100_000);
+        // the closest of the counts HRA allows (even L): no other even L comes nearer
+        for (int other = 2; other <= 12; other += 2) {
+            long n = run("params", "minilm", "--method", "hra", "--set", "householder=" + other, "--json", "--threads", "2").json().get("trainable").asLong();
+            if (other == l) {
+                assertThat(Math.abs(n - 100_000)).isEqualTo(chosen);
+            }
+            assertThat(Math.abs(n - 100_000)).as("householder=" + other + " against the chosen " + l).isGreaterThanOrEqualTo(chosen);
+        }
     }
 
     @Test

@@ -3,6 +3,9 @@ package dev.moore4j.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import dev.moore4j.TestSupport;
+
+import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -19,7 +22,7 @@ class CliTest {
     }
 
     static Run run(String... args) {
-        dev.moore4j.TestSupport.CliRun r = dev.moore4j.TestSupport.cli(args);
+        TestSupport.CliRun r = TestSupport.cli(args);
         return new Run(r.code(), r.out(), r.err());
     }
 
@@ -34,9 +37,9 @@ class CliTest {
         for (JsonNode v : j.get("embeddings").get(0)) {
             norm += v.asDouble() * v.asDouble();
         }
-        assertThat(norm).isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-4));
+        assertThat(norm).isCloseTo(1.0, Offset.offset(1e-4));
         // the well-known all-MiniLM-L6-v2 embedding of "hello world" starts -0.0345, 0.0310, 0.0067
-        assertThat(j.get("embeddings").get(0).get(0).asDouble()).isCloseTo(-0.0345, org.assertj.core.data.Offset.offset(1e-3));
+        assertThat(j.get("embeddings").get(0).get(0).asDouble()).isCloseTo(-0.0345, Offset.offset(1e-3));
     }
 
     @Test

@@ -3,10 +3,10 @@ package dev.moore4j.cli;
 import ai.djl.ndarray.NDManager;
 
 import dev.moore4j.TestSupport;
-import dev.moore4j.io.ModelLoader;
+import dev.moore4j.checkpoint.Checkpoint;
 import dev.moore4j.model.ForwardContext;
 import dev.moore4j.model.Probe;
-import dev.moore4j.mtl.Pipeline;
+import dev.moore4j.model.load.ModelLoader;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -32,7 +32,7 @@ class MergedExportCliTest {
             Path hf = dir.resolve(method + "-hf");
             CliTest.Run export = run("export", "--adapter", out.resolve("last").toString(), "--out", hf.toString(), "--threads", "2");
             assertThat(export.code()).as(export.err()).isZero();
-            try (NDManager m = TestSupport.manager(); Pipeline.Opened adapted = Pipeline.open(out.resolve("last"), null, m);
+            try (NDManager m = TestSupport.manager(); Checkpoint.Opened adapted = Checkpoint.open(out.resolve("last"), null, m);
                  ModelLoader.Loaded merged = ModelLoader.load(hf.toString(), m); ModelLoader.Loaded base = ModelLoader.load("stories260K", m)) {
                 float[] a = Probe.outputs(adapted.loaded().model(), adapted.loaded().tokenizer(), ForwardContext.inference());
                 float[] b = Probe.outputs(merged.model(), merged.tokenizer(), ForwardContext.inference());

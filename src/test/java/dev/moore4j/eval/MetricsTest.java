@@ -1,6 +1,12 @@
 package dev.moore4j.eval;
 
+import dev.moore4j.mtl.TaskModel;
+import dev.moore4j.task.TaskRegistry;
+
 import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
@@ -31,13 +37,13 @@ class MetricsTest {
 
     @Test
     void collapseToOneClassIsNamed() {
-        var spec = dev.moore4j.task.TaskRegistry.resolve("sst2");
-        java.util.List<dev.moore4j.mtl.TaskModel.Prediction> same = new java.util.ArrayList<>();
+        var spec = TaskRegistry.resolve("sst2");
+        List<TaskModel.Prediction> same = new ArrayList<>();
         for (int i = 0; i < 30; i++) {
-            same.add(new dev.moore4j.mtl.TaskModel.Prediction(1, Double.NaN, new double[] {0.2, 0.8}));
+            same.add(new TaskModel.Prediction(1, Double.NaN, new double[] {0.2, 0.8}));
         }
         assertThat(Evaluator.collapse(spec, same)).contains("sst2: all 30 predictions are").contains("collapsed to one class");
-        same.set(3, new dev.moore4j.mtl.TaskModel.Prediction(0, Double.NaN, new double[] {0.8, 0.2}));
+        same.set(3, new TaskModel.Prediction(0, Double.NaN, new double[] {0.8, 0.2}));
         assertThat(Evaluator.collapse(spec, same)).isNull();
     }
 }

@@ -1,5 +1,7 @@
 package dev.moore4j.fuzz;
 
+import dev.moore4j.checkpoint.Checkpoint;
+
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 
@@ -8,8 +10,9 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Base64;
 import java.util.List;
-import java.util.Map;
 import java.util.Random;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
@@ -49,7 +52,7 @@ class MutationSmokeTest {
             try {
                 Targets.check(name, in, target);
             } catch (AssertionError e) {
-                throw new AssertionError(name + ": finding on input (base64) " + java.util.Base64.getEncoder().encodeToString(in), e);
+                throw new AssertionError(name + ": finding on input (base64) " + Base64.getEncoder().encodeToString(in), e);
             }
             execs++;
         }
@@ -69,9 +72,9 @@ class MutationSmokeTest {
             }
         }
         if (name.equals("adapterConfig")) {
-            out.add(Targets.Adapter.seed(dev.moore4j.mtl.Pipeline.CONFIG));
+            out.add(Targets.Adapter.seed(Checkpoint.CONFIG));
         } else if (name.equals("adapterWeights")) {
-            out.add(Targets.Adapter.seed(dev.moore4j.mtl.Pipeline.WEIGHTS));
+            out.add(Targets.Adapter.seed(Checkpoint.WEIGHTS));
         }
         return out;
     }
@@ -86,7 +89,7 @@ class MutationSmokeTest {
             switch (rnd.nextInt(8)) {
                 case 0 -> { if (n > 0) x[rnd.nextInt(n)] ^= (byte) (1 << rnd.nextInt(8)); }
                 case 1 -> { if (n > 0) x[rnd.nextInt(n)] = (byte) rnd.nextInt(256); }
-                case 2 -> x = java.util.Arrays.copyOf(x, n == 0 ? 0 : rnd.nextInt(n)); // cut short
+                case 2 -> x = Arrays.copyOf(x, n == 0 ? 0 : rnd.nextInt(n)); // cut short
                 case 3 -> { // splice the other seed in
                     int at = n == 0 ? 0 : rnd.nextInt(n);
                     int from = b.length == 0 ? 0 : rnd.nextInt(b.length);
@@ -121,7 +124,7 @@ class MutationSmokeTest {
                         if (x[j] >= '0' && x[j] <= '9') {
                             byte[] y = new byte[n + 12];
                             System.arraycopy(x, 0, y, 0, j);
-                            java.util.Arrays.fill(y, j, j + 12, (byte) '9');
+                            Arrays.fill(y, j, j + 12, (byte) '9');
                             System.arraycopy(x, j, y, j + 12, n - j);
                             x = y;
                             break;

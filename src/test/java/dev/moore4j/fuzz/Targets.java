@@ -4,19 +4,20 @@ import ai.djl.ndarray.NDManager;
 
 import dev.moore4j.MooreException;
 import dev.moore4j.TestSupport;
+import dev.moore4j.checkpoint.Checkpoint;
 import dev.moore4j.cli.Main;
-import dev.moore4j.io.HfCheckpoint;
-import dev.moore4j.io.Llama2cCheckpoint;
+import dev.moore4j.config.TrainConfig;
 import dev.moore4j.io.OnnxWeights;
 import dev.moore4j.io.Safetensors;
-import dev.moore4j.mtl.Pipeline;
+import dev.moore4j.model.load.HfCheckpoint;
+import dev.moore4j.model.load.Llama2cCheckpoint;
 import dev.moore4j.task.DataReaders;
 import dev.moore4j.task.TaskRegistry;
 import dev.moore4j.tokenizer.HfTokenizer;
 import dev.moore4j.tokenizer.Llama2cTokenizer;
-import dev.moore4j.train.TrainConfig;
 
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
@@ -25,6 +26,8 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 
 /**
@@ -59,7 +62,7 @@ final class Targets {
         return t;
     }
 
-    private static final java.util.Set<String> WARM = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private static final Set<String> WARM = ConcurrentHashMap.newKeySet();
 
     /** Runs a reader on the input under the contract. */
     static void check(String target, byte[] input, Consumer<byte[]> reader) {
@@ -158,19 +161,19 @@ final class Targets {
     /** adapter_config.json fuzzed, next to a valid adapter.safetensors of a stories260K MoORE adapter. */
     static void adapterConfig(byte[] in) {
         Path dir = Adapter.copy();
-        write(dir.resolve(Pipeline.CONFIG), in);
+        write(dir.resolve(Checkpoint.CONFIG), in);
         open(dir);
     }
 
     /** adapter.safetensors fuzzed, next to a valid adapter_config.json. */
     static void adapterWeights(byte[] in) {
         Path dir = Adapter.copy();
-        write(dir.resolve(Pipeline.WEIGHTS), in);
+        write(dir.resolve(Checkpoint.WEIGHTS), in);
         open(dir);
     }
 
     private static void open(Path dir) {
-        try (NDManager m = TestSupport.manager(); Pipeline.Opened o = Pipeline.open(dir, null, m)) {
+        try (NDManager m = TestSupport.manager(); Checkpoint.Opened o = Checkpoint.open(dir, null, m)) {
             o.model().tasks();
         }
     }
@@ -185,7 +188,7 @@ final class Targets {
                     saved = Files.createTempDirectory("fuzz-adapter").resolve("a");
                     PrintStream out = System.out;
                     try {
-                        System.setOut(new PrintStream(java.io.OutputStream.nullOutputStream()));
+                        System.setOut(new PrintStream(OutputStream.nullOutputStream()));
                         int code = Main.execute("moeize", "stories260K", "--targets", "q_proj", "--householder", "2", "--tasks",
                                 "examples/stories-tasks/mood.yaml,examples/stories-tasks/pet.yaml", "--save", saved.toString(), "--threads", "1");
                         if (code != 0) {
@@ -205,7 +208,7 @@ final class Targets {
             try {
                 Path dir = SCRATCH.get().resolve("adapter");
                 Files.createDirectories(dir);
-                for (String f : new String[] {Pipeline.CONFIG, Pipeline.WEIGHTS}) {
+                for (String f : new String[] {Checkpoint.CONFIG, Checkpoint.WEIGHTS}) {
                     Files.copy(saved.resolve(f), dir.resolve(f), StandardCopyOption.REPLACE_EXISTING);
                 }
                 return dir;

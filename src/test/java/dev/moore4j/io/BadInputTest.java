@@ -4,6 +4,9 @@ import ai.djl.ndarray.NDManager;
 
 import dev.moore4j.MooreException;
 import dev.moore4j.TestSupport;
+import dev.moore4j.model.llama.LlamaModel;
+import dev.moore4j.model.load.HfCheckpoint;
+import dev.moore4j.model.load.ModelLoader;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -97,7 +100,7 @@ class BadInputTest {
     @Test
     void missingTensorAndWrongShape(@TempDir Path dir) throws IOException {
         try (NDManager m = TestSupport.manager(); ModelLoader.Loaded loaded = ModelLoader.load("stories260K", m)) {
-            var llama = (dev.moore4j.model.llama.LlamaModel) loaded.model();
+            var llama = (LlamaModel) loaded.model();
             Map<String, HostTensor> w = new LinkedHashMap<>(llama.exportWeights());
             w.remove("model.layers.2.mlp.up_proj.weight");
             HfCheckpoint.writeLlama(dir, llama.config(), w);
@@ -128,7 +131,7 @@ class BadInputTest {
     @Test
     void shardedCheckpointLoads(@TempDir Path dir) throws IOException {
         try (NDManager m = TestSupport.manager(); ModelLoader.Loaded loaded = ModelLoader.load("stories260K", m)) {
-            var llama = (dev.moore4j.model.llama.LlamaModel) loaded.model();
+            var llama = (LlamaModel) loaded.model();
             Map<String, HostTensor> all = llama.exportWeights();
             Map<String, HostTensor> a = new LinkedHashMap<>();
             Map<String, HostTensor> b = new LinkedHashMap<>();

@@ -1,9 +1,10 @@
 package dev.moore4j.io;
 
 import dev.moore4j.MooreException;
+import dev.moore4j.config.TrainConfig;
+import dev.moore4j.model.load.Llama2cCheckpoint;
 import dev.moore4j.task.DataReaders;
 import dev.moore4j.task.TaskRegistry;
-import dev.moore4j.train.TrainConfig;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -5,11 +5,11 @@ import ai.djl.ndarray.NDManager;
 import dev.moore4j.TestSupport;
 import dev.moore4j.io.HostTensor;
 import dev.moore4j.io.MavenJars;
-import dev.moore4j.io.ModelLoader;
 import dev.moore4j.io.OnnxWeights;
 import dev.moore4j.io.Safetensors;
 import dev.moore4j.model.bert.BertModel;
 import dev.moore4j.model.bert.Embedder;
+import dev.moore4j.model.load.ModelLoader;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -14,11 +14,15 @@ import dev.moore4j.model.bert.BertModel;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URISyntaxException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Random;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -42,7 +46,7 @@ class GcSafetyTest {
     /** Gradients of x, h and γ; with {@code gcBeforeBackward} the collector and cleaners run between forward and backward. */
     private static double[][] gradients(boolean gcBeforeBackward) throws InterruptedException {
         try (NDManager m = TestSupport.manager(); NDScope scope = new NDScope()) {
-            java.util.Random r = new java.util.Random(3);
+            Random r = new Random(3);
             double[] xs = new double[2 * 5 * 6];
             for (int i = 0; i < xs.length; i++) {
                 xs[i] = r.nextGaussian();
@@ -64,7 +68,7 @@ class GcSafetyTest {
                         System.gc();
                         Thread.sleep(20); // let the reference handler run the direct buffers' cleaners
                         for (int j = 0; j < 200; j++) { // and let malloc hand the freed chunks out again
-                            java.nio.ByteBuffer.allocateDirect(8).putDouble(0, 1e300);
+                            ByteBuffer.allocateDirect(8).putDouble(0, 1e300);
                         }
                     }
                 }
@@ -80,7 +84,7 @@ class GcSafetyTest {
         double[][] collected = gradients(true);
         for (int i = 0; i < quiet.length; i++) {
             assertThat(collected[i]).as("gradient %d", i).containsExactly(quiet[i]);
-            assertThat(java.util.Arrays.stream(quiet[i]).boxed().toList()).as("gradient %d is finite and non-zero", i)
+            assertThat(Arrays.stream(quiet[i]).boxed().toList()).as("gradient %d is finite and non-zero", i)
                     .allMatch(Double::isFinite).anyMatch(v -> v != 0);
         }
     }
@@ -103,7 +107,7 @@ class GcSafetyTest {
         try {
             return Files.readAllBytes(p);
         } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
+            throw new UncheckedIOException(e);
         }
     }
 

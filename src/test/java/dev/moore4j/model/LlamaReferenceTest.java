@@ -4,12 +4,12 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 
 import dev.moore4j.TestSupport;
-import dev.moore4j.io.HfCheckpoint;
 import dev.moore4j.io.HostTensor;
-import dev.moore4j.io.ModelLoader;
 import dev.moore4j.io.SharedPaths;
 import dev.moore4j.model.llama.LlamaConfig;
 import dev.moore4j.model.llama.LlamaModel;
+import dev.moore4j.model.load.HfCheckpoint;
+import dev.moore4j.model.load.ModelLoader;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

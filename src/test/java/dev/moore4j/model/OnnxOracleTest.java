@@ -7,10 +7,10 @@ import ai.onnxruntime.OrtSession;
 
 import dev.moore4j.TestSupport;
 import dev.moore4j.io.MavenJars;
-import dev.moore4j.io.ModelLoader;
 import dev.moore4j.model.bert.BertBatch;
 import dev.moore4j.model.bert.BertModel;
 import dev.moore4j.model.bert.Embedder;
+import dev.moore4j.model.load.ModelLoader;
 
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;

@@ -1,13 +1,17 @@
 package dev.moore4j.model;
 
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
 
 import dev.moore4j.TestSupport;
-import dev.moore4j.io.HfCheckpoint;
-import dev.moore4j.io.ModelLoader;
 import dev.moore4j.io.SharedPaths;
 import dev.moore4j.model.llama.Generator;
+import dev.moore4j.model.llama.KvCache;
 import dev.moore4j.model.llama.LlamaModel;
+import dev.moore4j.model.load.HfCheckpoint;
+import dev.moore4j.model.load.ModelLoader;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -54,15 +58,15 @@ class StoriesTest {
             long[] ids = loaded.tokenizer().encode("Once upon a time there was a dog");
             // logits of the last token from one full pass vs. token-by-token with the cache
             float[] full;
-            try (var scope = new ai.djl.ndarray.NDScope()) {
-                var logits = llama.forward(m.create(ids, new ai.djl.ndarray.types.Shape(1, ids.length)), null, ForwardContext.inference());
-                full = logits.get(new ai.djl.ndarray.index.NDIndex(":, -1, :")).toFloatArray();
+            try (var scope = new NDScope()) {
+                var logits = llama.forward(m.create(ids, new Shape(1, ids.length)), null, ForwardContext.inference());
+                full = logits.get(new NDIndex(":, -1, :")).toFloatArray();
             }
             float[] cached = null;
-            try (var cache = new dev.moore4j.model.llama.KvCache(llama.config().numHiddenLayers())) {
+            try (var cache = new KvCache(llama.config().numHiddenLayers())) {
                 for (long id : ids) {
-                    try (var scope = new ai.djl.ndarray.NDScope()) {
-                        var logits = llama.forward(m.create(new long[] {id}, new ai.djl.ndarray.types.Shape(1, 1)), cache, ForwardContext.inference());
+                    try (var scope = new NDScope()) {
+                        var logits = llama.forward(m.create(new long[] {id}, new Shape(1, 1)), cache, ForwardContext.inference());
                         cached = logits.toFloatArray();
                     }
                 }

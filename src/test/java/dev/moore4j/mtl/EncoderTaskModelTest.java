@@ -7,14 +7,14 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.training.GradientCollector;
 
 import dev.moore4j.TestSupport;
-import dev.moore4j.adapter.Param;
 import dev.moore4j.adapter.AdaptContext;
 import dev.moore4j.adapter.Adapter;
-import dev.moore4j.adapter.moore.MooreConfig;
-import dev.moore4j.io.ModelLoader;
+import dev.moore4j.adapter.Param;
+import dev.moore4j.adapter.moore.MooreMethod;
 import dev.moore4j.io.SharedPaths;
 import dev.moore4j.linalg.FactorCache;
 import dev.moore4j.model.bert.BertModel;
+import dev.moore4j.model.load.ModelLoader;
 import dev.moore4j.task.Example;
 import dev.moore4j.task.TaskRegistry;
 import dev.moore4j.task.TaskSpec;
@@ -25,6 +25,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -49,7 +50,7 @@ class EncoderTaskModelTest {
         m = TestSupport.manager();
         loaded = ModelLoader.load("minilm", m);
         tasks = TaskRegistry.resolveAll(List.of("sst2", "stsb", "arc-e"));
-        Adapter moore = Adapter.attach(loaded.model(), "moore", MooreConfig.defaults(), new AdaptContext(3, 42, new FactorCache(SharedPaths.cache().resolve("svd"))));
+        Adapter moore = Adapter.attach(loaded.model(), "moore", MooreMethod.Config.reference(), new AdaptContext(3, 42, new FactorCache(SharedPaths.cache().resolve("svd"))));
         model = new EncoderTaskModel((BertModel) loaded.model(), loaded.tokenizer(), moore, tasks, 64, 3);
         var data = SharedPaths.data();
         sst = TaskRegistry.load(tasks.get(0), false, data, 5, 1, false).examples();
@@ -109,8 +110,8 @@ class EncoderTaskModelTest {
             } else if (e.task().equals("sst2")) {
                 expected -= Math.log(q.scores()[e.label()]);
             } else { // multiple choice: scores are raw logits, softmax over the choices
-                double max = java.util.Arrays.stream(q.scores()).max().orElseThrow();
-                double z = java.util.Arrays.stream(q.scores()).map(s -> Math.exp(s - max)).sum();
+                double max = Arrays.stream(q.scores()).max().orElseThrow();
+                double z = Arrays.stream(q.scores()).map(s -> Math.exp(s - max)).sum();
                 expected -= q.scores()[e.label()] - max - Math.log(z);
             }
         }

@@ -7,9 +7,11 @@ import dev.langchain4j.data.embedding.Embedding;
 import dev.langchain4j.data.segment.TextSegment;
 import dev.langchain4j.model.openai.OpenAiEmbeddingModel;
 import dev.moore4j.MooreException;
+import dev.moore4j.TestSupport;
 import dev.moore4j.api.AdaptedModel;
 import dev.moore4j.api.MooreEmbeddingModel;
 
+import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -20,15 +22,23 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
+import java.util.function.BooleanSupplier;
+
+import javax.tools.JavaCompiler;
+import javax.tools.ToolProvider;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -68,17 +78,16 @@ class ServeTest {
     }
 
     static Server.Options options(boolean batching, int waitMicros, int queueLimit) {
-        Server.Options d = Server.Options.defaults();
-        return new Server.Options("127.0.0.1", 0, batching, waitMicros, d.maxBatchTokens(), queueLimit, 64, 64 << 10, 60_000, 64, 10_000);
+        return Server.Options.builder().port(0).batching(batching).maxWaitMicros(waitMicros).queueLimit(queueLimit).maxInputs(64).maxBodyBytes(64 << 10)
+                .timeoutMillis(60_000).maxCompletionTokens(64).build();
     }
 
     record Out(int code, String out, String err) {}
 
     static Out cli(String... args) {
-        dev.moore4j.TestSupport.CliRun r = dev.moore4j.TestSupport.cli(args);
+        TestSupport.CliRun r = TestSupport.cli(args);
         return new Out(r.code(), r.out(), r.err());
     }
-
 
     record Reply(int status, JsonNode body, HttpResponse<String> raw) {}
 
@@ -135,8 +144,8 @@ class ServeTest {
         assertThat(maxDiff(vector(f.body().get("data").get(0).get("embedding")), free[0])).isLessThanOrEqualTo(1e-5);
         // base64 encoding, as OpenAI clients may ask
         Reply b = post(server, "/v1/embeddings", Server.json(Map.of("input", TEXTS.get(0), "task", "sst2", "encoding_format", "base64")));
-        java.nio.ByteBuffer buf = java.nio.ByteBuffer.wrap(java.util.Base64.getDecoder().decode(b.body().get("data").get(0).get("embedding").asText()))
-                .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer buf = ByteBuffer.wrap(Base64.getDecoder().decode(b.body().get("data").get(0).get("embedding").asText()))
+                .order(ByteOrder.LITTLE_ENDIAN);
         float[] v = new float[buf.remaining() / 4];
         buf.asFloatBuffer().get(v);
         assertThat(maxDiff(v, lib[0])).isLessThanOrEqualTo(1e-5);
@@ -174,22 +183,25 @@ class ServeTest {
         }
         Map<String, Double> before = LoadBench.metrics(server.metricsText());
         List<CompletableFuture<Reply>> burst = new ArrayList<>();
-        var pool = Executors.newFixedThreadPool(calls.size());
-        for (String[] c : calls) {
-            burst.add(CompletableFuture.supplyAsync(() -> {
+        synchronized (model) { // the first request holds the model thread while all others queue: they must share forwards
+            burst.add(postAsync(server, calls.get(0)[0], calls.get(0)[1]));
+            awaitModelThreadBlocked();
+            for (String[] c : calls.subList(1, calls.size())) {
+                burst.add(postAsync(server, c[0], c[1]));
+            }
+            awaitUntil("the burst is queued", () -> {
                 try {
-                    return post(server, c[0], c[1]);
+                    return get(server, "/health").body().get("queue_depth").asInt() == calls.size() - 1;
                 } catch (Exception e) {
                     throw new IllegalStateException(e);
                 }
-            }, pool));
+            });
         }
         for (int i = 0; i < calls.size(); i++) {
             Reply r = burst.get(i).get();
             assertThat(r.status()).isEqualTo(200);
             assertSame(serial.get(i), r.body(), calls.get(i)[1]);
         }
-        pool.shutdown();
         Map<String, Double> after = LoadBench.metrics(server.metricsText());
         double forwards = after.get("moore_batch_requests_count") - before.get("moore_batch_requests_count");
         double requests = after.get("moore_batch_requests_sum") - before.get("moore_batch_requests_sum");
@@ -200,7 +212,7 @@ class ServeTest {
     /** Same labels and choices; same numbers within 1e-5 (batched rows are padded differently). */
     static void assertSame(JsonNode a, JsonNode b, String what) {
         if (a.isNumber()) {
-            assertThat(b.asDouble()).as(what).isCloseTo(a.asDouble(), org.assertj.core.data.Offset.offset(1e-5));
+            assertThat(b.asDouble()).as(what).isCloseTo(a.asDouble(), Offset.offset(1e-5));
         } else if (a.isContainerNode()) {
             assertThat(b.size()).as(what).isEqualTo(a.size());
             if (a.isArray()) {
@@ -236,7 +248,7 @@ class ServeTest {
                 {"/v1/embeddings", "{\"input\": \"hi\", \"task\": 3}", 400, "task"},
                 {"/v1/embeddings", "{\"input\": \"hi\", \"encoding_format\": \"int8\"}", 400, "encoding_format"},
                 {"/v1/embeddings", "{\"input\": \"hi\", \"dimensions\": 128}", 400, "dimensions"},
-                {"/v1/embeddings", Server.json(Map.of("input", java.util.Collections.nCopies(65, "x"))), 413, "input"},
+                {"/v1/embeddings", Server.json(Map.of("input", Collections.nCopies(65, "x"))), 413, "input"},
                 {"/v1/embeddings", Server.json(Map.of("input", List.of("fine", long512))), 413, "input[1]"},
                 {"/v1/embeddings", Server.json(Map.of("input", "x".repeat(70_000))), 413, null},
                 {"/v1/predict", "{\"inputs\": [{\"text\": \"a\"}]}", 400, "task"},
@@ -301,49 +313,79 @@ class ServeTest {
         }
     }
 
+    /**
+     * Holds the model (its calls are synchronized on it) so that the model thread blocks in its first job:
+     * what the server then does no longer depends on how fast this machine is.
+     */
+    private static void awaitModelThreadBlocked() throws InterruptedException {
+        long guard = System.nanoTime() + 120_000_000_000L; // a hang guard, not a timing assertion
+        while (Thread.getAllStackTraces().keySet().stream().noneMatch(t -> t.getName().equals("moore-batcher") && t.getState() == Thread.State.BLOCKED)) {
+            assertThat(System.nanoTime()).as("the model thread took its first job").isLessThan(guard);
+            Thread.sleep(5);
+        }
+    }
+
+    private static void awaitUntil(String what, BooleanSupplier condition) throws InterruptedException {
+        long guard = System.nanoTime() + 120_000_000_000L;
+        while (!condition.getAsBoolean()) {
+            assertThat(System.nanoTime()).as(what).isLessThan(guard);
+            Thread.sleep(5);
+        }
+    }
+
+    /** A request from a thread of its own (the common pool may have a single worker on a 2-core machine). */
+    private CompletableFuture<Reply> postAsync(Server s, String path, String body) {
+        CompletableFuture<Reply> f = new CompletableFuture<>();
+        Thread t = new Thread(() -> {
+            try {
+                f.complete(post(s, path, body));
+            } catch (Exception e) {
+                f.completeExceptionally(e);
+            }
+        }, "test-client");
+        t.setDaemon(true);
+        t.start();
+        return f;
+    }
+
     @Test
     void aFullQueueAnswers429NotAStall() throws Exception {
         try (Server small = Server.start(model, options(false, 0, 1))) {
-            String heavy = Server.json(Map.of("input", java.util.Collections.nCopies(64, "the plot moves slowly but the ending pays off in the end"), "task", "sst2"));
-            List<CompletableFuture<Reply>> replies = new ArrayList<>();
-            var pool = Executors.newFixedThreadPool(24);
-            long t0 = System.nanoTime();
-            for (int i = 0; i < 24; i++) {
-                replies.add(CompletableFuture.supplyAsync(() -> {
+            String heavy = Server.json(Map.of("input", Collections.nCopies(8, "the plot moves slowly but the ending pays off in the end"), "task", "sst2"));
+            CompletableFuture<Reply> running;
+            CompletableFuture<Reply> queued;
+            Reply refused;
+            synchronized (model) {
+                running = postAsync(small, "/v1/embeddings", heavy);
+                awaitModelThreadBlocked(); // the first request is on the model thread
+                queued = postAsync(small, "/v1/embeddings", heavy);
+                awaitUntil("the second request is queued", () -> {
                     try {
-                        return post(small, "/v1/embeddings", heavy);
+                        return get(small, "/health").body().get("queue_depth").asInt() == 1;
                     } catch (Exception e) {
                         throw new IllegalStateException(e);
                     }
-                }, pool));
+                });
+                refused = post(small, "/v1/embeddings", heavy); // the queue (limit 1) is full: answered at once, not stalled
             }
-            int ok = 0;
-            int limited = 0;
-            for (CompletableFuture<Reply> f : replies) {
-                Reply r = f.get();
-                if (r.status() == 429) {
-                    limited++;
-                    assertThat(r.raw().headers().firstValue("Retry-After")).contains("1");
-                    assertThat(r.body().get("error").get("type").asText()).isEqualTo("rate_limit_error");
-                } else {
-                    assertThat(r.status()).isEqualTo(200);
-                    ok++;
-                }
-            }
-            pool.shutdown();
-            assertThat(limited).isPositive();
-            assertThat(ok).isPositive();
-            assertThat((System.nanoTime() - t0) / 1e9).as("no stall").isLessThan(60);
+            assertThat(refused.status()).isEqualTo(429);
+            assertThat(refused.raw().headers().firstValue("Retry-After")).contains("1");
+            assertThat(refused.body().get("error").get("type").asText()).isEqualTo("rate_limit_error");
+            assertThat(running.get().status()).isEqualTo(200);
+            assertThat(queued.get().status()).isEqualTo(200);
         }
     }
 
     @Test
     void aRequestNotAnsweredInTimeGets503() throws Exception {
-        Server.Options d = options(false, 0, 64);
-        Server.Options quick = new Server.Options(d.host(), 0, false, 0, d.maxBatchTokens(), 64, 64, d.maxBodyBytes(), 1, 64, 10_000);
+        Server.Options quick = Server.Options.builder().port(0).batching(false).maxWaitMicros(0).queueLimit(64).maxInputs(64).timeoutMillis(1)
+                .maxCompletionTokens(64).build();
         try (Server s = Server.start(model, quick)) {
-            String heavy = Server.json(Map.of("input", java.util.Collections.nCopies(64, "the plot moves slowly but the ending pays off in the end")));
-            Reply r = post(s, "/v1/embeddings", heavy);
+            String body = Server.json(Map.of("input", List.of("the plot moves slowly")));
+            Reply r;
+            synchronized (model) { // the model cannot answer before the 1 ms are up, however fast this machine is
+                r = post(s, "/v1/embeddings", body);
+            }
             assertThat(r.status()).isEqualTo(503);
             assertThat(r.body().get("error").get("message").asText()).contains("timed out after 1 ms");
             assertThat(get(s, "/health").status()).isEqualTo(200); // and the server goes on
@@ -397,24 +439,17 @@ class ServeTest {
     @Test
     void closingDrainsWhatWasAccepted() throws Exception {
         Server s = Server.start(model, options(false, 0, 64));
-        String body = Server.json(Map.of("input", java.util.Collections.nCopies(32, "the plot moves slowly but the ending pays off"), "task", "stsb"));
+        String body = Server.json(Map.of("input", Collections.nCopies(32, "the plot moves slowly but the ending pays off"), "task", "stsb"));
         List<CompletableFuture<Reply>> replies = new ArrayList<>();
-        for (int i = 0; i < 6; i++) {
-            replies.add(CompletableFuture.supplyAsync(() -> {
-                try {
-                    return post(s, "/v1/embeddings", body);
-                } catch (Exception e) {
-                    throw new IllegalStateException(e);
-                }
-            }));
-        }
-        long deadline = System.currentTimeMillis() + 30_000;
-        while (LoadBench.metrics(s.metricsText()).getOrDefault("moore_in_flight_requests", 0.0) < 6 && System.currentTimeMillis() < deadline) {
-            Thread.sleep(5);
+        synchronized (model) { // none can be answered until all six are admitted
+            for (int i = 0; i < 6; i++) {
+                replies.add(postAsync(s, "/v1/embeddings", body));
+            }
+            awaitUntil("six requests admitted", () -> LoadBench.metrics(s.metricsText()).getOrDefault("moore_in_flight_requests", 0.0) >= 6);
         }
         s.close(); // returns once every accepted request is answered
+        assertThat(s.answered(200)).as("answered before close returned").isEqualTo(6);
         for (CompletableFuture<Reply> r : replies) {
-            assertThat(r.isDone()).isTrue();
             assertThat(r.get().status()).isEqualTo(200);
         }
     }
@@ -484,7 +519,7 @@ class ServeTest {
 
     @Test
     void theExamplesCompileAgainstThePublicApi() throws Exception {
-        javax.tools.JavaCompiler javac = javax.tools.ToolProvider.getSystemJavaCompiler();
+        JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
         Path out = dir.resolve("examples-classes");
         Files.createDirectories(out);
         List<String> args = new ArrayList<>(List.of("-d", out.toString(), "-cp", System.getProperty("java.class.path")));

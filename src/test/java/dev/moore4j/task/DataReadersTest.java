@@ -1,5 +1,7 @@
 package dev.moore4j.task;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+
 import dev.moore4j.MooreException;
 import dev.moore4j.io.SharedPaths;
 
@@ -78,7 +80,7 @@ class DataReadersTest {
 
     @Test
     void llmAdaptersShapesOfTasksNotInSharedData() throws Exception {
-        var json = new com.fasterxml.jackson.databind.ObjectMapper();
+        var json = new ObjectMapper();
         Example piqa = DataReaders.llmAdaptersItem(json.readTree("""
                 {"instruction": "Please choose the correct solution to the question: To open a jar, \\n\\nSolution1: twist the lid Solution2: shake it\\n\\nAnswer format: solution1/solution2", "answer": "solution1"}"""),
                 TaskRegistry.resolve("piqa"), "t:1");

@@ -1,5 +1,10 @@
 package dev.moore4j.train;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import dev.moore4j.TestSupport;
+import dev.moore4j.config.TrainConfig;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -17,10 +22,9 @@ class FailFastTest {
     record Out(int code, String out, String err) {}
 
     static Out cli(String... args) {
-        dev.moore4j.TestSupport.CliRun r = dev.moore4j.TestSupport.cli(args);
+        TestSupport.CliRun r = TestSupport.cli(args);
         return new Out(r.code(), r.out(), r.err());
     }
-
 
     static Path shared() {
         String env = System.getenv("MOORE4J_SHARED");
@@ -48,10 +52,20 @@ class FailFastTest {
     }
 
     @Test
-    void theCachedBeforeFigureIsKeyedByItsData() {
-        var a = new Run.OblivionData(null, java.util.List.of("one", "two"), 8, "ppl-2-" + Run.sha("one\ntwo"));
-        var b = new Run.OblivionData(null, java.util.List.of("one", "three"), 8, "ppl-2-" + Run.sha("one\nthree"));
-        assertThat(a.key()).isNotEqualTo(b.key());
+    void theCachedBeforeFigureIsKeyedByItsData(@TempDir Path dir) throws Exception {
+        // three real held-out files: two with the same lines under different names, one with a line changed
+        Path a = Files.writeString(dir.resolve("a.txt"), "once upon a time\nthere was a cat\n");
+        Path same = Files.writeString(dir.resolve("same.txt"), "once upon a time\n\nthere was a cat\n"); // blank lines are skipped
+        Path other = Files.writeString(dir.resolve("other.txt"), "once upon a time\nthere was a dog\n");
+        String keyA = heldOut(a).key();
+        assertThat(heldOut(same).key()).as("the same lines: the same cached figure, whatever the file's name").isEqualTo(keyA);
+        assertThat(heldOut(other).key()).as("one word changed: another figure").isNotEqualTo(keyA);
+        assertThat(heldOut(a).lines()).containsExactly("once upon a time", "there was a cat");
+    }
+
+    private static Run.OblivionData heldOut(Path file) {
+        ObjectNode n = new ObjectMapper().createObjectNode().put("heldOutText", file.toString());
+        return Run.OblivionData.read(false, TrainConfig.fromJson(n, "test"));
     }
 
     @Test

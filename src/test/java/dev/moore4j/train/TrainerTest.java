@@ -4,21 +4,34 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+
 import dev.moore4j.TestSupport;
+import dev.moore4j.adapter.Methods;
 import dev.moore4j.adapter.Param;
-import dev.moore4j.io.ModelLoader;
+import dev.moore4j.config.TrainConfig;
+import dev.moore4j.io.HostTensor;
+import dev.moore4j.model.load.ModelLoader;
 import dev.moore4j.mtl.Pipeline;
 import dev.moore4j.mtl.TaskModel;
 import dev.moore4j.task.Example;
 import dev.moore4j.task.TaskRegistry;
 import dev.moore4j.task.TaskSpec;
 
+import org.assertj.core.api.Assertions;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -30,7 +43,7 @@ class TrainerTest {
     static TrainConfig config(int accum, boolean wholeSequence) {
         var n = TrainConfig.defaults().toJson();
         n.put("model", "stories260K").put("batchSize", 12).put("gradAccum", accum).put("maxSteps", 1).put("wholeSequenceLoss", wholeSequence);
-        n.set("tasks", new com.fasterxml.jackson.databind.ObjectMapper().valueToTree(TASKS));
+        n.set("tasks", new ObjectMapper().valueToTree(TASKS));
         return TrainConfig.fromJson(n, "test").validate();
     }
 
@@ -63,7 +76,7 @@ class TrainerTest {
                 List<float[]> g1 = gradients(model, new Trainer(model, one, data, Map.of(), "stories260K", Path.of("unused")), batch, m, l1);
                 TrainConfig four = config(4, wholeSequence);
                 List<float[]> g4 = gradients(model, new Trainer(model, four, data, Map.of(), "stories260K", Path.of("unused")), batch, m, l4);
-                assertThat(l4[0]).isCloseTo(l1[0], org.assertj.core.api.Assertions.within(1e-5 * Math.abs(l1[0])));
+                assertThat(l4[0]).isCloseTo(l1[0], Assertions.within(1e-5 * Math.abs(l1[0])));
                 double maxAbs = 0;
                 double maxDiff = 0;
                 for (int i = 0; i < g1.size(); i++) {
@@ -74,6 +87,61 @@ class TrainerTest {
                 }
                 assertThat(maxAbs).as("gradients are not all zero").isGreaterThan(1e-6);
                 assertThat(maxDiff / maxAbs).as("whole sequence loss: " + wholeSequence).isLessThan(1e-4);
+            }
+        }
+    }
+
+    static List<String> frozenBaseMethods() {
+        return Methods.names().stream().filter(n -> !n.equals("full") && !n.equals("heads")).toList();
+    }
+
+    /**
+     * Training moves only what a method trains: after real trainer steps at a high rate, every other tensor of
+     * the model (embeddings, norms, the frozen weights or SVD factors inside adapted layers) is bit-identical.
+     * Every method but {@code full} (which trains the weights) on stories260K; heads only, which a decoder has not,
+     * on MiniLM.
+     */
+    @ParameterizedTest
+    @MethodSource("frozenBaseMethods")
+    void trainingLeavesTheFrozenBaseBitIdentical(String method, @TempDir Path out) {
+        trainAndCompareFrozen(method, "stories260K", TASKS, out);
+    }
+
+    @Test
+    void headsOnlyTrainingLeavesTheEncoderBitIdentical(@TempDir Path out) {
+        trainAndCompareFrozen("heads", "minilm", List.of("sst2", "stsb"), out);
+    }
+
+    private static void trainAndCompareFrozen(String method, String modelName, List<String> taskNames, Path out) {
+        var n = TrainConfig.defaults().toJson();
+        n.put("model", modelName).put("method", method).put("batchSize", 4).put("maxSteps", 3).put("maxTrainExamples", 8).put("maxEvalExamples", 4)
+                .put("maxLength", 48).put("lr", 1e-2).put("headLr", 1e-2).put("warmup", 0.0).put("oblivion", false);
+        n.set("tasks", new ObjectMapper().valueToTree(taskNames));
+        TrainConfig cfg = TrainConfig.fromJson(n, "test").validate();
+        try (NDManager m = TestSupport.manager(); ModelLoader.Loaded loaded = ModelLoader.load(modelName, m)) {
+            List<TaskSpec> tasks = TaskRegistry.resolveAll(cfg.tasks());
+            TaskModel model = Pipeline.build(cfg, tasks, loaded);
+            Set<NDArray> trainable = Collections.newSetFromMap(new IdentityHashMap<>());
+            model.parameters().forEach(p -> trainable.add(p.value()));
+            Map<NDArray, byte[]> frozen = new IdentityHashMap<>();
+            for (NDArray a : loaded.model().manager().getManagedArrays()) {
+                if (!a.isReleased() && !trainable.contains(a)) {
+                    frozen.put(a, a.toByteArray());
+                }
+            }
+            Map<String, HostTensor> before = model.state();
+            Trainer.Summary s = new Trainer(model, cfg, Pipeline.load(tasks, true, cfg), Pipeline.load(tasks, false, cfg), modelName, out)
+                    .run(new Trainer.Options(false, 0), m);
+            assertThat(s.steps()).isEqualTo(3);
+            Map<String, HostTensor> after = model.state();
+            assertThat(before.keySet().stream().filter(k -> !Arrays.equals(before.get(k).data(), after.get(k).data())).count())
+                    .as(method + ": trained tensors that moved").isPositive();
+            assertThat(frozen).as(method + ": frozen tensors found").hasSizeGreaterThan(10);
+            int i = 0;
+            for (Map.Entry<NDArray, byte[]> e : frozen.entrySet()) {
+                assertThat(e.getKey().isReleased()).as(method + ": frozen tensor " + i + " still alive").isFalse();
+                assertThat(e.getKey().toByteArray()).as(method + ": frozen tensor " + i + " " + e.getKey().getShape() + " unchanged").isEqualTo(e.getValue());
+                i++;
             }
         }
     }

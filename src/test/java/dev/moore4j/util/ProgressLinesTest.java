@@ -1,8 +1,8 @@
 package dev.moore4j.util;
 
-
 import org.junit.jupiter.api.Test;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -15,7 +15,7 @@ class ProgressLinesTest {
         List<String> lines = new ArrayList<>();
         Progress.LineRenderer r = new Progress.LineRenderer(0);
         for (int i = 0; i <= 1000; i++) { // the bar renders every second or so; here at every step, the worst case
-            String s = r.line("train", i, 1000, java.time.Duration.ofSeconds(i / 10), "loss 0.69", i * 100L);
+            String s = r.line("train", i, 1000, Duration.ofSeconds(i / 10), "loss 0.69", i * 100L);
             if (!s.isEmpty()) {
                 lines.add(s);
             }
@@ -28,8 +28,8 @@ class ProgressLinesTest {
     @Test
     void aLongSilenceStillPrintsEveryThirtySeconds() {
         Progress.LineRenderer r = new Progress.LineRenderer(0);
-        assertThat(r.line("eval", 1, 1000, java.time.Duration.ZERO, "", 1_000)).isNotEmpty(); // 0 % reached
-        assertThat(r.line("eval", 2, 1000, java.time.Duration.ofSeconds(20), "", 20_000)).isEmpty();
-        assertThat(r.line("eval", 3, 1000, java.time.Duration.ofSeconds(31), "", 31_000)).contains("3/1000");
+        assertThat(r.line("eval", 1, 1000, Duration.ZERO, "", 1_000)).isNotEmpty(); // 0 % reached
+        assertThat(r.line("eval", 2, 1000, Duration.ofSeconds(20), "", 20_000)).isEmpty();
+        assertThat(r.line("eval", 3, 1000, Duration.ofSeconds(31), "", 31_000)).contains("3/1000");
     }
 }

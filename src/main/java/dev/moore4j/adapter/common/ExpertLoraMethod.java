@@ -8,6 +8,7 @@ import dev.moore4j.adapter.MethodConfig;
 import dev.moore4j.adapter.lora.LoraMethod;
 import dev.moore4j.model.DenseLinear;
 
+import java.util.List;
 import java.util.SplittableRandom;
 
 /**
@@ -55,12 +56,39 @@ public abstract class ExpertLoraMethod<C extends ExpertLoraMethod.Spec> extends 
         }
     }
 
-    private final boolean sharedA;
-    private final boolean orthogonal;
+    /**
+     * The experts and routing keys of the methods with dense routing over E experts and nothing else
+     * (LoRAMoE, HydraLoRA): they differ in A's sharing and their default targets, not in their keys.
+     *
+     * @param experts LoRA experts (HydraLoRA: B heads) per layer
+     * @param r       rank of each expert
+     * @param alpha   scale numerator, α/r
+     * @param dropout dropout on the adapter's input
+     * @param targets target patterns (empty: the method's default)
+     */
+    public record DenseConfig(int experts, int r, double alpha, double dropout, List<String> targets) implements Spec {
+        public DenseConfig {
+            targets = targets == null ? List.of() : List.copyOf(targets);
+            Spec.validate(experts, 0, r, dropout);
+        }
+    }
 
-    protected ExpertLoraMethod(boolean sharedA, boolean orthogonal) {
-        this.sharedA = sharedA;
-        this.orthogonal = orthogonal;
+    /** Whether each expert has its own A or all share one (HydraLoRA, MoSLD). */
+    public enum A {
+        PER_EXPERT, SHARED
+    }
+
+    /** Whether expert outputs are mixed as they are, or made mutually orthogonal per token first (OMoE). */
+    public enum Outputs {
+        AS_THEY_ARE, ORTHOGONALISED
+    }
+
+    private final A a;
+    private final Outputs outputs;
+
+    protected ExpertLoraMethod(A a, Outputs outputs) {
+        this.a = a;
+        this.outputs = outputs;
     }
 
     /** Rank of one expert (GOAT divides its total rank among the experts). */
@@ -75,7 +103,7 @@ public abstract class ExpertLoraMethod<C extends ExpertLoraMethod.Spec> extends 
 
     @Override
     protected long layerCount(C c, int dIn, int dOut, int tasks) {
-        return LoraBank.count(c.experts(), expertRank(c), dIn, dOut, sharedA) + (long) c.experts() * dIn;
+        return LoraBank.count(c.experts(), expertRank(c), dIn, dOut, a == A.SHARED) + (long) c.experts() * dIn;
     }
 
     @Override
@@ -84,7 +112,8 @@ public abstract class ExpertLoraMethod<C extends ExpertLoraMethod.Spec> extends 
         var m = w.weightInOut().getManager();
         var dt = w.weightInOut().getDataType();
         Router router = new Router(slot + ".router", c.experts(), w.inFeatures(), c.topK(), c.balanceCoef(), rnd, m, dt);
-        LoraBank bank = new LoraBank(slot, c.experts(), expertRank(c), w.inFeatures(), w.outFeatures(), sharedA, rnd, m, dt);
-        return new LowRankLinear(slot, w.weightInOut(), w.bias(), bank, router, c.alpha() / expertRank(c), c.dropout(), c.aDropout(), orthogonal);
+        LoraBank bank = new LoraBank(slot, c.experts(), expertRank(c), w.inFeatures(), w.outFeatures(), a == A.SHARED, rnd, m, dt);
+        return LowRankLinear.mixture(slot, w.weightInOut(), w.bias(), bank, c.alpha() / expertRank(c), c.dropout(),
+                new LowRankLinear.Mixing(router, c.aDropout(), outputs == Outputs.ORTHOGONALISED));
     }
 }

@@ -4,22 +4,27 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDScope;
 
 import dev.moore4j.adapter.AdapterLayer;
+import dev.moore4j.model.DenseLinear;
 import dev.moore4j.model.ForwardContext;
 
 /**
- * What adapter layers around a frozen weight share: the weight W ([d_in, d_out]) and bias, their shapes,
- * freeing, and an optional fast inference weight (merged or folded) that the next training forward drops.
+ * What adapter layers around a frozen weight share: the frozen layer itself (a {@link DenseLinear}: W
+ * [d_in, d_out], its bias and shapes), freeing, and an optional fast inference weight (merged or folded) that
+ * the next training forward drops.
  */
 public abstract class FrozenLinearAdapter implements AdapterLayer {
     protected final String name;
-    protected final NDArray w;    // [d_in, d_out], frozen
-    protected final NDArray bias; // [d_out] or null
+    protected final DenseLinear frozen;
+    protected final NDArray w;    // frozen.weightInOut(): [d_in, d_out]
+    protected final NDArray bias; // frozen.bias(): [d_out] or null
     private NDArray fast;         // inference weight [d_in, d_out], valid while the parameters are unchanged
 
+    /** Around W (or a residual W_res, [d_in, d_out]) and the bias. */
     protected FrozenLinearAdapter(String name, NDArray w, NDArray bias) {
         this.name = name;
-        this.w = w;
-        this.bias = bias;
+        this.frozen = new DenseLinear(w, bias);
+        this.w = frozen.weightInOut();
+        this.bias = frozen.bias();
     }
 
     @Override
@@ -56,24 +61,20 @@ public abstract class FrozenLinearAdapter implements AdapterLayer {
 
     @Override
     public int inFeatures() {
-        return (int) w.getShape().get(0);
+        return frozen.inFeatures();
     }
 
     @Override
     public int outFeatures() {
-        return (int) w.getShape().get(1);
+        return frozen.outFeatures();
     }
 
     @Override
     public void close() {
-        w.close();
-        if (bias != null) {
-            bias.close();
-        }
+        frozen.close();
         parameters().forEach(p -> p.value().close());
         if (fast != null) {
             fast.close();
         }
     }
-
 }

@@ -3,7 +3,10 @@ package dev.moore4j.adapter.common;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+
 import dev.moore4j.model.Ops;
+
+import java.util.SplittableRandom;
 
 /**
  * The Householder chain H = R₁R₂…R_L, R_i = I − 2ĥ_iĥ_iᵀ, applied to rows: {@code x ↦ xH} (= (Hᵀx)ᵀ).
@@ -19,7 +22,7 @@ public final class Householder {
      * L vectors of width d in identical pairs (h₁ = h₂, h₃ = h₄, …), each pair uniform ±1/√d: the chain
      * starts as the identity (R R = I). Rows of the returned [L·d] array.
      */
-    public static double[] pairedInit(java.util.SplittableRandom rnd, int l, int d) {
+    public static double[] pairedInit(SplittableRandom rnd, int l, int d) {
         double bound = 1.0 / Math.sqrt(d);
         double[] h = new double[l * d];
         for (int pair = 0; pair < l / 2; pair++) {

@@ -8,6 +8,7 @@ import ai.djl.ndarray.types.Shape;
 import dev.moore4j.adapter.Param;
 import dev.moore4j.model.Ops;
 
+import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 
@@ -82,10 +83,10 @@ public final class LoraBank {
             throw new IllegalArgumentException("a bank of " + experts + " experts needs gates");
         }
         long[] lead = z.getShape().slice(0, z.getShape().dimension() - 1).getShape();
-        long[] split = java.util.Arrays.copyOf(lead, lead.length + 2);
+        long[] split = Arrays.copyOf(lead, lead.length + 2);
         split[lead.length] = sharedA ? 1 : experts;
         split[lead.length + 1] = rank;
-        long[] flat = java.util.Arrays.copyOf(lead, lead.length + 1);
+        long[] flat = Arrays.copyOf(lead, lead.length + 1);
         flat[lead.length] = (long) experts * rank;
         NDArray gated = z.reshape(new Shape(split)).mul(gates.expandDims(-1)); // [..., E, r]
         return gated.reshape(new Shape(flat)).matMul(b.value());

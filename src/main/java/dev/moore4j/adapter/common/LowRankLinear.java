@@ -2,8 +2,10 @@ package dev.moore4j.adapter.common;
 
 import ai.djl.ndarray.NDArray;
 
+import dev.moore4j.MooreException;
 import dev.moore4j.adapter.Param;
 import dev.moore4j.model.ForwardContext;
+import dev.moore4j.model.Mergeable;
 import dev.moore4j.model.Ops;
 
 import java.util.ArrayList;
@@ -19,7 +21,7 @@ import java.util.List;
  * (OMoE) the expert outputs are made mutually orthogonal per token by Gram–Schmidt before mixing. A
  * single-expert layer folds into one matrix for inference.
  */
-public final class LowRankLinear extends FrozenLinearAdapter implements dev.moore4j.model.Mergeable {
+public final class LowRankLinear extends FrozenLinearAdapter implements Mergeable {
     /** Stabiliser of the Gram–Schmidt projections ⟨o, r⟩ / (⟨r, r⟩ + ε), so a zero expert output is harmless. */
     private static final double GS_EPS = 1e-6;
 
@@ -30,27 +32,40 @@ public final class LowRankLinear extends FrozenLinearAdapter implements dev.moor
     private final double aDropout;
     private final boolean orthogonal;
 
-    /** {@code w} is W or a residual W_res ([d_in, d_out]); a bank of several experts needs a router. */
-    public LowRankLinear(String name, NDArray w, NDArray bias, LoraBank bank, Router router, double scale, double dropout, double aDropout,
-                         boolean orthogonal) {
+    /**
+     * How several experts are mixed.
+     *
+     * @param router     the gates over the experts
+     * @param aDropout   dropout on the (shared) A matrix itself while training (MoSLD)
+     * @param orthogonal Gram–Schmidt on the expert outputs before mixing (OMoE)
+     */
+    public record Mixing(Router router, double aDropout, boolean orthogonal) {}
+
+    private LowRankLinear(String name, NDArray w, NDArray bias, LoraBank bank, double scale, double dropout, Mixing mixing) {
         super(name, w, bias);
-        if (router == null && bank.experts() != 1) {
+        if (mixing == null && bank.experts() != 1) {
             throw new IllegalArgumentException(name + ": " + bank.experts() + " experts need a router");
         }
         this.bank = bank;
-        this.router = router;
+        this.router = mixing == null ? null : mixing.router();
         this.scale = scale;
         this.dropout = dropout;
-        this.aDropout = aDropout;
-        this.orthogonal = orthogonal;
+        this.aDropout = mixing == null ? 0 : mixing.aDropout();
+        this.orthogonal = mixing != null && mixing.orthogonal();
+    }
+
+    /** One LoRA update {@code scale · B A drop(x)} on {@code w}, W or a residual W_res ([d_in, d_out]); it folds into one matrix. */
+    public static LowRankLinear single(String name, NDArray w, NDArray bias, LoraBank bank, double scale, double dropout) {
+        return new LowRankLinear(name, w, bias, bank, scale, dropout, null);
+    }
+
+    /** The experts of {@code bank} mixed as {@code mixing} says. */
+    public static LowRankLinear mixture(String name, NDArray w, NDArray bias, LoraBank bank, double scale, double dropout, Mixing mixing) {
+        return new LowRankLinear(name, w, bias, bank, scale, dropout, mixing);
     }
 
     public LoraBank bank() {
         return bank;
-    }
-
-    public NDArray frozenWeight() {
-        return w;
     }
 
     @Override
@@ -102,7 +117,7 @@ public final class LowRankLinear extends FrozenLinearAdapter implements dev.moor
     @Override
     public NDArray mergedWeightInOut() {
         if (router != null || orthogonal) {
-            throw new dev.moore4j.MooreException(name + ": a mixture of experts cannot be merged into one dense weight");
+            throw new MooreException(name + ": a mixture of experts cannot be merged into one dense weight");
         }
         return w.add(Ops.mul(bank.delta(), scale)).stopGradient();
     }

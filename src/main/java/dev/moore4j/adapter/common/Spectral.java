@@ -7,6 +7,7 @@ import ai.djl.ndarray.types.DataType;
 import dev.moore4j.linalg.FactorCache;
 import dev.moore4j.linalg.Svd;
 import dev.moore4j.model.DenseLinear;
+import dev.moore4j.model.Ops;
 
 /**
  * SVD initialisation shared by MoORE, PiSSA, MiLoRA and GOAT: the singular triplets of a frozen layer
@@ -52,6 +53,21 @@ public final class Spectral {
             }
         }
         return new NDArray[] {Init.create(m, a, dt, idx.length, t.dIn()), Init.create(m, bt, dt, idx.length, t.dOut())};
+    }
+
+    /**
+     * {@code W_res = W − c·Aᵀ B} in the in-out layout, for factors {@code ab = {A [r, d_in], B [r, d_out]}} from
+     * {@link #split}. Its temporaries are closed at once: the transpose is a view of A, which training updates in place.
+     */
+    public static NDArray residual(NDArray wio, NDArray[] ab, double c) {
+        NDArray at = ab[0].transpose();
+        NDArray product = at.matMul(ab[1]);
+        NDArray delta = Ops.mul(product, c);
+        NDArray residual = wio.sub(delta);
+        at.close();
+        product.close();
+        delta.close();
+        return residual;
     }
 
     /** Indices from..from+n−1. */

@@ -5,14 +5,17 @@ import ai.djl.ndarray.NDArray;
 import dev.moore4j.adapter.AdaptContext;
 import dev.moore4j.adapter.AdapterLayer;
 import dev.moore4j.adapter.LinearMethod;
+import dev.moore4j.adapter.Method;
 import dev.moore4j.adapter.MethodConfig;
 import dev.moore4j.adapter.Param;
 import dev.moore4j.model.DenseLinear;
 import dev.moore4j.model.ForwardContext;
+import dev.moore4j.model.Mergeable;
 
 import java.util.List;
 
 /** Full fine-tuning of the target weights (biases, embeddings and norms stay frozen, as for every method). */
+@Method.Named(value = "full", summary = "full fine-tuning of the target weights")
 public final class FullMethod extends LinearMethod<FullMethod.Config> {
     /** @param targets target patterns (default: all linear layers) */
     public record Config(List<String> targets) implements MethodConfig {
@@ -22,23 +25,13 @@ public final class FullMethod extends LinearMethod<FullMethod.Config> {
     }
 
     @Override
-    public String name() {
-        return "full";
-    }
-
-    @Override
-    public String summary() {
-        return "full fine-tuning of the target weights";
+    public boolean merges() {
+        return true;
     }
 
     @Override
     public Config defaults() {
         return new Config(List.of());
-    }
-
-    @Override
-    public Class<Config> configType() {
-        return Config.class;
     }
 
     @Override
@@ -57,7 +50,7 @@ public final class FullMethod extends LinearMethod<FullMethod.Config> {
     }
 
     /** y = W x + b with W trainable (stored [d_in, d_out], like every frozen weight here). */
-    static final class FullLinear implements AdapterLayer, dev.moore4j.model.Mergeable {
+    static final class FullLinear implements AdapterLayer, Mergeable {
         private final String name;
         private final Param weight;
         private final NDArray bias;

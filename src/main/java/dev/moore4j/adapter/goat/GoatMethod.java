@@ -7,13 +7,13 @@ import ai.djl.ndarray.types.DataType;
 import dev.moore4j.MooreException;
 import dev.moore4j.adapter.AdaptContext;
 import dev.moore4j.adapter.AdapterLayer;
+import dev.moore4j.adapter.Method;
 import dev.moore4j.adapter.common.ExpertLoraMethod;
 import dev.moore4j.adapter.common.LoraBank;
 import dev.moore4j.adapter.common.LowRankLinear;
 import dev.moore4j.adapter.common.Router;
 import dev.moore4j.adapter.common.Spectral;
 import dev.moore4j.model.DenseLinear;
-import dev.moore4j.model.Ops;
 
 import java.util.List;
 import java.util.SplittableRandom;
@@ -25,6 +25,7 @@ import java.util.SplittableRandom;
  * loss. The scale s_f is α/(r/E) ({@code scale=alpha}) or the paper's √(3 η d_in / r_e) ({@code scale=paper}).
  * Not exact at initialisation: the top-k gates are not the uniform 1/E that W_res assumes.
  */
+@Method.Named(value = "goat", summary = "GOAT: SVD-segment-initialised LoRA experts, top-2, load balance")
 public final class GoatMethod extends ExpertLoraMethod<GoatMethod.Config> {
     /**
      * @param experts     experts per layer (default 8)
@@ -62,17 +63,7 @@ public final class GoatMethod extends ExpertLoraMethod<GoatMethod.Config> {
     }
 
     public GoatMethod() {
-        super(false, false);
-    }
-
-    @Override
-    public String name() {
-        return "goat";
-    }
-
-    @Override
-    public String summary() {
-        return "GOAT: SVD-segment-initialised LoRA experts, top-2, load balance";
+        super(A.PER_EXPERT, Outputs.AS_THEY_ARE);
     }
 
     @Override
@@ -83,11 +74,6 @@ public final class GoatMethod extends ExpertLoraMethod<GoatMethod.Config> {
     @Override
     public Config defaults() {
         return new Config(8, 2, 32, 32, 10, "alpha", 1, 0.05, 1e-3, List.of());
-    }
-
-    @Override
-    public Class<Config> configType() {
-        return Config.class;
     }
 
     @Override
@@ -109,11 +95,11 @@ public final class GoatMethod extends ExpertLoraMethod<GoatMethod.Config> {
             System.arraycopy(Spectral.range(i * segment, re), 0, idx, i * re, re);
         }
         NDArray[] ab = Spectral.split(t, idx, sf * c.rho(), m, dt); // expert blocks stacked in order
-        NDArray residual = wio.sub(Ops.mul(ab[0].transpose().matMul(ab[1]), sf / c.experts()));
+        NDArray residual = Spectral.residual(wio, ab, sf / c.experts());
         w.closeWeight();
         Router router = new Router(slot + ".router", c.experts(), w.inFeatures(), c.topK(), c.balanceCoef(),
                 new SplittableRandom(ctx.layerSeed(index)), m, dt);
-        return new LowRankLinear(slot, residual, w.bias(), new LoraBank(slot, c.experts(), re, false, ab[0], ab[1]), router, sf, c.dropout(), 0,
-                false);
+        return LowRankLinear.mixture(slot, residual, w.bias(), new LoraBank(slot, c.experts(), re, false, ab[0], ab[1]), sf, c.dropout(),
+                new LowRankLinear.Mixing(router, 0, false));
     }
 }

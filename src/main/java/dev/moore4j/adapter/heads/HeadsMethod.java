@@ -9,6 +9,7 @@ import dev.moore4j.model.TransformerModel;
 import java.util.List;
 
 /** Heads only: the encoder stays frozen and untouched; only the task heads train (the floor every method must beat). */
+@Method.Named(value = "heads", summary = "frozen model, task heads only")
 public final class HeadsMethod implements Method<HeadsMethod.Config> {
     /** No hyperparameters. */
     public record Config() implements MethodConfig {
@@ -19,23 +20,8 @@ public final class HeadsMethod implements Method<HeadsMethod.Config> {
     }
 
     @Override
-    public String name() {
-        return "heads";
-    }
-
-    @Override
-    public String summary() {
-        return "frozen model, task heads only";
-    }
-
-    @Override
     public Config defaults() {
         return new Config();
-    }
-
-    @Override
-    public Class<Config> configType() {
-        return Config.class;
     }
 
     @Override

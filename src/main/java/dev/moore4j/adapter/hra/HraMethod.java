@@ -5,19 +5,22 @@ import ai.djl.ndarray.NDArray;
 import dev.moore4j.MooreException;
 import dev.moore4j.adapter.AdaptContext;
 import dev.moore4j.adapter.AdapterLayer;
-import dev.moore4j.adapter.common.FrozenLinearAdapter;
 import dev.moore4j.adapter.LinearMethod;
+import dev.moore4j.adapter.Method;
 import dev.moore4j.adapter.MethodConfig;
 import dev.moore4j.adapter.Param;
+import dev.moore4j.adapter.common.FrozenLinearAdapter;
 import dev.moore4j.adapter.common.Householder;
 import dev.moore4j.adapter.common.Init;
 import dev.moore4j.model.DenseLinear;
 import dev.moore4j.model.ForwardContext;
+import dev.moore4j.model.Mergeable;
 
 import java.util.List;
 import java.util.SplittableRandom;
 
 /** HRA: {@code y = W Hᵀ x} with MoORE's Householder chain alone (no router); folds into {@code H W} for inference. */
+@Method.Named(value = "hra", summary = "HRA: a chain of Householder reflections on the input side")
 public final class HraMethod extends LinearMethod<HraMethod.Config> {
     /**
      * @param householder L, Householder vectors per layer (even: they start in identical pairs, H = I; default 8)
@@ -33,23 +36,18 @@ public final class HraMethod extends LinearMethod<HraMethod.Config> {
     }
 
     @Override
-    public String name() {
-        return "hra";
+    public boolean merges() {
+        return true;
     }
 
     @Override
-    public String summary() {
-        return "HRA: a chain of Householder reflections on the input side";
+    public String budgetKey() {
+        return "householder";
     }
 
     @Override
     public Config defaults() {
         return new Config(8, List.of());
-    }
-
-    @Override
-    public Class<Config> configType() {
-        return Config.class;
     }
 
     @Override
@@ -70,7 +68,7 @@ public final class HraMethod extends LinearMethod<HraMethod.Config> {
         return new HraLinear(slot, wio, w.bias(), p);
     }
 
-    static final class HraLinear extends FrozenLinearAdapter implements dev.moore4j.model.Mergeable {
+    static final class HraLinear extends FrozenLinearAdapter implements Mergeable {
         private final Param h; // [L, d_in]
 
         HraLinear(String name, NDArray w, NDArray bias, Param h) {

@@ -1,18 +1,20 @@
 package dev.moore4j.adapter.lora;
 
+import dev.moore4j.MooreException;
 import dev.moore4j.adapter.AdaptContext;
 import dev.moore4j.adapter.AdapterLayer;
 import dev.moore4j.adapter.LinearMethod;
+import dev.moore4j.adapter.Method;
 import dev.moore4j.adapter.MethodConfig;
 import dev.moore4j.adapter.common.LoraBank;
 import dev.moore4j.adapter.common.LowRankLinear;
 import dev.moore4j.model.DenseLinear;
-import dev.moore4j.MooreException;
 
 import java.util.List;
 import java.util.SplittableRandom;
 
 /** LoRA: {@code y = W x + (α/r) B A drop(x)}, A kaiming-uniform, B zero. Folds into W for inference. */
+@Method.Named(value = "lora", summary = "LoRA: W x + (alpha/r) B A x")
 public class LoraMethod extends LinearMethod<LoraMethod.Config> {
     /**
      * @param r       rank (default 8)
@@ -35,23 +37,13 @@ public class LoraMethod extends LinearMethod<LoraMethod.Config> {
     }
 
     @Override
-    public String name() {
-        return "lora";
-    }
-
-    @Override
-    public String summary() {
-        return "LoRA: W x + (alpha/r) B A x";
+    public boolean merges() {
+        return true;
     }
 
     @Override
     public Config defaults() {
         return new Config(8, 16, 0.05, List.of());
-    }
-
-    @Override
-    public Class<Config> configType() {
-        return Config.class;
     }
 
     @Override
@@ -68,6 +60,6 @@ public class LoraMethod extends LinearMethod<LoraMethod.Config> {
     protected AdapterLayer layer(Config c, String slot, DenseLinear w, AdaptContext ctx, int index) {
         LoraBank bank = new LoraBank(slot, 1, c.r(), w.inFeatures(), w.outFeatures(), false, new SplittableRandom(ctx.layerSeed(index)),
                 w.weightInOut().getManager(), w.weightInOut().getDataType());
-        return new LowRankLinear(slot, w.weightInOut(), w.bias(), bank, null, c.alpha() / c.r(), c.dropout(), 0, false);
+        return LowRankLinear.single(slot, w.weightInOut(), w.bias(), bank, c.alpha() / c.r(), c.dropout());
     }
 }

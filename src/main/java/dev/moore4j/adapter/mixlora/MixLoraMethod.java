@@ -1,6 +1,7 @@
 package dev.moore4j.adapter.mixlora;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -38,6 +39,7 @@ import java.util.SplittableRandom;
  * the tokens routed to e run through it. Targeted attention projections get plain LoRA. A load-balance
  * loss {@code coef · E · Σ_e f_e P_e} keeps the experts in use.
  */
+@Method.Named(value = "mixlora", summary = "MixLoRA: top-2 of 8 FFN experts (frozen FFN + LoRA each), LoRA on attention")
 public final class MixLoraMethod implements Method<MixLoraMethod.Config> {
     /**
      * @param experts     FFN experts per block (default 8)
@@ -61,23 +63,8 @@ public final class MixLoraMethod implements Method<MixLoraMethod.Config> {
     }
 
     @Override
-    public String name() {
-        return "mixlora";
-    }
-
-    @Override
-    public String summary() {
-        return "MixLoRA: top-2 of 8 FFN experts (frozen FFN + LoRA each), LoRA on attention";
-    }
-
-    @Override
     public Config defaults() {
         return new Config(8, 2, 8, 16, 0.05, 1e-3, List.of());
-    }
-
-    @Override
-    public Class<Config> configType() {
-        return Config.class;
     }
 
     /** The targeted FFN blocks and the targeted linears outside them. */
@@ -134,7 +121,7 @@ public final class MixLoraMethod implements Method<MixLoraMethod.Config> {
                 DenseLinear w = (DenseLinear) s.get();
                 LoraBank bank = new LoraBank(s.name(), 1, c.r(), w.inFeatures(), w.outFeatures(), false, new SplittableRandom(ctx.layerSeed(index++)),
                         w.weightInOut().getManager(), w.weightInOut().getDataType());
-                LowRankLinear layer = new LowRankLinear(s.name(), w.weightInOut(), w.bias(), bank, null, c.alpha() / c.r(), c.dropout(), 0, false);
+                LowRankLinear layer = LowRankLinear.single(s.name(), w.weightInOut(), w.bias(), bank, c.alpha() / c.r(), c.dropout());
                 s.set(layer);
                 out.add(layer);
                 pb.step();
@@ -211,7 +198,7 @@ public final class MixLoraMethod implements Method<MixLoraMethod.Config> {
                     slots.get(t).add(row++);
                 }
             }
-            NDArray gathered = (parts.size() == 1 ? parts.get(0) : ai.djl.ndarray.NDArrays.concat(parts, 0)).concat(flat.getManager().zeros(new Shape(1, parts.get(0).getShape().get(1)), flat.getDataType()), 0);
+            NDArray gathered = (parts.size() == 1 ? parts.get(0) : NDArrays.concat(parts, 0)).concat(flat.getManager().zeros(new Shape(1, parts.get(0).getShape().get(1)), flat.getDataType()), 0);
             int most = slots.stream().mapToInt(List::size).max().orElse(0);
             NDArray y = null;
             for (int j = 0; j < most; j++) {

@@ -1,10 +1,12 @@
 package dev.moore4j.adapter.mola;
 
+import dev.moore4j.adapter.Method;
 import dev.moore4j.adapter.common.ExpertLoraMethod;
 
 import java.util.List;
 
 /** MoLA: top-k (default 2) of E LoRA experts on every target projection, renormalised gates. */
+@Method.Named(value = "mola", summary = "MoLA: top-2 mixture of LoRA experts on every target")
 public final class MolaMethod extends ExpertLoraMethod<MolaMethod.Config> {
     /**
      * @param experts      LoRA experts per layer (default 8)
@@ -23,17 +25,7 @@ public final class MolaMethod extends ExpertLoraMethod<MolaMethod.Config> {
     }
 
     public MolaMethod() {
-        super(false, false);
-    }
-
-    @Override
-    public String name() {
-        return "mola";
-    }
-
-    @Override
-    public String summary() {
-        return "MoLA: top-2 mixture of LoRA experts on every target";
+        super(A.PER_EXPERT, Outputs.AS_THEY_ARE);
     }
 
     @Override
@@ -41,8 +33,4 @@ public final class MolaMethod extends ExpertLoraMethod<MolaMethod.Config> {
         return new Config(8, 2, 8, 16, 0.05, 0, List.of());
     }
 
-    @Override
-    public Class<Config> configType() {
-        return Config.class;
-    }
 }

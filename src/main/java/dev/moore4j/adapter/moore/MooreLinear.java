@@ -2,6 +2,7 @@ package dev.moore4j.adapter.moore;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
@@ -17,8 +18,8 @@ import dev.moore4j.model.ForwardContext;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
@@ -50,7 +51,7 @@ public final class MooreLinear implements AdapterLayer {
      * Builds the layer from frozen factors (arrays owned by {@code m}) and initialises the router for
      * {@code tasks} task ids; {@code seed} makes the initialisation reproducible per layer.
      */
-    public MooreLinear(String name, NDArray v, NDArray s, NDArray ut, NDArray bias, MooreConfig c, int tasks, long seed, NDManager m) {
+    public MooreLinear(String name, NDArray v, NDArray s, NDArray ut, NDArray bias, MooreMethod.Config c, int tasks, long seed, NDManager m) {
         this.name = name;
         this.v = v;
         this.s = s;
@@ -141,7 +142,7 @@ public final class MooreLinear implements AdapterLayer {
         NDArray e = taskRows(ctx.taskIdsFor(batch), x.getManager());                  // [B, D_t]
         NDArray gTask = e.matMul(taskLinear.value().transpose());                        // [B, k]
         long[] bshape = new long[x.getShape().dimension()];
-        java.util.Arrays.fill(bshape, 1);
+        Arrays.fill(bshape, 1);
         bshape[0] = batch;
         bshape[bshape.length - 1] = gTask.getShape().get(1);
         NDArray gSample = x.matMul(gateDown.value().transpose()).matMul(gateUp.value().transpose());
@@ -190,7 +191,7 @@ public final class MooreLinear implements AdapterLayer {
         }
         folded = householder == null ? v.duplicate() : Householder.leftMultiply(v, householder.value()).stopGradient();
         folded.attach(v.getManager());
-        ai.djl.ndarray.NDScope.unregister(folded);
+        NDScope.unregister(folded);
     }
 
     @Override
@@ -204,10 +205,6 @@ public final class MooreLinear implements AdapterLayer {
 
     public NDArray u() {
         return ut.transpose();
-    }
-
-    public NDArray singularValues() {
-        return s;
     }
 
     public NDArray v() {

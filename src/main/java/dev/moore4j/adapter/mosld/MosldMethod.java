@@ -1,5 +1,6 @@
 package dev.moore4j.adapter.mosld;
 
+import dev.moore4j.adapter.Method;
 import dev.moore4j.adapter.common.ExpertLoraMethod;
 import dev.moore4j.adapter.lora.LoraMethod;
 
@@ -9,6 +10,7 @@ import java.util.List;
  * MoSLD: LoRA experts that share one down-projection A, with dropout on the shared A itself while
  * training: {@code W x + (α/r) Σ_i g_i(x) B_i drop(A) x}; top-k routing.
  */
+@Method.Named(value = "mosld", summary = "MoSLD: experts sharing a dropped-out A, top-k routing")
 public final class MosldMethod extends ExpertLoraMethod<MosldMethod.Config> {
     /**
      * @param experts  B experts per layer (default 8)
@@ -28,17 +30,7 @@ public final class MosldMethod extends ExpertLoraMethod<MosldMethod.Config> {
     }
 
     public MosldMethod() {
-        super(true, false);
-    }
-
-    @Override
-    public String name() {
-        return "mosld";
-    }
-
-    @Override
-    public String summary() {
-        return "MoSLD: experts sharing a dropped-out A, top-k routing";
+        super(A.SHARED, Outputs.AS_THEY_ARE);
     }
 
     @Override
@@ -46,8 +38,4 @@ public final class MosldMethod extends ExpertLoraMethod<MosldMethod.Config> {
         return new Config(8, 2, 8, 16, 0.05, 0.1, List.of());
     }
 
-    @Override
-    public Class<Config> configType() {
-        return Config.class;
-    }
 }

@@ -9,6 +9,7 @@ import dev.moore4j.MooreException;
 import dev.moore4j.adapter.AdaptContext;
 import dev.moore4j.adapter.AdapterLayer;
 import dev.moore4j.adapter.LinearMethod;
+import dev.moore4j.adapter.Method;
 import dev.moore4j.adapter.MethodConfig;
 import dev.moore4j.adapter.Param;
 import dev.moore4j.adapter.common.FrozenLinearAdapter;
@@ -26,6 +27,7 @@ import java.util.SplittableRandom;
  * of n_B up-projections, {@code B̃_t = Σ_j softmax(w_t/τ)_j B_j}: {@code y = W x + (α/r) B̃_t Λ_t A x}. Each
  * sample uses its own task id; an unknown task (task-free evaluation) uses the mean Λ and mean w.
  */
+@Method.Named(value = "mtl-lora", summary = "MTL-LoRA: shared A, per-task transform and mixture of B")
 public final class MtlLoraMethod extends LinearMethod<MtlLoraMethod.Config> {
     /**
      * @param r           rank (default 8)
@@ -49,23 +51,13 @@ public final class MtlLoraMethod extends LinearMethod<MtlLoraMethod.Config> {
     }
 
     @Override
-    public String name() {
-        return "mtl-lora";
-    }
-
-    @Override
-    public String summary() {
-        return "MTL-LoRA: shared A, per-task transform and mixture of B";
+    public boolean routesByTask() {
+        return true;
     }
 
     @Override
     public Config defaults() {
         return new Config(8, 16, 3, 0.1, 0.05, List.of());
-    }
-
-    @Override
-    public Class<Config> configType() {
-        return Config.class;
     }
 
     @Override

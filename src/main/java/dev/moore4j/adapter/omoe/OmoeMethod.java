@@ -1,5 +1,6 @@
 package dev.moore4j.adapter.omoe;
 
+import dev.moore4j.adapter.Method;
 import dev.moore4j.adapter.common.ExpertLoraMethod;
 
 import java.util.List;
@@ -10,6 +11,7 @@ import java.util.List;
  * lengths kept (not rescaled to one): with B = 0 at init the layer is exactly the base layer and the
  * gradients stay bounded.
  */
+@Method.Named(value = "omoe", summary = "OMoE: LoRA experts with Gram-Schmidt-orthogonalised outputs")
 public final class OmoeMethod extends ExpertLoraMethod<OmoeMethod.Config> {
     /**
      * @param experts LoRA experts per layer (default 4)
@@ -27,17 +29,7 @@ public final class OmoeMethod extends ExpertLoraMethod<OmoeMethod.Config> {
     }
 
     public OmoeMethod() {
-        super(false, true);
-    }
-
-    @Override
-    public String name() {
-        return "omoe";
-    }
-
-    @Override
-    public String summary() {
-        return "OMoE: LoRA experts with Gram-Schmidt-orthogonalised outputs";
+        super(A.PER_EXPERT, Outputs.ORTHOGONALISED);
     }
 
     @Override
@@ -45,8 +37,4 @@ public final class OmoeMethod extends ExpertLoraMethod<OmoeMethod.Config> {
         return new Config(4, 0, 8, 16, 0.05, List.of());
     }
 
-    @Override
-    public Class<Config> configType() {
-        return Config.class;
-    }
 }

@@ -4,12 +4,12 @@ import ai.djl.ndarray.NDArray;
 
 import dev.moore4j.adapter.AdaptContext;
 import dev.moore4j.adapter.AdapterLayer;
+import dev.moore4j.adapter.Method;
 import dev.moore4j.adapter.common.LoraBank;
 import dev.moore4j.adapter.common.LowRankLinear;
 import dev.moore4j.adapter.common.Spectral;
 import dev.moore4j.adapter.lora.LoraMethod;
 import dev.moore4j.model.DenseLinear;
-import dev.moore4j.model.Ops;
 
 import java.util.List;
 
@@ -18,17 +18,8 @@ import java.util.List;
  * {@code B = U diag(√(s/c))}, c = α/r) and taken out of the frozen weight ({@code W_res = W − c B A}), so the
  * model at initialisation is the base model. MiLoRA reuses it with the bottom-r triplets.
  */
+@Method.Named(value = "pissa", summary = "PiSSA: LoRA initialised from the top-r singular triplets")
 public class PissaMethod extends LoraMethod {
-    @Override
-    public String name() {
-        return "pissa";
-    }
-
-    @Override
-    public String summary() {
-        return "PiSSA: LoRA initialised from the top-r singular triplets";
-    }
-
     /** The triplets the factors start from: the principal (top-r) ones. */
     protected int[] triplets(int k, int r) {
         return Spectral.range(0, r);
@@ -46,8 +37,8 @@ public class PissaMethod extends LoraMethod {
         Spectral.Triplets t = Spectral.of(w, ctx.cache(), false);
         NDArray wio = w.weightInOut();
         NDArray[] ab = Spectral.split(t, triplets(t.k(), c.r()), scale, wio.getManager(), wio.getDataType());
-        NDArray residual = wio.sub(Ops.mul(ab[0].transpose().matMul(ab[1]), scale)); // W_res = W − c·B A (in-out layout)
+        NDArray residual = Spectral.residual(wio, ab, scale);
         w.closeWeight();
-        return new LowRankLinear(slot, residual, w.bias(), new LoraBank(slot, 1, c.r(), false, ab[0], ab[1]), null, scale, c.dropout(), 0, false);
+        return LowRankLinear.single(slot, residual, w.bias(), new LoraBank(slot, 1, c.r(), false, ab[0], ab[1]), scale, c.dropout());
     }
 }

@@ -7,6 +7,7 @@ import ai.djl.ndarray.types.Shape;
 
 import dev.moore4j.tokenizer.TextTokenizer;
 
+import java.util.Arrays;
 import java.util.List;
 
 /** Token ids, attention mask and token types of a padded batch, on the host. */
@@ -34,7 +35,7 @@ public record BertBatch(long[][] ids, long[][] mask, long[][] types) {
         for (int i = 0; i < n; i++) {
             System.arraycopy(raw[i], 0, ids[i], 0, raw[i].length);
             System.arraycopy(rawTypes[i], 0, types[i], 0, raw[i].length);
-            java.util.Arrays.fill(mask[i], 0, raw[i].length, 1L);
+            Arrays.fill(mask[i], 0, raw[i].length, 1L);
         }
         return new BertBatch(ids, mask, types);
     }

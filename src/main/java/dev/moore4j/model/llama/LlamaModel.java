@@ -6,16 +6,21 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
+import dev.moore4j.MooreException;
+import dev.moore4j.io.HostTensor;
 import dev.moore4j.io.WeightSource;
+import dev.moore4j.model.BaseModel;
 import dev.moore4j.model.DenseLinear;
 import dev.moore4j.model.FfnSlot;
 import dev.moore4j.model.ForwardContext;
 import dev.moore4j.model.LinearSlot;
+import dev.moore4j.model.Mergeable;
 import dev.moore4j.model.Ops;
-import dev.moore4j.model.BaseModel;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Llama-family decoder (pre-norm, RMSNorm, rotary positions in the Hugging Face "rotate half" layout,
@@ -225,16 +230,16 @@ public final class LlamaModel extends BaseModel {
 
     /**
      * All weights in HF naming and layout ([out, in] linears), e.g. for export. Adapted layers go out in their
-     * merged dense form ({@link dev.moore4j.model.Mergeable}); a layer without one (mixtures, MoORE) is an error.
+     * merged dense form ({@link Mergeable}); a layer without one (mixtures, MoORE) is an error.
      */
-    public java.util.Map<String, dev.moore4j.io.HostTensor> exportWeights() {
-        java.util.Map<String, dev.moore4j.io.HostTensor> out = new java.util.LinkedHashMap<>();
-        out.put("model.embed_tokens.weight", dev.moore4j.io.HostTensor.of(embeddings));
+    public Map<String, HostTensor> exportWeights() {
+        Map<String, HostTensor> out = new LinkedHashMap<>();
+        out.put("model.embed_tokens.weight", HostTensor.of(embeddings));
         for (int i = 0; i < layers.size(); i++) {
             Layer l = layers.get(i);
             String p = "model.layers." + i + ".";
-            out.put(p + "input_layernorm.weight", dev.moore4j.io.HostTensor.of(l.attnNorm()));
-            out.put(p + "post_attention_layernorm.weight", dev.moore4j.io.HostTensor.of(l.ffnNorm()));
+            out.put(p + "input_layernorm.weight", HostTensor.of(l.attnNorm()));
+            out.put(p + "post_attention_layernorm.weight", HostTensor.of(l.ffnNorm()));
         }
         for (LinearSlot s : linearSlots()) {
             NDArray weight;
@@ -242,22 +247,22 @@ public final class LlamaModel extends BaseModel {
             if (s.get() instanceof DenseLinear dense) {
                 weight = dense.weightInOut();
                 bias = dense.bias();
-            } else if (s.get() instanceof dev.moore4j.model.Mergeable merged) {
+            } else if (s.get() instanceof Mergeable merged) {
                 weight = merged.mergedWeightInOut();
                 bias = merged.bias();
             } else {
-                throw new dev.moore4j.MooreException(s.name() + ": " + s.get().getClass().getSimpleName()
-                        + " routes per token or task and has no single dense weight; export supports base models and mergeable adapters"
-                        + " (lora, pissa, milora, hra, full)");
+                throw new MooreException(s.name() + ": " + s.get().getClass().getSimpleName()
+                        + " routes per token or task and has no single dense weight; export supports base models and adapters of methods"
+                        + " that merge (moore export --help lists them)");
             }
-            out.put(s.name() + ".weight", dev.moore4j.io.HostTensor.of(weight).transpose2d());
+            out.put(s.name() + ".weight", HostTensor.of(weight).transpose2d());
             if (bias != null) {
-                out.put(s.name() + ".bias", dev.moore4j.io.HostTensor.of(bias));
+                out.put(s.name() + ".bias", HostTensor.of(bias));
             }
         }
-        out.put("model.norm.weight", dev.moore4j.io.HostTensor.of(finalNorm));
+        out.put("model.norm.weight", HostTensor.of(finalNorm));
         if (!config.tieWordEmbeddings()) {
-            out.put("lm_head.weight", dev.moore4j.io.HostTensor.of(headInOut).transpose2d());
+            out.put("lm_head.weight", HostTensor.of(headInOut).transpose2d());
         }
         return out;
     }

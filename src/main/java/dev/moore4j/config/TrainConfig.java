@@ -1,4 +1,4 @@
-package dev.moore4j.train;
+package dev.moore4j.config;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -7,11 +7,16 @@ import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import dev.moore4j.MooreException;
+import dev.moore4j.adapter.Method;
 import dev.moore4j.adapter.MethodConfig;
 import dev.moore4j.adapter.Methods;
+import dev.moore4j.io.ObjectFiles;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -59,13 +64,245 @@ public record TrainConfig(
 
     public TrainConfig {
         tasks = tasks == null ? List.of() : List.copyOf(tasks);
-        adapter = adapter == null ? Map.of() : java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(adapter));
+        adapter = adapter == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(adapter));
     }
 
+    /** The defaults of every field: those of {@link Builder}. */
     public static TrainConfig defaults() {
-        return new TrainConfig("minilm", "moore", List.of(), null, 0, 0, 128, 16, 1, 1, 0, 3e-4, 2e-3, 0.01, "constant", 0.1, 0.2, 1.0, 42,
-                0, 64, Map.of(), false, false, true, null, 0, 0, 1024, 0);
+        return builder().build();
     }
+
+    /** A config by named fields: {@code TrainConfig.builder().method("lora").lr(1e-4).build()}; unset fields keep the defaults. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** This config's fields, to change some by name. */
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.model = model;
+        b.method = method;
+        b.tasks = tasks;
+        b.data = data;
+        b.maxTrainExamples = maxTrainExamples;
+        b.maxEvalExamples = maxEvalExamples;
+        b.maxLength = maxLength;
+        b.batchSize = batchSize;
+        b.gradAccum = gradAccum;
+        b.epochs = epochs;
+        b.maxSteps = maxSteps;
+        b.lr = lr;
+        b.headLr = headLr;
+        b.weightDecay = weightDecay;
+        b.schedule = schedule;
+        b.warmup = warmup;
+        b.decay = decay;
+        b.clipNorm = clipNorm;
+        b.seed = seed;
+        b.evalEvery = evalEvery;
+        b.evalBatchSize = evalBatchSize;
+        b.adapter = adapter;
+        b.wholeSequenceLoss = wholeSequenceLoss;
+        b.skipBadRows = skipBadRows;
+        b.oblivion = oblivion;
+        b.heldOutText = heldOutText;
+        b.oblivionExamples = oblivionExamples;
+        b.maxSkippedSteps = maxSkippedSteps;
+        b.trimMb = trimMb;
+        b.validationExamples = validationExamples;
+        return b;
+    }
+
+    /** The fields of a {@link TrainConfig}, each defaulting to what {@link #defaults()} has. */
+    public static final class Builder {
+        private String model = "minilm";
+        private String method = "moore";
+        private List<String> tasks = List.of();
+        private String data = null;
+        private int maxTrainExamples = 0;
+        private int maxEvalExamples = 0;
+        private int maxLength = 128;
+        private int batchSize = 16;
+        private int gradAccum = 1;
+        private double epochs = 1;
+        private int maxSteps = 0;
+        private double lr = 3e-4;
+        private double headLr = 2e-3;
+        private double weightDecay = 0.01;
+        private String schedule = "constant";
+        private double warmup = 0.1;
+        private double decay = 0.2;
+        private double clipNorm = 1.0;
+        private long seed = 42;
+        private int evalEvery = 0;
+        private int evalBatchSize = 64;
+        private Map<String, Object> adapter = Map.of();
+        private boolean wholeSequenceLoss = false;
+        private boolean skipBadRows = false;
+        private boolean oblivion = true;
+        private String heldOutText = null;
+        private int oblivionExamples = 0;
+        private int maxSkippedSteps = 0;
+        private int trimMb = 1024;
+        private int validationExamples = 0;
+
+        private Builder() {}
+
+        public Builder model(String v) {
+            model = v;
+            return this;
+        }
+
+        public Builder method(String v) {
+            method = v;
+            return this;
+        }
+
+        public Builder tasks(List<String> v) {
+            tasks = v;
+            return this;
+        }
+
+        public Builder data(String v) {
+            data = v;
+            return this;
+        }
+
+        public Builder maxTrainExamples(int v) {
+            maxTrainExamples = v;
+            return this;
+        }
+
+        public Builder maxEvalExamples(int v) {
+            maxEvalExamples = v;
+            return this;
+        }
+
+        public Builder maxLength(int v) {
+            maxLength = v;
+            return this;
+        }
+
+        public Builder batchSize(int v) {
+            batchSize = v;
+            return this;
+        }
+
+        public Builder gradAccum(int v) {
+            gradAccum = v;
+            return this;
+        }
+
+        public Builder epochs(double v) {
+            epochs = v;
+            return this;
+        }
+
+        public Builder maxSteps(int v) {
+            maxSteps = v;
+            return this;
+        }
+
+        public Builder lr(double v) {
+            lr = v;
+            return this;
+        }
+
+        public Builder headLr(double v) {
+            headLr = v;
+            return this;
+        }
+
+        public Builder weightDecay(double v) {
+            weightDecay = v;
+            return this;
+        }
+
+        public Builder schedule(String v) {
+            schedule = v;
+            return this;
+        }
+
+        public Builder warmup(double v) {
+            warmup = v;
+            return this;
+        }
+
+        public Builder decay(double v) {
+            decay = v;
+            return this;
+        }
+
+        public Builder clipNorm(double v) {
+            clipNorm = v;
+            return this;
+        }
+
+        public Builder seed(long v) {
+            seed = v;
+            return this;
+        }
+
+        public Builder evalEvery(int v) {
+            evalEvery = v;
+            return this;
+        }
+
+        public Builder evalBatchSize(int v) {
+            evalBatchSize = v;
+            return this;
+        }
+
+        public Builder adapter(Map<String, Object> v) {
+            adapter = v;
+            return this;
+        }
+
+        public Builder wholeSequenceLoss(boolean v) {
+            wholeSequenceLoss = v;
+            return this;
+        }
+
+        public Builder skipBadRows(boolean v) {
+            skipBadRows = v;
+            return this;
+        }
+
+        public Builder oblivion(boolean v) {
+            oblivion = v;
+            return this;
+        }
+
+        public Builder heldOutText(String v) {
+            heldOutText = v;
+            return this;
+        }
+
+        public Builder oblivionExamples(int v) {
+            oblivionExamples = v;
+            return this;
+        }
+
+        public Builder maxSkippedSteps(int v) {
+            maxSkippedSteps = v;
+            return this;
+        }
+
+        public Builder trimMb(int v) {
+            trimMb = v;
+            return this;
+        }
+
+        public Builder validationExamples(int v) {
+            validationExamples = v;
+            return this;
+        }
+
+        public TrainConfig build() {
+            return new TrainConfig(model, method, tasks, data, maxTrainExamples, maxEvalExamples, maxLength, batchSize, gradAccum, epochs, maxSteps, lr, headLr, weightDecay, schedule, warmup, decay, clipNorm, seed, evalEvery, evalBatchSize, adapter, wholeSequenceLoss, skipBadRows, oblivion, heldOutText, oblivionExamples, maxSkippedSteps, trimMb, validationExamples);
+        }
+    }
+
 
     /** Checks the fields, naming the first bad one. */
     public TrainConfig validate() {
@@ -118,7 +355,7 @@ public record TrainConfig(
         try {
             Flag f = TrainConfig.class.getDeclaredField(field).getAnnotation(Flag.class);
             if (f == null) {
-                f = java.util.Arrays.stream(TrainConfig.class.getRecordComponents()).filter(rc -> rc.getName().equals(field)).findFirst()
+                f = Arrays.stream(TrainConfig.class.getRecordComponents()).filter(rc -> rc.getName().equals(field)).findFirst()
                         .map(rc -> rc.getAnnotation(Flag.class)).orElse(null);
             }
             if (f != null && f.names().length > 0) {
@@ -154,7 +391,7 @@ public record TrainConfig(
         }
         ObjectNode merged = defaults().toJson();
         node.fields().forEachRemaining(f -> merged.set(f.getKey(), f.getValue()));
-        legacyMooreFields(merged);
+        legacyFields(merged);
         try {
             return JSON.treeToValue(merged, TrainConfig.class);
         } catch (UnrecognizedPropertyException e) {
@@ -165,26 +402,18 @@ public record TrainConfig(
     }
 
     /**
-     * Configs written before methods had their own hyperparameters kept MoORE's at the top level
-     * ({@code taskEmbeddingDim}, {@code sampleRouterDim}, {@code householder}, {@code targets}): they move into
-     * {@code adapter}, under the method's keys.
+     * Configs written before methods had their own hyperparameters kept {@code targets} at the top level: it
+     * moves into {@code adapter}; each method moves its own old fields ({@link Method#upgradeLegacyConfig}).
      */
-    private static void legacyMooreFields(ObjectNode n) {
-        String[][] moved = {{"taskEmbeddingDim", "task_embedding_dim"}, {"sampleRouterDim", "sample_router_dim"}, {"householder", "householder"},
-                {"targets", "targets"}};
-        for (String[] m : moved) {
-            JsonNode v = n.remove(m[0]);
-            boolean appliesToMethod = m[0].equals("targets") || "moore".equals(n.path("method").asText("moore"));
-            if (v != null && appliesToMethod && !(v.isArray() && v.isEmpty())) {
-                if (!n.path("adapter").isObject()) {
-                    n.putObject("adapter");
-                }
-                ObjectNode a = (ObjectNode) n.get("adapter");
-                if (!a.has(m[1])) {
-                    a.set(m[1], v);
-                }
+    private static void legacyFields(ObjectNode n) {
+        JsonNode targets = n.remove("targets");
+        if (targets != null && !(targets.isArray() && targets.isEmpty())) {
+            ObjectNode a = n.path("adapter").isObject() ? (ObjectNode) n.get("adapter") : n.putObject("adapter");
+            if (!a.has("targets")) {
+                a.set("targets", targets);
             }
         }
+        Methods.all().forEach(m -> m.upgradeLegacyConfig(n));
     }
 
     /**
@@ -192,7 +421,7 @@ public record TrainConfig(
      * first entry is used).
      */
     public static TrainConfig read(Path file) {
-        JsonNode node = dev.moore4j.io.ObjectFiles.read(file, "config");
+        JsonNode node = ObjectFiles.read(file, "config");
         if (node.has("lora")) {
             return MoePeftConfig.convert(node, file.toString());
         }

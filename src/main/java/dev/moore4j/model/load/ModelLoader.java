@@ -1,10 +1,15 @@
-package dev.moore4j.io;
+package dev.moore4j.model.load;
 
 import ai.djl.ndarray.NDManager;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
 import dev.moore4j.MooreException;
+import dev.moore4j.io.HostTensor;
+import dev.moore4j.io.MavenJars;
+import dev.moore4j.io.OnnxWeights;
+import dev.moore4j.io.SharedPaths;
+import dev.moore4j.io.WeightSource;
 import dev.moore4j.model.TransformerModel;
 import dev.moore4j.model.bert.BertConfig;
 import dev.moore4j.model.bert.BertModel;

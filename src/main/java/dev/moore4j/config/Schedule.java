@@ -1,4 +1,4 @@
-package dev.moore4j.train;
+package dev.moore4j.config;
 
 import dev.moore4j.MooreException;
 

@@ -1,9 +1,11 @@
-package dev.moore4j.train;
+package dev.moore4j.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import dev.moore4j.MooreException;
+import dev.moore4j.adapter.Methods;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -30,7 +32,7 @@ final class MoePeftConfig {
         if (lora.size() > 1) {
             System.err.println(where + ": " + lora.size() + " entries in 'lora'; training the first ('" + e.path("name").asText() + "')");
         }
-        ObjectNode out = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
+        ObjectNode out = JsonNodeFactory.instance.objectNode();
         String tasks = e.path("task_name").asText("");
         if (tasks.isBlank()) {
             throw new MooreException(where + ": lora[0] has no 'task_name' (tasks separated by ';')");
@@ -42,7 +44,7 @@ final class MoePeftConfig {
         out.set("tasks", out.arrayNode().addAll(names.stream().map(out::textNode).toList()));
         String method = method(e, where);
         out.put("method", method);
-        ObjectNode defaults = dev.moore4j.adapter.Methods.toJson(dev.moore4j.adapter.Methods.get(method).defaults());
+        ObjectNode defaults = Methods.toJson(Methods.get(method).defaults());
         ObjectNode adapter = out.putObject("adapter");
         List<String> used = new ArrayList<>(List.of("name", "task_name", "lr", "batch_size", "micro_batch_size", "num_epochs", "cutoff_len",
                 "scheduler_type", "target_modules", "routing_strategy", "init_lora_weights"));
@@ -115,9 +117,11 @@ final class MoePeftConfig {
             case "mtllora", "mtl_lora" -> "mtl-lora";
             default -> strategy;
         };
-        if (!dev.moore4j.adapter.Methods.names().contains(name) || name.equals("heads") || name.equals("full")) {
-            throw new MooreException(where + ": lora[0].routing_strategy '" + strategy + "' names no method of moore4j (mixlora, loramoe, mola, "
-                    + "hydralora, mtl-lora, mosld, omoe, goat, moore; none = lora)");
+        // every adapter of the registry but the two that are not adapters in MoE-PEFT's sense
+        List<String> adapters = Methods.names().stream().filter(n -> !n.equals("heads") && !n.equals("full")).toList();
+        if (!adapters.contains(name)) {
+            throw new MooreException(where + ": lora[0].routing_strategy '" + strategy + "' names no method of moore4j (" + String.join(", ", adapters)
+                    + "; none = lora)");
         }
         return name;
     }

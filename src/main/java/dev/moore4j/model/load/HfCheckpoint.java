@@ -1,10 +1,14 @@
-package dev.moore4j.io;
+package dev.moore4j.model.load;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import dev.moore4j.MooreException;
+import dev.moore4j.io.AtomicFiles;
+import dev.moore4j.io.HostTensor;
+import dev.moore4j.io.Safetensors;
+import dev.moore4j.io.WeightSource;
 import dev.moore4j.model.bert.BertConfig;
 import dev.moore4j.model.llama.LlamaConfig;
 

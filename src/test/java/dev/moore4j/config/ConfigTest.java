@@ -1,6 +1,10 @@
-package dev.moore4j.train;
+package dev.moore4j.config;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.moore4j.MooreException;
+import dev.moore4j.adapter.Methods;
+import dev.moore4j.adapter.moore.MooreMethod;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -9,8 +13,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-
-import dev.moore4j.adapter.Methods;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -49,7 +51,7 @@ class ConfigTest {
         assertThat(c.epochs()).isEqualTo(2);
         assertThat(c.maxLength()).isEqualTo(256);
         assertThat(c.method()).isEqualTo("moore");
-        var moore = (dev.moore4j.adapter.moore.MooreConfig) c.methodConfig();
+        var moore = (MooreMethod.Config) c.methodConfig();
         assertThat(moore.taskEmbeddingDim()).isEqualTo(32);
         assertThat(moore.targets()).containsExactly("q_proj", "v_proj");
     }
@@ -63,7 +65,7 @@ class ConfigTest {
                     + " \"r\": 16, \"lora_alpha\": 32, \"num_experts\": 4, \"top_k\": 1, \"target_modules\": [\"query\"]}]}");
             TrainConfig c = TrainConfig.read(dir.resolve("m.json")).validate();
             assertThat(c.method()).isEqualTo(k[1]);
-            var json = dev.moore4j.adapter.Methods.toJson(c.methodConfig());
+            var json = Methods.toJson(c.methodConfig());
             assertThat(json.get("r").asInt()).isEqualTo(16);
             assertThat(json.get("alpha").asDouble()).isEqualTo(32);
             assertThat(json.get("targets").get(0).asText()).isEqualTo("query");
@@ -96,7 +98,7 @@ class ConfigTest {
             var c = Methods.config(name, Map.of(), "t");
             assertThat(Methods.fromJson(name, Methods.toJson(c), "t")).isEqualTo(c);
             TrainConfig t = TrainConfig.fromJson(TrainConfig.defaults().toJson().put("method", name)
-                    .set("tasks", new com.fasterxml.jackson.databind.ObjectMapper().valueToTree(List.of("cola"))), "t").withResolvedAdapter();
+                    .set("tasks", new ObjectMapper().valueToTree(List.of("cola"))), "t").withResolvedAdapter();
             assertThat(TrainConfig.fromJson(t.toJson(), "t")).isEqualTo(t);
             assertThat(t.methodConfig()).isEqualTo(c);
         }
@@ -124,7 +126,7 @@ class ConfigTest {
                 .hasMessageContaining("unknown method 'lorax'");
         assertThatThrownBy(() -> TrainConfig.defaults().validate()).hasMessageContaining("'tasks' is empty");
         assertThatThrownBy(() -> TrainConfig.fromJson(TrainConfig.defaults().toJson().put("batchSize", 10).put("gradAccum", 3)
-                .set("tasks", new com.fasterxml.jackson.databind.ObjectMapper().valueToTree(List.of("cola"))), "x").validate())
+                .set("tasks", new ObjectMapper().valueToTree(List.of("cola"))), "x").validate())
                 .hasMessageContaining("multiple of 'gradAccum'");
     }
 }

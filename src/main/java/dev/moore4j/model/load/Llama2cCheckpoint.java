@@ -1,11 +1,14 @@
-package dev.moore4j.io;
+package dev.moore4j.model.load;
 
 import dev.moore4j.MooreException;
+import dev.moore4j.io.HostTensor;
 import dev.moore4j.model.llama.LlamaConfig;
 
 import java.io.IOException;
+import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -61,7 +64,7 @@ public final class Llama2cCheckpoint {
         }
         try {
             return read(b, path, dim, hidden, layers, heads, kvHeads, vocab, seqLen, shared);
-        } catch (java.nio.BufferUnderflowException | IllegalArgumentException | ArithmeticException e) {
+        } catch (BufferUnderflowException | IllegalArgumentException | ArithmeticException e) {
             // the size check above should make this unreachable; a header it missed still ends in our error (found by fuzzing)
             throw new MooreException(path + ": llama2.c checkpoint inconsistent with its header (" + e.getClass().getSimpleName() + ")");
         }
@@ -70,7 +73,7 @@ public final class Llama2cCheckpoint {
     private static Loaded read(ByteBuffer b, Path path, int dim, int hidden, int layers, int heads, int kvHeads, int vocab, int seqLen, boolean shared) {
         int dh = dim / heads;
         int kv = kvHeads * dh;
-        java.nio.FloatBuffer f = b.asFloatBuffer();
+        FloatBuffer f = b.asFloatBuffer();
         Map<String, HostTensor> w = new LinkedHashMap<>();
         w.put("model.embed_tokens.weight", take(f, vocab, dim));
         HostTensor[] rmsAtt = takeStack(f, layers, dim);
@@ -104,13 +107,13 @@ public final class Llama2cCheckpoint {
         return new Loaded(config, w);
     }
 
-    private static HostTensor take(java.nio.FloatBuffer f, long... shape) {
+    private static HostTensor take(FloatBuffer f, long... shape) {
         float[] d = new float[(int) HostTensor.numel(shape)];
         f.get(d);
         return new HostTensor(shape, d);
     }
 
-    private static HostTensor[] takeStack(java.nio.FloatBuffer f, int n, long... shape) {
+    private static HostTensor[] takeStack(FloatBuffer f, int n, long... shape) {
         HostTensor[] out = new HostTensor[n];
         for (int i = 0; i < n; i++) {
             out[i] = take(f, shape);

@@ -1,0 +1,87 @@
+package dev.moore4j.serve;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+
+import dev.moore4j.MooreException;
+import dev.moore4j.api.AdaptedModel;
+
+import io.javalin.http.Context;
+
+import java.io.IOException;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/** What every endpoint shares: the model, the limits, and the batcher that runs its jobs on the model thread. */
+record Serving(AdaptedModel model, Server.Options options, Batcher batcher) {
+    JsonNode body(Context ctx) {
+        byte[] bytes = ctx.bodyAsBytes();
+        if (bytes.length > options.maxBodyBytes()) {
+            throw new ApiException(413, null, "request body of " + bytes.length + " bytes exceeds the limit of " + options.maxBodyBytes());
+        }
+        if (bytes.length == 0) {
+            throw new ApiException(400, null, "empty request body: send a JSON object");
+        }
+        try {
+            JsonNode n = Requests.JSON.readTree(bytes);
+            if (n == null || !n.isObject()) {
+                throw new ApiException(400, null, "request body is not a JSON object");
+            }
+            return n;
+        } catch (JsonProcessingException e) {
+            throw new ApiException(400, null, "malformed JSON: " + e.getOriginalMessage());
+        } catch (IOException e) {
+            throw new ApiException(400, null, "unreadable request body: " + e.getMessage());
+        }
+    }
+
+    /** The optional top-level "task": a string naming one of the adapter's tasks. */
+    String optionalTask(JsonNode body) {
+        JsonNode t = body.get("task");
+        if (t == null || t.isNull()) {
+            return null;
+        }
+        if (!t.isTextual()) {
+            throw new ApiException(400, "task", "must be a string");
+        }
+        try {
+            model.task(t.asText());
+        } catch (MooreException e) {
+            throw new ApiException(400, "task", e.getMessage());
+        }
+        return t.asText();
+    }
+
+    /** Tokens of a sequence, refused when longer than the model takes. */
+    int checkTokens(String field, String text, String pair) {
+        int n = model.countTokensWithin(text, pair);
+        if (n < 0) {
+            throw new ApiException(413, field, "longer than the model's " + model.maxTokens() + " tokens");
+        }
+        return n;
+    }
+
+    /** Queues a job and waits for it: 429 when the queue is full, 503 on timeout, 400 when the model refuses the input. */
+    List<?> await(Batcher.Job job) throws InterruptedException {
+        if (!batcher.submit(job)) {
+            throw new ApiException(429, null, "queue full (" + options.queueLimit() + " requests waiting): retry later");
+        }
+        try {
+            return job.result.get(options.timeoutMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            job.result.cancel(false); // the model thread skips it
+            throw new ApiException(503, null, "request timed out after " + options.timeoutMillis() + " ms");
+        } catch (ExecutionException e) {
+            Throwable c = e.getCause();
+            if (c instanceof ApiException a) {
+                throw a;
+            }
+            if (c instanceof MooreException m) {
+                throw m;
+            }
+            throw new IllegalStateException(c);
+        }
+    }
+}

@@ -1,0 +1,77 @@
+package dev.moore4j;
+
+import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.importer.ClassFileImporter;
+import com.tngtech.archunit.lang.ArchRule;
+
+import org.junit.jupiter.api.Test;
+
+import java.net.URISyntaxException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * The package graph, read from the compiled classes (imports and fully qualified names alike): no cycle
+ * between top-level packages, and every package imports only those below it in {@link #LAYERS}.
+ */
+class ArchitectureTest {
+    /** Bottom to top: a package may use the ones before it, never one after it. */
+    static final List<String> LAYERS = List.of("engine", "tokenizer", "io", "task", "linalg", "util", "model", "adapter", "config", "mtl",
+            "eval", "checkpoint", "train", "harness", "api", "serve", "cli");
+
+    /** The main classes only: the folder (or jar) that holds {@link MooreException}'s class file. */
+    private static final JavaClasses MAIN = mainClasses();
+
+    private static JavaClasses mainClasses() {
+        try {
+            return new ClassFileImporter().importPath(Path.of(MooreException.class.getProtectionDomain().getCodeSource().getLocation().toURI()));
+        } catch (URISyntaxException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static ArchRule noCycles(String root) {
+        return slices().matching(root + ".(*)..").should().beFreeOfCycles();
+    }
+
+    @Test
+    void topLevelPackagesFormNoCycle() {
+        noCycles("dev.moore4j").check(MAIN);
+    }
+
+    @Test
+    void noPackageImportsOneAboveIt() {
+        for (int i = 0; i < LAYERS.size(); i++) {
+            List<String> above = new ArrayList<>();
+            for (String p : LAYERS.subList(i + 1, LAYERS.size())) {
+                above.add("dev.moore4j." + p + "..");
+            }
+            if (above.isEmpty()) {
+                continue;
+            }
+            noClasses().that().resideInAPackage("dev.moore4j." + LAYERS.get(i) + "..").should().dependOnClassesThat()
+                    .resideInAnyPackage(above.toArray(String[]::new)).check(MAIN);
+        }
+    }
+
+    @Test
+    void everyTopLevelPackageHasALayer() {
+        List<String> unknown = MAIN.stream().map(c -> c.getPackageName())
+                .filter(p -> p.startsWith("dev.moore4j.")).map(p -> p.substring("dev.moore4j.".length()).split("\\.")[0]).distinct()
+                .filter(p -> !LAYERS.contains(p)).toList();
+        assertThat(unknown).as("packages missing from LAYERS").isEmpty();
+    }
+
+    @Test
+    void theCycleRuleFailsOnACycle() {
+        JavaClasses fixture = new ClassFileImporter().importPackages("dev.moore4j.archfixture");
+        assertThatThrownBy(() -> noCycles("dev.moore4j.archfixture").check(fixture)).isInstanceOf(AssertionError.class)
+                .hasMessageContaining("Cycle detected");
+    }
+}
