@@ -19,24 +19,13 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /** {@code POST /v1/completions}, OpenAI-style, for a decoder: one prompt, whole or streamed as server-sent events. */
-final class CompletionsEndpoint implements Endpoint {
-    private final Serving serving;
-    private final AdaptedModel model;
-    private final Server.Options options;
-
+final class CompletionsEndpoint extends Endpoint {
     CompletionsEndpoint(Serving serving) {
-        this.serving = serving;
-        this.model = serving.model();
-        this.options = serving.options();
+        super("/v1/completions", serving);
     }
 
     @Override
-    public String path() {
-        return "/v1/completions";
-    }
-
-    @Override
-    public JsonNode answer(Context ctx) throws Exception {
+    JsonNode answer(Context ctx) throws Exception {
         JsonNode body = serving.body(ctx);
         if (model.isEncoder()) {
             throw new ApiException(400, "model", "model " + model.name() + " is an encoder: completions need a decoder");

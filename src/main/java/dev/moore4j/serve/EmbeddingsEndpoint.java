@@ -4,8 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
-import dev.moore4j.api.AdaptedModel;
-
 import io.javalin.http.Context;
 
 import java.nio.ByteBuffer;
@@ -15,24 +13,13 @@ import java.util.Base64;
 import java.util.List;
 
 /** {@code POST /v1/embeddings}, OpenAI-style: a string or an array of strings, routed by an optional task; float or base64 vectors. */
-final class EmbeddingsEndpoint implements Endpoint {
-    private final Serving serving;
-    private final AdaptedModel model;
-    private final Server.Options options;
-
+final class EmbeddingsEndpoint extends Endpoint {
     EmbeddingsEndpoint(Serving serving) {
-        this.serving = serving;
-        this.model = serving.model();
-        this.options = serving.options();
+        super("/v1/embeddings", serving);
     }
 
     @Override
-    public String path() {
-        return "/v1/embeddings";
-    }
-
-    @Override
-    public JsonNode answer(Context ctx) throws Exception {
+    JsonNode answer(Context ctx) throws Exception {
         JsonNode body = serving.body(ctx);
         if (!model.isEncoder()) {
             throw new ApiException(400, "model", "model " + model.name() + " is a decoder: embeddings need an encoder");

@@ -9,24 +9,13 @@ import dev.moore4j.api.AdaptedModel;
 import io.javalin.http.Context;
 
 /** {@code GET /v1/models}: the one model served, its kind, endpoints and tasks. */
-final class ModelsEndpoint implements Endpoint {
-    private final Serving serving;
-    private final AdaptedModel model;
-    private final Server.Options options;
-
+final class ModelsEndpoint extends Endpoint {
     ModelsEndpoint(Serving serving) {
-        this.serving = serving;
-        this.model = serving.model();
-        this.options = serving.options();
+        super("/v1/models", serving);
     }
 
     @Override
-    public String path() {
-        return "/v1/models";
-    }
-
-    @Override
-    public JsonNode answer(Context ctx) throws Exception {
+    JsonNode answer(Context ctx) throws Exception {
         ObjectNode root = Requests.JSON.createObjectNode();
         root.put("object", "list");
         ObjectNode m = root.putArray("data").addObject();

@@ -14,24 +14,13 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** {@code POST /v1/predict}: inputs of one of the adapter's tasks through its head: labels with probabilities, values, or choices. */
-final class PredictEndpoint implements Endpoint {
-    private final Serving serving;
-    private final AdaptedModel model;
-    private final Server.Options options;
-
+final class PredictEndpoint extends Endpoint {
     PredictEndpoint(Serving serving) {
-        this.serving = serving;
-        this.model = serving.model();
-        this.options = serving.options();
+        super("/v1/predict", serving);
     }
 
     @Override
-    public String path() {
-        return "/v1/predict";
-    }
-
-    @Override
-    public JsonNode answer(Context ctx) throws Exception {
+    JsonNode answer(Context ctx) throws Exception {
         JsonNode body = serving.body(ctx);
         if (model.tasks().isEmpty()) {
             throw new ApiException(400, "task", "model " + model.name() + " has no tasks (started with --model, not --adapter)");

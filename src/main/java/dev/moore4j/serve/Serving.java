@@ -16,6 +16,7 @@ import java.util.concurrent.TimeoutException;
 
 /** What every endpoint shares: the model, the limits, and the batcher that runs its jobs on the model thread. */
 record Serving(AdaptedModel model, Server.Options options, Batcher batcher) {
+    /** The request body as a JSON object: 413 over the size limit, 400 when empty, malformed or not an object. */
     JsonNode body(Context ctx) {
         byte[] bytes = ctx.bodyAsBytes();
         if (bytes.length > options.maxBodyBytes()) {
