@@ -9,12 +9,18 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 
-/** Shared set-up for tests: one engine configuration, two threads like CI. */
+/**
+ * Shared set-up for tests: one engine configuration, with the compute threads of {@code $MOORE4J_THREADS}
+ * (surefire sets 1: two test JVMs share the two cores).
+ */
 public final class TestSupport {
+    /** The {@code --threads} of command lines run in tests. */
+    public static final String THREADS = Integer.toString(Engines.defaultThreads());
+
     private TestSupport() {}
 
     public static NDManager manager() {
-        return Engines.newManager(2);
+        return Engines.newManager(Engines.defaultThreads());
     }
 
     /** What a command line printed and returned. */

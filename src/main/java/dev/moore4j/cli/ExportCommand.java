@@ -45,11 +45,8 @@ final class ExportCommand implements Runnable {
 
     @Override
     public void run() {
-        if (source.hasAdapter() && source.baseModel(model) != null) {
-            throw new MooreException("export: give a model or --adapter DIR (one of them)");
-        }
         try (AdaptedModel m = source.open(common, model, "export")) {
-            String base = m.baseReference();
+            String base = source.hasAdapter() ? m.baseReference() : source.baseModel(model);
             if (!(m.model() instanceof LlamaModel llama)) {
                 throw new MooreException(source.describe(model) + ": export supports decoders (Llama family) only");
             }

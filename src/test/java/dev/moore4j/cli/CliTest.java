@@ -28,7 +28,7 @@ class CliTest {
 
     @Test
     void embedJson() throws Exception {
-        Run r = run("embed", "minilm", "hello world", "A longer sentence about cats.", "--json", "--threads", "2");
+        Run r = run("embed", "minilm", "hello world", "A longer sentence about cats.", "--json", "--threads", TestSupport.THREADS);
         assertThat(r.code()).isZero();
         JsonNode j = r.json();
         assertThat(j.get("dim").asInt()).isEqualTo(384);

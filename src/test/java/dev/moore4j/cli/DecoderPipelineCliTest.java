@@ -2,6 +2,8 @@ package dev.moore4j.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import dev.moore4j.TestSupport;
+
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -23,7 +25,7 @@ class DecoderPipelineCliTest {
         Path out = dir.resolve("run");
         CliTest.Run train = run("train", "--model", "stories260K", "--tasks", TASKS, "--held-out-text", "examples/stories-tasks/heldout.txt",
                 "--batch-size", "16", "--max-steps", "40", "--eval-every", "20", "--lr", "5e-4", "--max-eval", "60", "--seed", "3",
-                "--out", out.toString(), "--threads", "2", "--json");
+                "--out", out.toString(), "--threads", TestSupport.THREADS, "--json");
         assertThat(train.code()).as(train.err()).isZero();
         JsonNode s = train.json();
         assertThat(s.get("loss_last_steps").asDouble()).isLessThan(0.5 * s.get("loss_first_steps").asDouble());
@@ -36,11 +38,11 @@ class DecoderPipelineCliTest {
         assertThat(after).as("but did not wreck it (oblivion)").isBetween(before / 2, before * 2);
 
         // the (practically) untrained adapter is far behind on the same eval sets
-        CliTest.Run base = run("train", "--model", "stories260K", "--tasks", TASKS, "--max-steps", "1", "--lr", "1e-12", "--max-eval", "60", "--seed", "3", "--no-oblivion", "--out", dir.resolve("base").toString(), "--threads", "2", "--json");
+        CliTest.Run base = run("train", "--model", "stories260K", "--tasks", TASKS, "--max-steps", "1", "--lr", "1e-12", "--max-eval", "60", "--seed", "3", "--no-oblivion", "--out", dir.resolve("base").toString(), "--threads", TestSupport.THREADS, "--json");
         assertThat(base.code()).as(base.err()).isZero();
         assertThat(base.json().get("eval").get("overall").asDouble()).isLessThan(s.get("eval").get("overall").asDouble() - 0.2);
 
-        CliTest.Run eval = run("eval", "--adapter", out.resolve("last").toString(), "--json", "--threads", "2");
+        CliTest.Run eval = run("eval", "--adapter", out.resolve("last").toString(), "--json", "--threads", TestSupport.THREADS);
         assertThat(eval.code()).as(eval.err()).isZero();
         assertThat(eval.json().get("overall").asDouble()).isEqualTo(s.get("eval").get("overall").asDouble());
 

@@ -2,6 +2,8 @@ package dev.moore4j.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import dev.moore4j.TestSupport;
+
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -15,7 +17,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class DemoAndReportCliTest {
     @Test
     void demoJsonShape(@TempDir Path dir) throws Exception {
-        CliTest.Run r = run("demo", "--max-train", "8", "--max-eval", "8", "--max-oblivion", "200", "--out", dir.toString(), "--threads", "2", "--json");
+        CliTest.Run r = run("demo", "--max-train", "8", "--max-eval", "8", "--max-oblivion", "200", "--out", dir.toString(), "--threads", TestSupport.THREADS, "--json");
         assertThat(r.code()).as(r.err()).isZero();
         JsonNode j = r.json();
         for (String arm : new String[] {"base", "lora", "moore"}) {

@@ -27,10 +27,10 @@ class MergedExportCliTest {
         for (String method : new String[] {"lora", "hra"}) {
             Path out = dir.resolve(method);
             CliTest.Run train = run("train", "--model", "stories260K", "--tasks", DecoderPipelineCliTest.TASKS, "--method", method, "--batch-size", "8",
-                    "--max-steps", "3", "--lr", "2e-2", "--max-eval", "8", "--seed", "3", "--no-oblivion", "--out", out.toString(), "--threads", "2", "--json");
+                    "--max-steps", "3", "--lr", "2e-2", "--max-eval", "8", "--seed", "3", "--no-oblivion", "--out", out.toString(), "--threads", TestSupport.THREADS, "--json");
             assertThat(train.code()).as(train.err()).isZero();
             Path hf = dir.resolve(method + "-hf");
-            CliTest.Run export = run("export", "--adapter", out.resolve("last").toString(), "--out", hf.toString(), "--threads", "2");
+            CliTest.Run export = run("export", "--adapter", out.resolve("last").toString(), "--out", hf.toString(), "--threads", TestSupport.THREADS);
             assertThat(export.code()).as(export.err()).isZero();
             try (NDManager m = TestSupport.manager(); Checkpoint.Opened adapted = Checkpoint.open(out.resolve("last"), null, m);
                  ModelLoader.Loaded merged = ModelLoader.load(hf.toString(), m); ModelLoader.Loaded base = ModelLoader.load("stories260K", m)) {
@@ -41,9 +41,9 @@ class MergedExportCliTest {
                 assertThat(Probe.maxRelDiff(c, a)).as(method + " moved away from the base").isGreaterThan(1e-3);
             }
         }
-        CliTest.Run moore = run("moeize", "stories260K", "--tasks", DecoderPipelineCliTest.TASKS, "--save", dir.resolve("moore").toString(), "--threads", "2");
+        CliTest.Run moore = run("moeize", "stories260K", "--tasks", DecoderPipelineCliTest.TASKS, "--save", dir.resolve("moore").toString(), "--threads", TestSupport.THREADS);
         assertThat(moore.code()).as(moore.err()).isZero();
-        CliTest.Run refused = run("export", "--adapter", dir.resolve("moore").toString(), "--out", dir.resolve("moore-hf").toString(), "--threads", "2");
+        CliTest.Run refused = run("export", "--adapter", dir.resolve("moore").toString(), "--out", dir.resolve("moore-hf").toString(), "--threads", TestSupport.THREADS);
         assertThat(refused.code()).isEqualTo(2);
         assertThat(refused.err()).contains("has no single dense weight");
     }

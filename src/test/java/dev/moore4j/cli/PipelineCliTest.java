@@ -3,6 +3,7 @@ package dev.moore4j.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import dev.moore4j.TestSupport;
 import dev.moore4j.io.HostTensor;
 import dev.moore4j.io.Safetensors;
 
@@ -30,7 +31,7 @@ class PipelineCliTest {
 
     static final String[] TINY = {"--model", "minilm", "--tasks", "cola,stsb,arc-e", "--max-train", "12", "--max-eval", "10",
             "--batch-size", "6", "--max-steps", "6", "--eval-every", "3", "--max-length", "48", "--lr", "3e-3", "--seed", "5",
-            "--no-oblivion", "--threads", "2", "--json"};
+            "--no-oblivion", "--threads", TestSupport.THREADS, "--json"};
 
     static CliTest.Run uninterrupted;
 
@@ -121,7 +122,7 @@ class PipelineCliTest {
 
     @Test
     void evalReloadsTheCheckpoint() throws Exception {
-        CliTest.Run r = run("eval", "--adapter", dir.resolve("a/last").toString(), "--json", "--threads", "2");
+        CliTest.Run r = run("eval", "--adapter", dir.resolve("a/last").toString(), "--json", "--threads", TestSupport.THREADS);
         assertThat(r.code()).as(r.err()).isZero();
         JsonNode j = r.json();
         assertThat(j.get("tasks").fieldNames()).toIterable().containsExactly("cola", "stsb", "arc-e");
@@ -129,7 +130,7 @@ class PipelineCliTest {
         assertThat(j.get("tasks").get("stsb").has("spearman")).isTrue();
         // same numbers as the end of training: the adapter and heads were saved and reloaded exactly
         assertThat(j.get("overall").asDouble()).isEqualTo(uninterrupted.json().get("eval").get("overall").asDouble());
-        CliTest.Run free = run("eval", "--adapter", dir.resolve("a/last").toString(), "--tasks", "arc-e", "--task-free", "--json", "--threads", "2");
+        CliTest.Run free = run("eval", "--adapter", dir.resolve("a/last").toString(), "--tasks", "arc-e", "--task-free", "--json", "--threads", TestSupport.THREADS);
         assertThat(free.code()).as(free.err()).isZero();
         assertThat(free.json().get("tasks").size()).isEqualTo(1);
     }
@@ -155,7 +156,7 @@ class PipelineCliTest {
 
     @Test
     void adapterForDifferentBaseIsRefused() {
-        CliTest.Run r = run("eval", "--adapter", dir.resolve("a/best").toString(), "--model", "bge-small", "--threads", "2");
+        CliTest.Run r = run("eval", "--adapter", dir.resolve("a/best").toString(), "--model", "bge-small", "--threads", TestSupport.THREADS);
         assertThat(r.code()).isEqualTo(2);
         assertThat(r.err()).contains("adapter was trained on base model minilm").contains("bge-small has weights").doesNotContain("Exception");
     }

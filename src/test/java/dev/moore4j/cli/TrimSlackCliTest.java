@@ -2,6 +2,8 @@ package dev.moore4j.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import dev.moore4j.TestSupport;
+
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -27,7 +29,7 @@ class TrimSlackCliTest {
     @Test
     void variableShapesKeepNativeMemoryWithinTheTrimSlack() throws Exception {
         CliTest.Run r = run("train", "--model", "minilm", "--tasks", "csr-mtl", "--max-train", "100", "--max-eval", "5", "--max-length", "96",
-                "--batch-size", "8", "--max-steps", "60", "--no-oblivion", "--threads", "2", "--trim-mb", "256", "--json",
+                "--batch-size", "8", "--max-steps", "60", "--no-oblivion", "--threads", TestSupport.THREADS, "--trim-mb", "256", "--json",
                 "--out", dir.resolve("trim").toString());
         assertThat(r.code()).as(r.err()).isZero();
         JsonNode t = r.json().get("native_trim");

@@ -9,6 +9,7 @@ import dev.langchain4j.model.openai.OpenAiEmbeddingModel;
 import dev.moore4j.MooreException;
 import dev.moore4j.TestSupport;
 import dev.moore4j.api.AdaptedModel;
+import dev.moore4j.engine.Engines;
 import dev.moore4j.api.MooreEmbeddingModel;
 
 import org.assertj.core.data.Offset;
@@ -64,10 +65,10 @@ class ServeTest {
         dir = Files.createTempDirectory("moore-serve");
         // a few steps at a large rate: the router moves away from init, so tasks route differently
         int code = cli("train", "--model", "minilm", "--tasks", "sst2,stsb,arc-e", "--max-train", "48", "--max-eval", "8", "--batch-size", "8",
-                "--max-steps", "6", "--lr", "2e-2", "--no-oblivion", "--threads", "2", "--out", dir.resolve("run").toString()).code;
+                "--max-steps", "6", "--lr", "2e-2", "--no-oblivion", "--threads", TestSupport.THREADS, "--out", dir.resolve("run").toString()).code;
         assertThat(code).isZero();
         adapter = dir.resolve("run").resolve("last");
-        model = AdaptedModel.open(adapter, 2);
+        model = AdaptedModel.open(adapter, Engines.defaultThreads());
         server = Server.start(model, options(true, 20_000, 1024));
     }
 
@@ -126,7 +127,7 @@ class ServeTest {
         assertThat(r.body().get("object").asText()).isEqualTo("list");
         assertThat(r.body().get("usage").get("prompt_tokens").asInt()).isPositive();
         float[][] lib = model.embed(TEXTS, "sst2");
-        Out cli = cli("embed", "--adapter", adapter.toString(), "--task", "sst2", "--threads", "2", "--json", TEXTS.get(0), TEXTS.get(1), TEXTS.get(2));
+        Out cli = cli("embed", "--adapter", adapter.toString(), "--task", "sst2", "--threads", TestSupport.THREADS, "--json", TEXTS.get(0), TEXTS.get(1), TEXTS.get(2));
         assertThat(cli.code()).as(cli.err()).isZero();
         JsonNode cliE = JSON.readTree(cli.out()).get("embeddings");
         for (int i = 0; i < TEXTS.size(); i++) {
@@ -458,9 +459,9 @@ class ServeTest {
     void completionsStreamTheSameTextAsWholeAndAsTheLibrary() throws Exception {
         Path dec = dir.resolve("dec");
         Out save = cli("moeize", "stories260K", "--targets", "q_proj,v_proj", "--tasks", "examples/stories-tasks/mood.yaml,examples/stories-tasks/pet.yaml",
-                "--save", dec.toString(), "--threads", "2");
+                "--save", dec.toString(), "--threads", TestSupport.THREADS);
         assertThat(save.code()).as(save.err()).isZero();
-        try (AdaptedModel d = AdaptedModel.open(dec, 2); Server s = Server.start(d, options(true, 2000, 64))) {
+        try (AdaptedModel d = AdaptedModel.open(dec, Engines.defaultThreads()); Server s = Server.start(d, options(true, 2000, 64))) {
             String want = d.generate("Once upon a time", AdaptedModel.GenerateOptions.greedy(24), "mood", null).text();
             Reply whole = post(s, "/v1/completions", "{\"prompt\": \"Once upon a time\", \"max_tokens\": 24, \"temperature\": 0, \"task\": \"mood\"}");
             assertThat(whole.status()).as(whole.raw().body()).isEqualTo(200);

@@ -39,7 +39,7 @@ class FailFastTest {
         Files.createSymbolicLink(root.resolve("glue").resolve("sst2"), shared().resolve("data/glue/sst2").toAbsolutePath());
         Path out = dir.resolve("run");
         Out r = cli("train", "--model", "minilm", "--method", "lora", "--tasks", "sst2", "--data", root.toString(), "--max-train", "16",
-                "--max-eval", "8", "--max-steps", "2", "--batch-size", "8", "--threads", "2", "--out", out.toString());
+                "--max-eval", "8", "--max-steps", "2", "--batch-size", "8", "--threads", TestSupport.THREADS, "--out", out.toString());
         assertThat(r.code()).as(r.err()).isEqualTo(2);
         assertThat(r.err()).contains("stsb").contains("not found");
         assertThat(r.err().lines().filter(l -> l.startsWith("error:")).count()).isEqualTo(1);
@@ -47,7 +47,7 @@ class FailFastTest {
         assertThat(out.resolve("last")).doesNotExist(); // no step was taken, nothing saved
         // without the figure, the same run goes on
         Out ok = cli("train", "--model", "minilm", "--method", "lora", "--tasks", "sst2", "--data", root.toString(), "--max-train", "16",
-                "--max-eval", "8", "--max-steps", "1", "--batch-size", "8", "--threads", "2", "--no-oblivion", "--out", dir.resolve("run2").toString());
+                "--max-eval", "8", "--max-steps", "1", "--batch-size", "8", "--threads", TestSupport.THREADS, "--no-oblivion", "--out", dir.resolve("run2").toString());
         assertThat(ok.code()).as(ok.err()).isZero();
     }
 
