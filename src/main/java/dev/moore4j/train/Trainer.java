@@ -52,11 +52,22 @@ public final class Trainer {
     private final int totalSteps;
     private TrainState state = new TrainState();
     private MemoryWatch memory = new MemoryWatch(0);
+    private final List<Double> stepSeconds = new ArrayList<>();
 
     /**
-     * @param stopAfter stop (with a last checkpoint) after this step, as if interrupted; 0 = run to the end
+     * @param stopAfter   stop (with a last checkpoint) after this step, as if interrupted; 0 = run to the end
+     * @param checkpoints evaluate and write checkpoints (false: the steps only, for benchmarks)
      */
-    public record Options(boolean resume, int stopAfter) {}
+    public record Options(boolean resume, int stopAfter, boolean checkpoints) {
+        public Options(boolean resume, int stopAfter) {
+            this(resume, stopAfter, true);
+        }
+
+        /** The optimiser steps and nothing else: no evaluation, no checkpoint (what {@code moore bench train} times). */
+        public static Options stepsOnly() {
+            return new Options(false, 0, false);
+        }
+    }
 
     /** What a run did: steps, throughput, mean loss of its first and last (up to) 10 steps, final and best evaluation. */
     public record Summary(int steps, int totalSteps, boolean finished, double trainSeconds, long examples, long tokens, double firstLoss,
@@ -99,6 +110,11 @@ public final class Trainer {
         return totalSteps;
     }
 
+    /** Seconds of each step of the last {@link #run} (the trim check included, evaluation and checkpoints not). */
+    public List<Double> stepSeconds() {
+        return List.copyOf(stepSeconds);
+    }
+
     public Summary run(Options opt, NDManager m) {
         List<Param> all = model.parameters();
         List<Param> heads = model.headParameters();
@@ -109,6 +125,7 @@ public final class Trainer {
         EvalReport bestReport = null;
         state = new TrainState();
         memory = new MemoryWatch(cfg.trimMb() * (1L << 20));
+        stepSeconds.clear();
         try (AdamW adapterOpt = new AdamW(s -> cfg.lr() * schedule.multiplier(s), (float) cfg.weightDecay());
              AdamW headOpt = new AdamW(s -> cfg.headLr() * schedule.multiplier(s), (float) cfg.weightDecay())) {
             if (opt.resume()) {
@@ -128,7 +145,9 @@ public final class Trainer {
                     long t0 = System.nanoTime();
                     double loss = step(batch, all, adapter, heads, adapterOpt, headOpt, step, m);
                     memory.trim(); // timed with the step: its cost is part of training
-                    state.seconds += (System.nanoTime() - t0) / 1e9;
+                    double took = (System.nanoTime() - t0) / 1e9;
+                    state.seconds += took;
+                    stepSeconds.add(took);
                     if (!Double.isNaN(loss)) {
                         losses.add(loss);
                     }
@@ -137,7 +156,7 @@ public final class Trainer {
                     state.tokens += batch.stream().mapToLong(model::tokens).sum();
                     bar.step();
                     bar.setExtraMessage(String.format(" loss %.4f  %.1f ex/s", loss, state.examples / Math.max(1e-9, state.seconds)));
-                    boolean evalNow = step == totalSteps || (cfg.evalEvery() > 0 && step % cfg.evalEvery() == 0);
+                    boolean evalNow = opt.checkpoints() && (step == totalSteps || (cfg.evalEvery() > 0 && step % cfg.evalEvery() == 0));
                     boolean stopNow = opt.stopAfter() > 0 && step == opt.stopAfter() && step < totalSteps;
                     if (evalNow) {
                         lastReport = Evaluator.evaluate(model, eval, cfg.evalBatchSize(), false, m, "eval@" + step);
@@ -162,7 +181,7 @@ public final class Trainer {
                     }
                 }
             }
-            if (lastReport == null) { // resumed a run that had already finished: report where it stands
+            if (lastReport == null && opt.checkpoints()) { // resumed a run that had already finished: report where it stands
                 lastReport = Evaluator.evaluate(model, eval, cfg.evalBatchSize(), false, m, "eval@" + state.step);
             }
             if (bestReport == null && state.bestStep > 0) { // resumed after the best was found: read it back from the history
