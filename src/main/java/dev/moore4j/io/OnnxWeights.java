@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -31,9 +32,27 @@ public final class OnnxWeights {
 
     public record Node(String name, String opType, List<String> inputs) {}
 
-    public record Graph(Map<String, HostTensor> initializers, List<Node> nodes) {}
+    /**
+     * A float initializer, not yet decoded: its values stay in the model's bytes (raw_data at
+     * {@code offset}) or in {@code inline} (float_data) until {@link #read} copies them out, so a
+     * parse holds no second copy of the weights.
+     */
+    public record Initializer(String name, long[] shape, byte[] bytes, int offset, float[] inline) {
+        public HostTensor read() {
+            int n = (int) HostTensor.numel(shape);
+            float[] data = new float[n];
+            if (inline != null) {
+                System.arraycopy(inline, 0, data, 0, n);
+            } else {
+                ByteBuffer.wrap(bytes, offset, 4 * n).slice().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(data);
+            }
+            return new HostTensor(shape.clone(), data);
+        }
+    }
 
-    /** Parses the graph's nodes and float initializers. */
+    public record Graph(Map<String, Initializer> initializers, List<Node> nodes) {}
+
+    /** Parses the graph's nodes and float initializers; the initializers keep pointing into {@code model}. */
     public static Graph parse(byte[] model, String source) {
         try {
             CodedInputStream in = CodedInputStream.newInstance(model);
@@ -42,7 +61,9 @@ public final class OnnxWeights {
             while (!in.isAtEnd()) {
                 int tag = in.readTag();
                 if (WireFormat.getTagFieldNumber(tag) == 7 && WireFormat.getTagWireType(tag) == WireFormat.WIRETYPE_LENGTH_DELIMITED) {
-                    g = parseGraph(in.readByteArray(), source);
+                    int limit = in.pushLimit(in.readRawVarint32());
+                    g = parseGraph(in, model, source);
+                    in.popLimit(limit);
                 } else {
                     in.skipField(tag);
                 }
@@ -56,18 +77,20 @@ public final class OnnxWeights {
         }
     }
 
-    private static Graph parseGraph(byte[] bytes, String source) throws IOException {
-        CodedInputStream in = CodedInputStream.newInstance(bytes);
-        in.setSizeLimit(Integer.MAX_VALUE);
-        Map<String, HostTensor> inits = new LinkedHashMap<>();
+    private static Graph parseGraph(CodedInputStream in, byte[] model, String source) throws IOException {
+        Map<String, Initializer> inits = new LinkedHashMap<>();
         List<Node> nodes = new ArrayList<>();
         while (!in.isAtEnd()) {
             int tag = in.readTag();
             int field = WireFormat.getTagFieldNumber(tag);
-            if (field == 1 && WireFormat.getTagWireType(tag) == WireFormat.WIRETYPE_LENGTH_DELIMITED) {
-                nodes.add(parseNode(in.readByteArray()));
-            } else if (field == 5 && WireFormat.getTagWireType(tag) == WireFormat.WIRETYPE_LENGTH_DELIMITED) {
-                parseTensor(in.readByteArray(), inits, source);
+            if ((field == 1 || field == 5) && WireFormat.getTagWireType(tag) == WireFormat.WIRETYPE_LENGTH_DELIMITED) {
+                int limit = in.pushLimit(in.readRawVarint32());
+                if (field == 1) {
+                    nodes.add(parseNode(in));
+                } else {
+                    parseTensor(in, model, inits, source);
+                }
+                in.popLimit(limit);
             } else {
                 in.skipField(tag);
             }
@@ -75,8 +98,7 @@ public final class OnnxWeights {
         return new Graph(inits, nodes);
     }
 
-    private static Node parseNode(byte[] bytes) throws IOException {
-        CodedInputStream in = CodedInputStream.newInstance(bytes);
+    private static Node parseNode(CodedInputStream in) throws IOException {
         List<String> inputs = new ArrayList<>();
         String name = "";
         String op = "";
@@ -92,13 +114,12 @@ public final class OnnxWeights {
         return new Node(name, op, inputs);
     }
 
-    private static void parseTensor(byte[] bytes, Map<String, HostTensor> out, String source) throws IOException {
-        CodedInputStream in = CodedInputStream.newInstance(bytes);
-        in.setSizeLimit(Integer.MAX_VALUE);
+    private static void parseTensor(CodedInputStream in, byte[] model, Map<String, Initializer> out, String source) throws IOException {
         List<Long> dims = new ArrayList<>();
         int dataType = 0;
         String name = "";
-        byte[] raw = null;
+        int rawOffset = -1;
+        int rawLength = 0;
         List<Float> floats = new ArrayList<>();
         while (!in.isAtEnd()) {
             int tag = in.readTag();
@@ -129,7 +150,14 @@ public final class OnnxWeights {
                     }
                 }
                 case 8 -> name = in.readString();
-                case 9 -> raw = in.readByteArray();
+                case 9 -> { // remember where the bytes are; skipping checks that they are all there
+                    rawLength = in.readRawVarint32();
+                    if (rawLength < 0) {
+                        throw new MooreException(source + ": initializer '" + name + "' has a negative raw_data length");
+                    }
+                    rawOffset = in.getTotalBytesRead();
+                    in.skipRawBytes(rawLength);
+                }
                 default -> in.skipField(tag);
             }
         }
@@ -144,32 +172,31 @@ public final class OnnxWeights {
             }
             n *= d;
         }
-        long have = raw != null ? raw.length / 4 : floats.size();
-        if (raw != null ? raw.length != 4 * n : floats.size() != n) {
-            throw new MooreException(source + ": initializer '" + name + "' has " + (raw != null ? raw.length + " raw bytes" : have + " floats") + " for shape "
-                    + dims + " (" + n + " floats)");
+        boolean raw = rawOffset >= 0;
+        if (raw ? rawLength != 4 * n : floats.size() != n) {
+            throw new MooreException(source + ": initializer '" + name + "' has " + (raw ? rawLength + " raw bytes" : floats.size() + " floats")
+                    + " for shape " + dims + " (" + n + " floats)");
         }
-        float[] data = new float[(int) n];
-        if (raw != null) {
-            ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(data);
-        } else {
+        float[] inline = null;
+        if (!raw) {
+            inline = new float[(int) n];
             for (int i = 0; i < n; i++) {
-                data[i] = floats.get(i);
+                inline[i] = floats.get(i);
             }
         }
-        out.put(name, new HostTensor(shape, data));
+        out.put(name, new Initializer(name, shape, raw ? model : null, rawOffset, inline));
     }
 
     /**
-     * BERT weights under Hugging Face names ([out, in] for linear weights). Named initializers keep
-     * their names; each anonymous MatMul weight (stored [in, out]) is named after its consuming node
-     * and transposed.
+     * BERT weights under Hugging Face names ([out, in] for linear weights), read lazily. Named
+     * initializers keep their names; each anonymous MatMul weight (stored [in, out]) is named after its
+     * consuming node and transposed when read.
      */
-    public static Map<String, HostTensor> bertWeights(Graph g, String source) {
-        Map<String, HostTensor> out = new LinkedHashMap<>();
+    public static WeightSource bertWeights(Graph g, String source) {
+        Map<String, Supplier<HostTensor>> out = new LinkedHashMap<>();
         g.initializers().forEach((k, v) -> {
             if (!k.startsWith("onnx::")) {
-                out.put(k.startsWith("bert.") ? k.substring(5) : k, v);
+                out.put(k.startsWith("bert.") ? k.substring(5) : k, v::read);
             }
         });
         for (Node node : g.nodes()) {
@@ -181,18 +208,19 @@ public final class OnnxWeights {
                 continue;
             }
             String module = "encoder.layer." + m.group(1) + "." + m.group(2).replace('/', '.');
-            HostTensor w = null;
+            Initializer w = null;
             for (String input : node.inputs()) {
                 w = g.initializers().get(input);
                 if (w != null) {
                     break;
                 }
             }
-            if (w == null || w.rank() != 2) {
+            if (w == null || w.shape().length != 2) {
                 throw new MooreException(source + ": MatMul node '" + node.name() + "' has no 2-D weight initializer");
             }
-            out.put(module + ".weight", w.transpose2d());
+            Initializer weight = w;
+            out.put(module + ".weight", () -> weight.read().transpose2d());
         }
-        return out;
+        return new WeightSource(source, out.keySet(), name -> out.get(name).get());
     }
 }

@@ -25,6 +25,7 @@ import java.util.function.Function;
  * read is hashed so the loaded model has a stable identity.
  */
 public final class WeightSource {
+    private static final int HASH_CHUNK = 1 << 16;
     private final String source;
     private final Set<String> names;
     private final Function<String, HostTensor> reader;
@@ -69,10 +70,24 @@ public final class WeightSource {
         }
         used.add(name);
         digest.update(name.getBytes(StandardCharsets.UTF_8));
-        ByteBuffer b = ByteBuffer.allocate(4 * t.data().length).order(ByteOrder.LITTLE_ENDIAN);
-        b.asFloatBuffer().put(t.data());
-        digest.update(b);
+        ByteBuffer b = ByteBuffer.allocate(4 * HASH_CHUNK).order(ByteOrder.LITTLE_ENDIAN); // chunks: no second copy of a large tensor
+        float[] data = t.data();
+        for (int i = 0; i < data.length; i += HASH_CHUNK) {
+            int n = Math.min(HASH_CHUNK, data.length - i);
+            b.clear();
+            b.asFloatBuffer().put(data, i, n);
+            b.limit(4 * n);
+            digest.update(b);
+        }
         return t;
+    }
+
+    /** A tensor as stored, without the shape check and without counting it as used or hashing it (for conversions). */
+    public HostTensor raw(String name) {
+        if (!names.contains(name)) {
+            throw new MooreException(source + ": missing tensor '" + name + "'");
+        }
+        return reader.apply(name);
     }
 
     public NDArray nd(String name, NDManager m, long... shape) {

@@ -23,8 +23,13 @@ public final class DenseLinear implements Linear {
 
     @Override
     public NDArray forward(NDArray x, ForwardContext ctx) {
-        NDArray y = x.matMul(weightInOut);
-        return bias == null ? y : y.add(bias);
+        if (bias == null) {
+            return x.matMul(weightInOut);
+        }
+        // one fused op (addmm): the bias is added inside the product instead of in a second pass over y
+        try (NDArray wt = weightInOut.transpose()) { // a view, [out, in] as linear wants it
+            return x.getNDArrayInternal().linear(x, wt, bias).singletonOrThrow();
+        }
     }
 
     /** Wᵀ as [in, out]. */

@@ -1,6 +1,7 @@
 package dev.moore4j.model;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDScope;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -45,6 +46,7 @@ public record ForwardContext(int[] taskIds, boolean training, AuxLosses aux) {
     /** Adds an auxiliary loss term (scalar) when training; ignored at inference. */
     public void addAuxLoss(NDArray term) {
         if (aux != null) {
+            NDScope.unregister(term); // outlives the layer that made it (Ops.layer)
             aux.terms.add(term);
         }
     }

@@ -1,6 +1,7 @@
 package dev.moore4j.model;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -16,9 +17,11 @@ public final class Ops {
     private Ops() {}
 
     /**
-     * Runs one transformer layer. At inference (no gradient to keep activations for) the layer's
-     * intermediate arrays are freed as soon as it returns, instead of at the end of the whole forward:
-     * without this a long evaluation batch holds every layer's activations at once.
+     * Runs one transformer layer and frees its intermediate arrays as soon as it returns, as PyTorch's
+     * reference counting does, instead of at the end of the step: DJL otherwise keeps every array a
+     * step creates until its manager closes. Training too: autograd holds its own references to what
+     * the backward pass needs, so closing the Java handles frees exactly the rest. Arrays a layer keeps
+     * past its return (caches, auxiliary losses) are unregistered from the scope where they are made.
      */
     public static NDArray layer(boolean freeIntermediates, Supplier<NDArray> body) {
         if (!freeIntermediates) {
@@ -39,6 +42,17 @@ public final class Ops {
     // forms give the scalar libtorch-owned memory instead; GcSafetyTest keeps the overloads out.
 
     /** A 0-d tensor of {@code like}'s type holding {@code c}, in libtorch-owned memory. */
+    /**
+     * An int64 index tensor in libtorch-owned memory. {@code manager.create(long[])} would alias a Java
+     * direct buffer that the GC may free once the handle is closed, while autograd still holds the
+     * tensor (indexing saves its indices for the backward pass).
+     */
+    public static NDArray indices(NDManager m, long[] values) {
+        try (NDArray host = m.create(values)) {
+            return host.duplicate();
+        }
+    }
+
     public static NDArray scalar(NDArray like, double c) {
         DataType dt = like.getDataType();
         if (dt != DataType.FLOAT64) {
@@ -100,9 +114,9 @@ public final class Ops {
         return x.mul(pow(add(ms, eps).sqrt(), -1)).mul(weight);
     }
 
-    /** GELU, exact (erf) form as in BERT. */
+    /** GELU, exact (erf) form as in BERT: libtorch's fused op, which keeps only x for the backward pass. */
     public static NDArray gelu(NDArray x) {
-        return mul(x.mul(add(mul(x, 1 / Math.sqrt(2)).erf(), 1)), 0.5);
+        return Activation.gelu(x);
     }
 
     /** SiLU: {@code x * sigmoid(x)}. */

@@ -9,6 +9,7 @@ import dev.moore4j.cli.Main;
 import dev.moore4j.config.TrainConfig;
 import dev.moore4j.io.OnnxWeights;
 import dev.moore4j.io.Safetensors;
+import dev.moore4j.io.WeightSource;
 import dev.moore4j.model.load.HfCheckpoint;
 import dev.moore4j.model.load.Llama2cCheckpoint;
 import dev.moore4j.task.DataReaders;
@@ -106,7 +107,8 @@ final class Targets {
     }
 
     static void onnx(byte[] in) {
-        OnnxWeights.bertWeights(OnnxWeights.parse(in, "fuzz.onnx"), "fuzz.onnx");
+        WeightSource w = OnnxWeights.bertWeights(OnnxWeights.parse(in, "fuzz.onnx"), "fuzz.onnx");
+        w.names().forEach(w::raw);
     }
 
     static void llama2c(byte[] in) {

@@ -7,6 +7,7 @@ import dev.moore4j.io.HostTensor;
 import dev.moore4j.io.MavenJars;
 import dev.moore4j.io.OnnxWeights;
 import dev.moore4j.io.Safetensors;
+import dev.moore4j.io.WeightSource;
 import dev.moore4j.model.bert.BertModel;
 import dev.moore4j.model.bert.Embedder;
 import dev.moore4j.model.load.ModelLoader;
@@ -37,9 +38,9 @@ class BertHfCheckpointTest {
             try (InputStream in = zip.getInputStream(zip.getEntry(a.tokenizerEntry()))) {
                 Files.write(dir.resolve("tokenizer.json"), in.readAllBytes());
             }
-            Map<String, HostTensor> weights = OnnxWeights.bertWeights(OnnxWeights.parse(onnx, "minilm"), "minilm");
+            WeightSource weights = OnnxWeights.bertWeights(OnnxWeights.parse(onnx, "minilm"), "minilm");
             Map<String, HostTensor> prefixed = new LinkedHashMap<>();
-            weights.forEach((k, v) -> prefixed.put("bert." + k, v));
+            weights.names().forEach(k -> prefixed.put("bert." + k, weights.raw(k)));
             prefixed.put("bert.pooler.dense.weight", new HostTensor(new long[] {384, 384}, new float[384 * 384]));
             Safetensors.write(dir.resolve("model.safetensors"), prefixed, Map.of("format", "pt"));
         }

@@ -44,18 +44,12 @@ public final class Householder {
     public static NDArray wyT(NDArray y) {
         int l = (int) y.getShape().get(1);
         NDManager m = y.getManager();
-        float[] upper = new float[l * l];
-        float[] half = new float[l * l];
-        for (int i = 0; i < l; i++) {
-            half[i * l + i] = 0.5f;
-            for (int j = i + 1; j < l; j++) {
-                upper[i * l + j] = 1f;
-            }
-        }
+        // T⁻¹ = strictly-upper(YᵀY) + I/2; the masks are built by libtorch (no Java buffer for autograd to hold)
+        NDArray idx = m.arange(l);
+        NDArray upper = idx.expandDims(1).lt(idx.expandDims(0)).toType(y.getDataType(), false);
+        NDArray half = Ops.mul(m.eye(l, l, 0, y.getDataType()), 0.5);
         NDArray gram = y.transpose().matMul(y);
-        NDArray tInv = gram.mul(m.create(upper, new Shape(l, l)).toType(gram.getDataType(), false))
-                .add(m.create(half, new Shape(l, l)).toType(gram.getDataType(), false));
-        return tInv.inverse();
+        return gram.mul(upper).add(half).inverse();
     }
 
     /** Rows of x times H, WY form: x − ((x Y) T) Yᵀ. */

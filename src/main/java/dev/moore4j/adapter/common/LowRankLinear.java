@@ -74,11 +74,11 @@ public final class LowRankLinear extends FrozenLinearAdapter implements Mergeabl
         if (fast != null) {
             return withBias(x.matMul(fast));
         }
-        NDArray y = x.matMul(w);
+        NDArray y = frozen.forward(x, ctx);
         NDArray in = Ops.dropout(x, dropout, ctx.training());
         NDArray gates = router == null ? null : router.gates(x, ctx); // the router reads x itself, not the dropped copy
         NDArray delta = orthogonal ? orthogonalMix(in, gates, ctx) : bank.forward(in, gates, aDropout, ctx.training());
-        return withBias(y.add(Ops.mul(delta, scale)));
+        return y.add(Ops.mul(delta, scale));
     }
 
     /** Σ_e g_e r_e, r_e = o_e − Σ_{j<e} ⟨o_e, r_j⟩/(⟨r_j, r_j⟩ + ε) r_j: Gram–Schmidt over the expert outputs o_e of each token. */

@@ -185,7 +185,7 @@ public final class MixLoraMethod implements Method<MixLoraMethod.Config> {
                 if (tokens.isEmpty()) {
                     continue;
                 }
-                NDArray idx = flat.getManager().create(tokens.stream().mapToLong(Integer::longValue).toArray());
+                NDArray idx = Ops.indices(flat.getManager(), tokens.stream().mapToLong(Integer::longValue).toArray());
                 NDArray xe = flat.get(idx);
                 int expert = e;
                 NDArray he = block.apply(xe, (i, in) -> {
@@ -206,7 +206,7 @@ public final class MixLoraMethod implements Method<MixLoraMethod.Config> {
                 for (int t = 0; t < n; t++) {
                     pick[t] = j < slots.get(t).size() ? slots.get(t).get(j) : row; // row: the zero row
                 }
-                NDArray term = gathered.get(flat.getManager().create(pick));
+                NDArray term = gathered.get(Ops.indices(flat.getManager(), pick));
                 y = y == null ? term : y.add(term);
             }
             shape[shape.length - 1] = y.getShape().get(1);

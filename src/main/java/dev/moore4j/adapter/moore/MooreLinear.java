@@ -14,6 +14,7 @@ import dev.moore4j.adapter.common.Init;
 import dev.moore4j.io.HostTensor;
 import dev.moore4j.io.Safetensors;
 import dev.moore4j.model.ForwardContext;
+import dev.moore4j.model.Ops;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -160,7 +161,7 @@ public final class MooreLinear implements AdapterLayer {
             int id = ids[i];
             rows[i] = id == ForwardContext.NO_TASK ? tasks + 1 : (id < 0 || id >= tasks) ? tasks : id;
         }
-        return extended.get(m.create(rows));
+        return extended.get(Ops.indices(m, rows));
     }
 
     /** x H (rows), i.e. Hᵀx per token. */

@@ -108,7 +108,7 @@ public final class MtlLoraMethod extends LinearMethod<MtlLoraMethod.Config> {
             for (int i = 0; i < ids.length; i++) {
                 rows[i] = ids[i] >= 0 && ids[i] < tasks ? ids[i] : tasks;
             }
-            return extended.get(table.getManager().create(rows));
+            return extended.get(Ops.indices(table.getManager(), rows));
         }
 
         @Override

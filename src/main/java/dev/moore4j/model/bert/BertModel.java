@@ -115,7 +115,7 @@ public final class BertModel extends BaseModel {
         int heads = config.numAttentionHeads();
         for (Layer l : layers) {
             NDArray x = h;
-            h = Ops.layer(!ctx.training(), () -> {
+            h = Ops.layer(true, () -> {
                 NDArray q = Ops.splitHeads(l.query().forward(x, ctx), heads);
                 NDArray k = Ops.splitHeads(l.key().forward(x, ctx), heads);
                 NDArray v = Ops.splitHeads(l.value().forward(x, ctx), heads);

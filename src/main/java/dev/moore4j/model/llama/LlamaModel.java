@@ -158,8 +158,8 @@ public final class LlamaModel extends BaseModel {
             Layer l = layers.get(li);
             int index = li;
             NDArray in = x;
-            // the KV cache keeps arrays made inside the layer, so only a cache-free inference pass frees per layer
-            x = Ops.layer(!ctx.training() && cache == null, () -> {
+            // the KV cache keeps arrays made inside the layer, so only a cache-free pass frees per layer
+            x = Ops.layer(cache == null, () -> {
                 NDArray n = Ops.rmsNorm(in, l.attnNorm(), eps);
                 NDArray q = rope(Ops.splitHeads(l.q().forward(n, ctx), heads), cosS, sinS);
                 NDArray k = rope(Ops.splitHeads(l.k().forward(n, ctx), kvHeads), cosS, sinS);

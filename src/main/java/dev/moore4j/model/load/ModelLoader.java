@@ -108,8 +108,7 @@ public final class ModelLoader {
             byte[] onnx = entry(zip, jar, a.onnxEntry());
             byte[] tok = entry(zip, jar, a.tokenizerEntry());
             String source = jar + "!" + a.onnxEntry();
-            Map<String, HostTensor> weights = OnnxWeights.bertWeights(OnnxWeights.parse(onnx, source), source);
-            BertModel model = BertModel.load(a.config(), WeightSource.of(source, weights), manager.newSubManager());
+            BertModel model = BertModel.load(a.config(), OnnxWeights.bertWeights(OnnxWeights.parse(onnx, source), source), manager.newSubManager());
             return new Loaded(a.alias(), model, HfTokenizer.load(tok, jar + "!" + a.tokenizerEntry(), a.config().maxPositionEmbeddings()));
         } catch (IOException e) {
             throw new MooreException(jar + ": cannot open jar: " + e.getMessage(), e);
@@ -122,7 +121,15 @@ public final class ModelLoader {
             throw new MooreException(jar + ": missing entry '" + name + "'");
         }
         try (InputStream in = zip.getInputStream(e)) {
-            return in.readAllBytes();
+            if (e.getSize() < 0 || e.getSize() > Integer.MAX_VALUE - 8) {
+                return in.readAllBytes();
+            }
+            byte[] out = new byte[(int) e.getSize()]; // the exact size: readAllBytes would grow and copy a model-sized buffer
+            int n = in.readNBytes(out, 0, out.length);
+            if (n != out.length || in.read() != -1) {
+                throw new MooreException(jar + ": entry '" + name + "' is not " + out.length + " bytes as its header says");
+            }
+            return out;
         }
     }
 
