@@ -85,7 +85,6 @@ final class BenchTrainCommand implements Runnable {
         Common.range("--steps", steps, 1, 1_000_000);
         Common.range("--warmup", warmup, 0, 1_000_000);
         Map<String, Object> overrides = Methods.parseAssignments(method, set);
-        boolean peakReset = MemoryStats.resetPeak();
         Path scratch;
         try {
             scratch = Files.createTempDirectory("moore-bench-train");
@@ -145,7 +144,6 @@ final class BenchTrainCommand implements Runnable {
             out.put("train_gflops", achieved);
             out.put("fraction_of_roofline", achieved / roof);
             out.put("peak_rss_mb", peak / 1e6);
-            out.put("peak_rss_scope", peakReset ? "this benchmark" : "process");
             Map<String, Object> mem = new LinkedHashMap<>();
             mem.put("jvm_heap", heap / 1e6);
             mem.put("base_weights", baseBytes / 1e6);

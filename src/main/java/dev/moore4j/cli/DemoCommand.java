@@ -65,7 +65,7 @@ public final class DemoCommand implements Runnable {
                 List.of());
         AtomicFiles.deleteTree(out); // the demo always starts afresh
         try (NDManager m = common.manager()) {
-            Suite.run(spec, Suite.plan(spec, spec.methods(), spec.seeds(), false, 0), out, Map.of(), m, "moore demo");
+            Suite.run(spec, Suite.plan(spec, spec.methods(), spec.seeds(), false, 0), out, 1, Suite.inProcess(spec, Map.of(), m), "moore demo");
         }
         ObjectNode result = Common.JSON.createObjectNode();
         ObjectNode ob = Common.JSON.createObjectNode();

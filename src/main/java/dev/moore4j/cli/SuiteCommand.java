@@ -2,6 +2,8 @@ package dev.moore4j.cli;
 
 import ai.djl.ndarray.NDManager;
 
+import com.fasterxml.jackson.databind.JsonNode;
+
 import dev.moore4j.MooreException;
 import dev.moore4j.adapter.Methods;
 import dev.moore4j.harness.ResultsDb;
@@ -14,6 +16,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -50,6 +53,13 @@ public final class SuiteCommand implements Runnable {
     @Option(names = "--report", description = "Only regenerate OUT/results.md from the database.")
     boolean reportOnly;
 
+    @Option(names = "--jobs", description = "Runs side by side, each its own process with --threads/J compute threads (its log in OUT/logs/). "
+            + "Default: ${DEFAULT-VALUE}.")
+    int jobs = 1;
+
+    @Option(names = "--only", hidden = true, description = "Internal (--jobs): train the one planned run of this directory name, record nothing.")
+    String only;
+
     @Override
     public void run() {
         SuiteSpec spec = SuiteSpec.get(name);
@@ -72,16 +82,68 @@ public final class SuiteCommand implements Runnable {
                 Suite.writeReport(spec, db, dir, command);
             }
         } else {
-            try (NDManager m = common.manager()) {
-                List<Suite.Key> plan = Suite.plan(spec, ms, ss, sweep, lr);
-                int done = Suite.run(spec, plan, dir, adapter, m, command);
+            Common.range("--jobs", jobs, 1, 256);
+            List<Suite.Key> plan = Suite.plan(spec, ms, ss, sweep, lr);
+            if (only != null) {
+                Suite.Key k = plan.stream().filter(p -> p.dirName().equals(only)).findFirst()
+                        .orElseThrow(() -> new MooreException("--only " + only + ": not a run of this suite's plan"));
+                try (NDManager m = common.manager()) {
+                    Suite.inProcess(spec, adapter, m).train(k, dir.resolve("runs").resolve(k.dirName()));
+                }
+                return;
+            }
+            if (jobs > 1) {
+                int each = Math.max(1, common.threads() / jobs);
+                int done = Suite.run(spec, plan, dir, jobs, (k, runDir) -> inChildProcess(k, runDir, dir, ms, ss, each), command);
                 System.err.printf("suite %s: %d runs done now, %d planned; tables in %s%n", name, done, plan.size(), dir.resolve(Suite.REPORT));
+            } else {
+                try (NDManager m = common.manager()) {
+                    int done = Suite.run(spec, plan, dir, 1, Suite.inProcess(spec, adapter, m), command);
+                    System.err.printf("suite %s: %d runs done now, %d planned; tables in %s%n", name, done, plan.size(), dir.resolve(Suite.REPORT));
+                }
             }
         }
         try {
             System.out.print(Files.readString(dir.resolve(Suite.REPORT)));
         } catch (IOException e) {
             throw new MooreException(dir.resolve(Suite.REPORT) + ": cannot read: " + e.getMessage());
+        }
+    }
+
+    /**
+     * One run in a child JVM (same Java, JVM options and class path; the environment, allocator included,
+     * is inherited) with {@code threads} compute threads. Each run is seeded by itself alone, so it gives
+     * the numbers it gives one after the other; a process of its own keeps libtorch's global state (the
+     * random generator, the thread pool) to itself.
+     */
+    private JsonNode inChildProcess(Suite.Key k, Path runDir, Path out, List<String> ms, List<Long> ss, int threads) {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(ProcessHandle.current().info().command().orElse("java"));
+        cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName(), "suite", name, "--only", k.dirName(),
+                "--out", out.toString(), "--threads", Integer.toString(threads), "--methods", String.join(",", ms),
+                "--seeds", String.join(",", ss.stream().map(String::valueOf).toList())));
+        if (sweep) {
+            cmd.add("--sweep");
+        }
+        if (lr > 0) {
+            cmd.addAll(List.of("--lr", Double.toString(lr)));
+        }
+        set.forEach(a -> cmd.addAll(List.of("--set", a)));
+        Path log = out.resolve("logs").resolve(k.dirName() + ".log");
+        try {
+            Files.createDirectories(log.getParent());
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            int rc = p.waitFor();
+            if (rc != 0) {
+                throw new MooreException("exited with status " + rc + "; its log: " + log);
+            }
+            return Common.JSON.readTree(runDir.resolve("summary.json").toFile());
+        } catch (IOException e) {
+            throw new MooreException("cannot run: " + e.getMessage() + " (log: " + log + ")");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new MooreException("interrupted");
         }
     }
 }

@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.moore4j.MooreException;
-import dev.moore4j.config.TrainConfig;
 import dev.moore4j.io.AtomicFiles;
 import dev.moore4j.train.Run;
 import dev.moore4j.train.Trainer;
@@ -18,6 +17,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.FutureTask;
 
 /**
  * Runs a suite's matrix (methods × seeds, or the rate sweep) into one output directory: each run in
@@ -32,7 +35,7 @@ public final class Suite {
 
     /** One run of the matrix. */
     public record Key(String kind, String method, long seed, double lr) {
-        String dirName() {
+        public String dirName() {
             String safe = method.replace("[", "_").replace("]", "").replace("=", "-").replace(",", "_");
             return String.format(Locale.ROOT, "%s-%s-lr%s-s%d", kind, safe, rate(lr), seed);
         }
@@ -63,33 +66,77 @@ public final class Suite {
         return keys;
     }
 
-    /** Runs what is not recorded yet; returns how many runs it did. A failed run is reported and the suite goes on. */
-    public static int run(SuiteSpec spec, List<Key> plan, Path out, Map<String, Object> adapter, NDManager m, String command) {
+    /** Trains one planned run into its directory and returns its summary.json (in this process or another). */
+    @FunctionalInterface
+    public interface RunTrainer {
+        JsonNode train(Key key, Path dir);
+    }
+
+    /** The in-process trainer: {@link Run#train} on this process's manager. */
+    public static RunTrainer inProcess(SuiteSpec spec, Map<String, Object> adapter, NDManager m) {
+        return (k, dir) -> Run.train(spec.config(k.method(), k.seed(), k.lr(), k.kind().equals("sweep"), adapter), dir,
+                new Trainer.Options(true, 0), m);
+    }
+
+    /**
+     * Runs what is not recorded yet, {@code jobs} at a time; returns how many runs it did. Results are
+     * recorded (and the report rewritten) in plan order as runs finish, by this thread alone. A failed
+     * run is reported and the suite goes on.
+     */
+    public static int run(SuiteSpec spec, List<Key> plan, Path out, int jobs, RunTrainer trainer, String command) {
         int done = 0;
+        // one job runs on this thread (as before); more run side by side, each its own process (see SuiteCommand)
+        ExecutorService pool = jobs > 1 ? Executors.newFixedThreadPool(jobs) : null;
         try (ResultsDb db = ResultsDb.open(out.resolve(DB))) {
+            List<FutureTask<JsonNode>> pending = new ArrayList<>();
             int i = 0;
             for (Key k : plan) {
                 i++;
                 if (db.has(spec.name(), k.kind(), k.method(), k.seed(), k.lr())) {
                     System.err.printf("suite %s: [%d/%d] %s recorded already%n", spec.name(), i, plan.size(), k.dirName());
+                    pending.add(null);
                     continue;
                 }
                 Path dir = out.resolve("runs").resolve(k.dirName());
-                System.err.printf("suite %s: [%d/%d] %s%n", spec.name(), i, plan.size(), k.dirName());
-                try {
+                String label = String.format("suite %s: [%d/%d] %s", spec.name(), i, plan.size(), k.dirName());
+                FutureTask<JsonNode> task = new FutureTask<>(() -> {
+                    System.err.println(label);
                     JsonNode summary = summaryOf(dir);
-                    if (summary == null) {
-                        TrainConfig cfg = spec.config(k.method(), k.seed(), k.lr(), k.kind().equals("sweep"), adapter);
-                        summary = Run.train(cfg, dir, new Trainer.Options(true, 0), m);
-                    }
-                    db.record(spec.name(), k.kind(), k.method(), k.seed(), k.lr(), dir, summary);
+                    return summary != null ? summary : trainer.train(k, dir);
+                });
+                if (pool != null) {
+                    pool.execute(task);
+                }
+                pending.add(task);
+            }
+            for (int j = 0; j < plan.size(); j++) {
+                FutureTask<JsonNode> f = pending.get(j);
+                if (f == null) {
+                    continue;
+                }
+                Key k = plan.get(j);
+                if (pool == null) {
+                    f.run();
+                }
+                try {
+                    db.record(spec.name(), k.kind(), k.method(), k.seed(), k.lr(), out.resolve("runs").resolve(k.dirName()), f.get());
                     done++;
-                } catch (MooreException e) {
-                    System.err.println("suite " + spec.name() + ": " + k.dirName() + " failed: " + e.getMessage());
+                } catch (ExecutionException e) {
+                    if (!(e.getCause() instanceof MooreException)) {
+                        throw new MooreException("suite " + spec.name() + ": " + k.dirName() + ": " + e.getCause(), e.getCause());
+                    }
+                    System.err.println("suite " + spec.name() + ": " + k.dirName() + " failed: " + e.getCause().getMessage());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new MooreException("suite " + spec.name() + ": interrupted");
                 }
                 writeReport(spec, db, out, command);
             }
             writeReport(spec, db, out, command);
+        } finally {
+            if (pool != null) {
+                pool.shutdownNow();
+            }
         }
         return done;
     }

@@ -15,6 +15,7 @@ import dev.moore4j.task.Example;
 import dev.moore4j.task.TaskKind;
 import dev.moore4j.task.TaskRegistry;
 import dev.moore4j.task.TaskSpec;
+import dev.moore4j.util.NativeTrimmer;
 
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -41,6 +42,7 @@ public final class Pipeline {
         }
         FactorCache cache = new FactorCache(SharedPaths.cache().resolve("svd"));
         Adapter adapter = Adapter.attach(loaded.model(), cfg.method(), cfg.methodConfig(), new AdaptContext(tasks.size(), cfg.seed(), cache));
+        NativeTrimmer.settle();
         if (loaded.model() instanceof BertModel bert) {
             return new EncoderTaskModel(bert, loaded.tokenizer(), adapter, tasks, cfg.maxLength(), cfg.seed());
         }

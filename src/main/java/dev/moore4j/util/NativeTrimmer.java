@@ -80,6 +80,16 @@ public final class NativeTrimmer {
         return peak;
     }
 
+    /**
+     * After a model is loaded or adapted: collects the garbage the build left (file bytes, host copies
+     * of weights, SVD workspaces; the JVM then hands unused heap back) and returns the freed native
+     * pages, so that they do not count in the process's peak once training adds its own memory.
+     */
+    public static void settle() {
+        System.gc();
+        trimNow();
+    }
+
     /** Trims once, now (after loading, before a long-lived process settles); false where it cannot. */
     public static boolean trimNow() {
         try {

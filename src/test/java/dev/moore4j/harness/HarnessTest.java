@@ -20,6 +20,8 @@ import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.Set;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -33,15 +35,15 @@ class HarnessTest {
     void suiteRecordsSkipsAndResumes(@TempDir Path out) throws Exception {
         try (NDManager m = TestSupport.manager()) {
             List<Suite.Key> seed1 = Suite.plan(TINY, TINY.methods(), List.of(1L), false, 0);
-            assertThat(Suite.run(TINY, seed1, out, Map.of(), m, "t")).isEqualTo(2);
-            assertThat(Suite.run(TINY, seed1, out, Map.of(), m, "t")).as("nothing runs twice").isZero();
+            assertThat(Suite.run(TINY, seed1, out, 1, Suite.inProcess(TINY, Map.of(), m), "t")).isEqualTo(2);
+            assertThat(Suite.run(TINY, seed1, out, 1, Suite.inProcess(TINY, Map.of(), m), "t")).as("nothing runs twice").isZero();
             // a run interrupted after step 2 of 4 (as by a kill after its checkpoint) is resumed, not restarted
             Suite.Key lora2 = new Suite.Key("main", "lora", 2, TINY.lrFor("lora", 0));
             Path dir = out.resolve("runs").resolve(lora2.dirName());
             Run.train(TINY.config("lora", 2, lora2.lr(), false, Map.of()), dir, new Trainer.Options(false, 2), m);
             assertThat(Files.exists(dir.resolve("summary.json"))).isFalse();
             List<Suite.Key> both = Suite.plan(TINY, TINY.methods(), List.of(1L, 2L), false, 0);
-            assertThat(Suite.run(TINY, both, out, Map.of(), m, "t")).isEqualTo(2);
+            assertThat(Suite.run(TINY, both, out, 1, Suite.inProcess(TINY, Map.of(), m), "t")).isEqualTo(2);
             Path reference = out.resolve("reference");
             Run.train(TINY.config("lora", 2, lora2.lr(), false, Map.of()), reference, new Trainer.Options(false, 0), m);
             assertThat(Files.readAllBytes(dir.resolve("last/adapter.safetensors"))).isEqualTo(Files.readAllBytes(reference.resolve("last/adapter.safetensors")));
@@ -63,11 +65,34 @@ class HarnessTest {
     }
 
     @Test
+    void jobsRunSideBySideAndRecordTheSameTable(@TempDir Path out) throws Exception {
+        Path one = out.resolve("one");
+        Path two = out.resolve("two");
+        List<Suite.Key> plan = Suite.plan(TINY, TINY.methods(), List.of(1L), false, 0);
+        try (NDManager m = TestSupport.manager()) {
+            assertThat(Suite.run(TINY, plan, one, 1, Suite.inProcess(TINY, Map.of(), m), "t")).isEqualTo(2);
+        }
+        // two jobs: each waits until the other has started (so they overlap), then hands back the run made above
+        CountDownLatch started = new CountDownLatch(2);
+        Suite.RunTrainer copy = (k, dir) -> {
+            started.countDown();
+            try {
+                assertThat(started.await(60, TimeUnit.SECONDS)).as("both jobs running at once").isTrue();
+                return new ObjectMapper().readTree(one.resolve("runs").resolve(k.dirName()).resolve("summary.json").toFile());
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        };
+        assertThat(Suite.run(TINY, plan, two, 2, copy, "t")).isEqualTo(2);
+        assertThat(Files.readString(two.resolve(Suite.REPORT))).isEqualTo(Files.readString(one.resolve(Suite.REPORT)));
+    }
+
+    @Test
     void sweepEvaluatesOnAValidationSplitCarvedFromTraining(@TempDir Path out) throws Exception {
         try (NDManager m = TestSupport.manager()) {
             List<Suite.Key> plan = Suite.plan(TINY, TINY.sweepMethods(), List.of(1L), true, 0);
             assertThat(plan).extracting(Suite.Key::lr).containsExactly(1e-3, 3e-3);
-            assertThat(Suite.run(TINY, plan, out, Map.of(), m, "t")).isEqualTo(2);
+            assertThat(Suite.run(TINY, plan, out, 1, Suite.inProcess(TINY, Map.of(), m), "t")).isEqualTo(2);
             var summary = new ObjectMapper().readTree(out.resolve("runs").resolve(plan.get(0).dirName()).resolve("summary.json").toFile());
             assertThat(summary.get("examples").get("cola").get("eval").asInt()).isEqualTo(TINY.validation());
             assertThat(summary.get("config").get("validationExamples").asInt()).isEqualTo(TINY.validation());

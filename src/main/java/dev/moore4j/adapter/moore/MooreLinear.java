@@ -125,16 +125,16 @@ public final class MooreLinear implements AdapterLayer {
     }
 
     /**
-     * Training FLOPs per token: frozen factors 4·(d_in·k + k·d_out), router 6·(d_in·D_s + D_s·k),
-     * Householder chain (WY form, forward and backward) about 12·d_in·L.
+     * Training FLOPs per token: frozen factors 4·(d_in·k + k·d_out), router 6·(d_in·D_s + D_s·k). The
+     * Householder chain is applied to V once per forward (about 12·d_in·k·L per step, not per token) and
+     * is left out.
      */
     @Override
     public double trainFlopsPerToken() {
         double in = inFeatures();
         double k = experts();
         double ds = gateDown.value().getShape().get(0);
-        double l = householder == null ? 0 : householder.value().getShape().get(0);
-        return 4 * (in * k + k * outFeatures()) + 6 * (in * ds + ds * k) + 12 * in * l;
+        return 4 * (in * k + k * outFeatures()) + 6 * (in * ds + ds * k);
     }
 
     /** Router output w = ReLU(s + A_task e_t + G_up G_down x): [..., k]. */
@@ -179,7 +179,16 @@ public final class MooreLinear implements AdapterLayer {
             folded = null;
         }
         NDArray w = expertWeights(x, ctx);
-        NDArray z = (!ctx.training() && folded != null) ? x.matMul(folded) : rotate(x).matMul(v); // Vᵀ Hᵀ x: [..., k]
+        NDArray z; // Vᵀ Hᵀ x: [..., k]
+        if (!ctx.training() && folded != null) {
+            z = x.matMul(folded);
+        } else if (householder != null && useWy) {
+            // (x H) V = x (H V): reflect V's d_in × k entries instead of every token's d_in features; the
+            // step then keeps no rotated copy of x for the backward pass, and k ≤ d_in rows beat a batch of tokens
+            z = x.matMul(Householder.leftMultiply(v, householder.value()));
+        } else {
+            z = rotate(x).matMul(v);
+        }
         NDArray y = z.mul(w).matMul(ut);
         return bias == null ? y : y.add(bias);
     }

@@ -17,6 +17,7 @@ import dev.moore4j.model.llama.LlamaModel;
 import dev.moore4j.tokenizer.HfTokenizer;
 import dev.moore4j.tokenizer.Llama2cTokenizer;
 import dev.moore4j.tokenizer.TextTokenizer;
+import dev.moore4j.util.NativeTrimmer;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -73,6 +74,12 @@ public final class ModelLoader {
     }
 
     public static Loaded load(String reference, NDManager manager) {
+        Loaded loaded = read(reference, manager);
+        NativeTrimmer.settle();
+        return loaded;
+    }
+
+    private static Loaded read(String reference, NDManager manager) {
         for (JarAlias a : JAR_ALIASES) {
             if (a.alias().equalsIgnoreCase(reference)) {
                 return loadJar(a, manager);
