@@ -4,9 +4,11 @@
 An all-MiniLM-L6-v2-shaped encoder (6 layers, 384 wide, 12 heads, FFN 1536, vocab 30522; random weights: only the
 shapes matter here), one two-label linear head per task on the mean-pooled output, batches that mix the tasks,
 exactly --length tokens per example, AdamW (decoupled weight decay 0.01), global-norm clipping at 1.0.
-Methods: heads (frozen encoder), lora (r 8, alpha 16, dropout 0.05, every linear layer), full (every weight),
-moore (every linear layer: frozen SVD factors, task router D_t 64, sample router D_s 128, 8 Householder vectors
-in identical pairs, as moore4j's MooreLinear).
+Methods: heads (frozen encoder), lora (r 8, alpha 16, dropout 0.05, every linear layer), full (the 36 linear
+weights, as moore4j's full), moore (every linear layer: frozen SVD factors, task router D_t 64, sample router D_s
+128, 8 Householder vectors in identical pairs, as moore4j's MooreLinear). Written as a PyTorch user would write
+them for speed: the heads of a mixed batch are one batched product, and MoORE reflects V (d_in x k) rather than
+every token (x H) V = x (H V), as moore4j does.
 
 Debian's python3-torch (apt-get install python3-torch libopenblas0-pthread; run it with /usr/bin/python3, not a
 pyenv one) links the reference BLAS through libblas.so.3; point it at Debian's OpenBLAS or its figures are about
@@ -63,12 +65,13 @@ class MooreLinear(nn.Module):
         self.hra = nn.Parameter(torch.cat([half, half]))  # identical pairs: the chain starts at identity
 
     def forward(self, x, task):
-        for i in range(self.hra.shape[0]):  # x Hᵀ, one reflection after another
+        v = self.v
+        for i in reversed(range(self.hra.shape[0])):  # H V with H = H_1 ... H_L: reflect V's rows, not every token
             h = self.hra[i]
-            x = x - 2 * (x @ h).unsqueeze(-1) * h / (h @ h)
+            v = v - 2 * h.unsqueeze(-1) * (h @ v) / (h @ h)
         t = self.task_embedding[task] @ self.task_linear.t()  # [B, k]
         w = F.relu(self.s + t.unsqueeze(1) + F.linear(F.linear(x, self.gate_down), self.gate_up))
-        return ((x @ self.v) * w) @ self.u.t() + self.bias
+        return ((x @ v) * w) @ self.u.t() + self.bias
 
 
 class Layer(nn.Module):
@@ -97,7 +100,8 @@ class Model(nn.Module):
         self.word, self.pos, self.token_type = nn.Embedding(VOCAB, WIDTH), nn.Embedding(POSITIONS, WIDTH), nn.Embedding(2, WIDTH)
         self.ln = nn.LayerNorm(WIDTH, eps=1e-12)
         self.layers = nn.ModuleList(Layer() for _ in range(LAYERS))
-        self.heads = nn.ModuleList(nn.Linear(WIDTH, 2) for _ in range(tasks))
+        self.head_w = nn.Parameter(torch.randn(tasks, 2, WIDTH) * 0.02)  # one two-label head per task
+        self.head_b = nn.Parameter(torch.zeros(tasks, 2))
 
     def forward(self, ids, attention, task):
         pos = torch.arange(ids.shape[1])
@@ -107,12 +111,12 @@ class Model(nn.Module):
             x = layer(x, mask, task)
         m = attention.unsqueeze(-1).float()
         pooled = (x * m).sum(1) / m.sum(1)
-        return torch.stack([self.heads[t](pooled[i]) for i, t in enumerate(task.tolist())])
+        return torch.einsum("bd,bld->bl", pooled, self.head_w[task]) + self.head_b[task]
 
 
 def adapt(model, method, tasks):
     for p in model.parameters():
-        p.requires_grad_(method == "full")
+        p.requires_grad_(False)
     for layer in model.layers:
         for name in ("q", "k", "v", "o", "up", "down"):
             base = getattr(layer, name)
@@ -120,8 +124,10 @@ def adapt(model, method, tasks):
                 setattr(layer, name, LoraLinear(base))
             elif method == "moore":
                 setattr(layer, name, MooreLinear(base, tasks))
-    for p in model.heads.parameters():
-        p.requires_grad_(True)
+            elif method == "full":
+                base.weight.requires_grad_(True)
+    model.head_w.requires_grad_(True)
+    model.head_b.requires_grad_(True)
 
 
 def main():

@@ -36,9 +36,9 @@ import java.util.function.Supplier;
  * Layer and memory benchmarks. Every speed is also given as a ratio to a plain libtorch matmul of
  * the same shape measured in the same run (our roofline), since these machines are noisy.
  */
-@Command(name = "bench", subcommands = BenchTrainCommand.class,
+@Command(name = "bench", subcommands = {BenchTrainCommand.class, BenchEmbedCommand.class},
         description = "Benchmark the MoORE layer (forward+backward), WY vs sequential Householder, SVD time and MoE-ized model memory; "
-                + "'bench train' times whole training steps.")
+                + "'bench train' times whole training steps, 'bench embed' in-process embedding.")
 final class BenchCommand implements Runnable {
     @Mixin
     Common common;

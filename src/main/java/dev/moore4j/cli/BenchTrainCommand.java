@@ -38,13 +38,16 @@ import java.util.Map;
  */
 @Command(name = "train", description = {
         "Time training steps of a method on synthetic tasks of exact shapes, and account for the resident memory.",
-        "Reports: examples_per_second and step_ms_median over the steps after --warmup; peak_rss_mb (the process's peak",
-        "since the benchmark started); fraction_of_roofline (training FLOP/s of the linear layers over a libtorch matmul",
-        "timed here); and memory_mb: jvm_heap (committed heap), base_weights (tensors of the loaded model),",
-        "frozen (non-trainable tensors after adapting: base weights kept and frozen factors), trainable, gradients and",
-        "optimizer (two AdamW moments) from the parameter count, activations (peak minus the resident memory before",
-        "the first step minus gradients and optimizer: what a step holds at once), and other (resident memory before",
-        "the first step not in the heap or in tensors: runtime code, JVM non-heap, allocator slack)."})
+        "Reports (--json field names): model, method, adapter (its configuration), batch, length, tasks, steps, warmup,",
+        "threads (as given); trainable_parameters; examples_per_second and step_ms_median over the steps after --warmup;",
+        "matmul_gflops (a libtorch matmul of the model's width, timed here: the roofline), train_gflops (the linear layers'",
+        "training FLOPs per second reached) and fraction_of_roofline (their ratio); peak_rss_mb (the whole process's peak",
+        "resident memory, VmHWM, loading included); and memory_mb: jvm_heap (committed heap), base_weights (tensors of the",
+        "loaded model), frozen (non-trainable tensors after adapting: base weights kept and frozen factors), trainable,",
+        "gradients and optimizer (two AdamW moments) from the parameter count, activations (peak minus the resident memory",
+        "before the first step minus gradients and optimizer: what a step holds at once, allocator caches included), and",
+        "other (resident memory before the first step not in the heap or in tensors: runtime code, JVM non-heap,",
+        "allocator slack)."})
 final class BenchTrainCommand implements Runnable {
     @Mixin
     Common common;
@@ -184,7 +187,7 @@ final class BenchTrainCommand implements Runnable {
         throw new MooreException("--length " + length + ": cannot build a text of exactly that many tokens for " + model + " (too short for its prompt?)");
     }
 
-    private static double median(List<Double> xs) {
+    static double median(List<Double> xs) {
         List<Double> s = new ArrayList<>(xs);
         s.sort(Double::compare);
         return s.isEmpty() ? Double.NaN : s.size() % 2 == 1 ? s.get(s.size() / 2) : (s.get(s.size() / 2 - 1) + s.get(s.size() / 2)) / 2;

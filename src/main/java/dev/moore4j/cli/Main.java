@@ -24,6 +24,7 @@ public final class Main implements Runnable {
     public static int execute(String... args) {
         CommandLine cl = new CommandLine(new Main());
         cl.setOverwrittenOptionsAllowed(true); // the last of a repeated option wins, as in most CLIs
+        withHelp(cl);
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             Throwable t = ex;
             while (t != null && !(t instanceof MooreException) && t.getCause() != null && t.getCause() != t) {
@@ -40,5 +41,16 @@ public final class Main implements Runnable {
             throw ex;
         });
         return cl.execute(args);
+    }
+
+    /** -h/--help on every command and subcommand (the top level also has -V/--version). */
+    private static void withHelp(CommandLine cl) {
+        for (CommandLine sub : cl.getSubcommands().values()) {
+            CommandLine.Model.CommandSpec spec = sub.getCommandSpec();
+            if (spec.findOption("--help") == null && spec.findOption("-h") == null) {
+                spec.addOption(CommandLine.Model.OptionSpec.builder("-h", "--help").usageHelp(true).description("Show this help message and exit.").build());
+            }
+            withHelp(sub);
+        }
     }
 }

@@ -6,6 +6,8 @@ import dev.moore4j.TestSupport;
 
 import org.junit.jupiter.api.Test;
 
+import java.util.Iterator;
+
 import static dev.moore4j.cli.CliTest.run;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.offset;
@@ -32,11 +34,28 @@ class BenchTrainCliTest {
             // heap, frozen tensors, trainable tensors and the rest are what was resident before the first step: never above the peak
             double before = mem.get("jvm_heap").asDouble() + mem.get("frozen").asDouble() + mem.get("trainable").asDouble() + mem.get("other").asDouble();
             assertThat(before).isLessThanOrEqualTo(j.get("peak_rss_mb").asDouble() + 1e-6);
+            // --help names every field the report has
+            String help = run("bench", "train", "--help").out().replaceAll("\\s+", " ");
+            for (Iterator<String> it = j.fieldNames(); it.hasNext(); ) {
+                assertThat(help).contains(it.next());
+            }
+            for (Iterator<String> it = mem.fieldNames(); it.hasNext(); ) {
+                assertThat(help).contains(it.next());
+            }
             if (c[1].equals("heads")) {
                 assertThat(mem.get("frozen").asDouble()).as("heads only: the whole encoder stays frozen").isCloseTo(mem.get("base_weights").asDouble(),
                         offset(0.01));
             }
         }
+        CliTest.Run embed = run("bench", "embed", "--batch", "3", "--iters", "2", "--warmup", "1", "--threads", TestSupport.THREADS, "--json");
+        assertThat(embed.code()).as(embed.err()).isZero();
+        assertThat(embed.json().get("sentences_per_second").asDouble()).isPositive();
+        assertThat(embed.json().get("peak_rss_mb").asDouble()).isGreaterThanOrEqualTo(embed.json().get("rss_mb").asDouble());
+        String embedHelp = run("bench", "embed", "--help").out().replaceAll("\\s+", " ");
+        for (Iterator<String> it = embed.json().fieldNames(); it.hasNext(); ) {
+            assertThat(embedHelp).contains(it.next());
+        }
+        assertThat(run("bench", "embed", "--model", "stories260K").err()).contains("not an encoder");
         CliTest.Run bad = run("bench", "train", "--model", "stories260K", "--method", "lora", "--batch", "0");
         assertThat(bad.code()).isEqualTo(2);
         assertThat(bad.err()).contains("--batch");
