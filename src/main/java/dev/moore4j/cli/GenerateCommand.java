@@ -9,6 +9,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
+import java.util.LinkedHashMap;
 import java.util.Map;
 
 @Command(name = "generate", description = "Generate text from a decoder with a KV cache (greedy with --temperature 0).")
@@ -60,8 +61,21 @@ final class GenerateCommand implements Runnable {
             if (common.json) {
                 // the prompt as the tokenizer reads it back, then the generated pieces
                 StringBuilder text = new StringBuilder(m.tokenizer().decode(m.tokenizer().encode(prompt)));
-                m.generate(prompt, o, task, text::append);
-                common.printJson(Map.of("model", source.describe(model), "text", text.toString()));
+                int[] pieces = {0};
+                long t0 = System.nanoTime();
+                m.generate(prompt, o, task, piece -> {
+                    text.append(piece);
+                    pieces[0]++;
+                });
+                double seconds = (System.nanoTime() - t0) / 1e9;
+                Map<String, Object> out = new LinkedHashMap<>();
+                out.put("model", source.describe(model));
+                out.put("text", text.toString());
+                out.put("prompt_tokens", m.tokenizer().encode(prompt).length);
+                out.put("generated_tokens", pieces[0]);
+                out.put("seconds", seconds); // prompt (prefill) included; the KV cache makes each further token one position
+                out.put("tokens_per_second", pieces[0] / seconds);
+                common.printJson(out);
             } else {
                 System.out.print(prompt);
                 m.generate(prompt, o, task, piece -> {
