@@ -2,6 +2,7 @@
 # Real model sizes (issue 15, item 5): random-weight checkpoints of bge-base and Qwen2.5-0.5B shapes, MoE-ized
 # and trained for a few steps; prints one JSON object per measurement into OUT/*.json.
 #   scripts/real_sizes.sh [OUT] [THREADS]       (OUT default runs/real-sizes; about 20 minutes on 2 cores)
+#   KINDS=qwen0.5b scripts/real_sizes.sh ...     (one of them)
 # The checkpoints go to $TMPDIR (2.4 GB) and the SVD factor cache to OUT/svd-cache (measured, then left there).
 set -euo pipefail
 home="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -9,12 +10,12 @@ out="${1:-runs/real-sizes}"; threads="${2:-$(nproc)}"
 mkdir -p "$out"
 tmp="${TMPDIR:-/tmp}/moore4j-shaped"
 export MOORE4J_CACHE="$(cd "$out" && pwd)/svd-cache"
-for kind in bge-base qwen0.5b; do
+for kind in ${KINDS:-bge-base qwen0.5b}; do
   dir="$tmp/$kind"
   [ -s "$dir/model.safetensors" ] || python3 "$home/scripts/shaped_checkpoint.py" "$kind" "$dir"
   # MoE-ize: SVD of every target layer (wall time and peak RSS from /usr/bin/time), and the factor cache it writes
   rm -rf "$MOORE4J_CACHE"
-  /usr/bin/time -f '{"wall_seconds": %e, "peak_rss_mb": %M}' -o "$out/$kind-moeize-time.json" \
+  /usr/bin/time -f '{"wall_seconds": %e, "peak_rss_kb": %M}' -o "$out/$kind-moeize-time.json" \
     "$home/bin/moore" moeize "$dir" --threads "$threads" --json > "$out/$kind-moeize.json"
   du -sb "$MOORE4J_CACHE" | awk '{printf "{\"factor_cache_mb\": %.1f}\n", $1/1e6}' > "$out/$kind-cache.json"
   for method in lora moore; do

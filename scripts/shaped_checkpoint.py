@@ -8,7 +8,7 @@
 DIR gets config.json, model.safetensors (fp32, written tensor by tensor, so the script itself stays
 small) and tokenizer.json. bge-base reuses MiniLM's WordPiece tokenizer (the same 30,522-entry
 uncased vocabulary), read from its Maven jar; qwen0.5b gets a word-level tokenizer of 151,936 entries
-("w0", "w1", ...), so every text word the vocabulary knows is one token. Weights are N(0, 0.02²), layer
+(a few English words, then "w0", "w1", ...; punctuation splits off), so every word it knows is one token. Weights are N(0, 0.02²), layer
 norms 1: the numbers are meaningless, the shapes and the bytes are those of the real model.
 Needs numpy only (Debian: python3-numpy).
 """
@@ -109,10 +109,15 @@ def minilm_tokenizer():
         return z.read("all-minilm-l6-v2-tokenizer.json")
 
 
+# words a task prompt and its labels use (bench train asks "Is it yes or no?" of texts of "the"), then w0, w1, ...
+WORDS = ["the", "yes", "no", "is", "it", "or", "a", "an", "and", "of", "to", "in", "true", "false", "positive", "negative"]
+
+
 def word_tokenizer(vocab):
+    words = WORDS + [f"w{i}" for i in range(vocab - 1 - len(WORDS))] + ["<unk>"]
     tok = {"version": "1.0", "truncation": None, "padding": None, "added_tokens": [],
-           "normalizer": None, "pre_tokenizer": {"type": "WhitespaceSplit"}, "post_processor": None, "decoder": None,
-           "model": {"type": "WordLevel", "vocab": {f"w{i}": i for i in range(vocab - 1)} | {"<unk>": vocab - 1}, "unk_token": "<unk>"}}
+           "normalizer": {"type": "Lowercase"}, "pre_tokenizer": {"type": "Whitespace"}, "post_processor": None, "decoder": None,
+           "model": {"type": "WordLevel", "vocab": {w: i for i, w in enumerate(words)}, "unk_token": "<unk>"}}
     return json.dumps(tok).encode()
 
 

@@ -95,11 +95,28 @@ public final class Ops {
         withScalar(x, c, NDArray::muli);
     }
 
-    /** Inverted dropout with rate p while training; the identity otherwise (or for p = 0). */
+    /**
+     * Inverted dropout with rate p while training; the identity otherwise (or for p = 0). Bit-identical to
+     * libtorch's dropout with the same random state, but what the backward pass keeps is a bool mask and a
+     * scalar instead of libtorch's float noise tensor: a quarter of the bytes. The noise is drawn by
+     * libtorch's own dropout of a tensor of ones (the same random stream), so its kept value 1/(1-p) is
+     * libtorch's, and x·m·s equals x·(m·s) because m is 0 or 1.
+     */
     public static NDArray dropout(NDArray x, double p, boolean training) {
         if (!training || p <= 0) {
             return x;
         }
+        NDArray mask;
+        NDArray scale;
+        try (NDArray ones = x.onesLike(); NDArray noise = Dropout.dropout(ones, (float) p, true).singletonOrThrow()) {
+            mask = noise.gt(0);
+            scale = noise.max();
+        }
+        return x.mul(mask).mul(scale);
+    }
+
+    /** libtorch's dropout as it is (the reference that {@link #dropout} must equal). */
+    public static NDArray dropoutReference(NDArray x, double p) {
         return Dropout.dropout(x, (float) p, true).singletonOrThrow();
     }
 
