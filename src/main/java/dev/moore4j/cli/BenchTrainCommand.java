@@ -39,7 +39,7 @@ import java.util.Map;
 @Command(name = "train", description = {
         "Time training steps of a method on synthetic tasks of exact shapes, and account for the resident memory.",
         "Reports (--json field names): model, method, adapter (its configuration), batch, length, tasks, steps, warmup,",
-        "threads (as given); trainable_parameters; examples_per_second and step_ms_median over the steps after --warmup;",
+        "threads, recompute (as given); trainable_parameters; examples_per_second and step_ms_median over the steps after --warmup;",
         "matmul_gflops (a libtorch matmul of the model's width, timed here: the roofline), train_gflops (the linear layers'",
         "training FLOPs per second reached) and fraction_of_roofline (their ratio); peak_rss_mb (the whole process's peak",
         "resident memory, VmHWM, loading included); and memory_mb: jvm_heap (committed heap), base_weights (tensors of the",
@@ -80,6 +80,9 @@ final class BenchTrainCommand implements Runnable {
     @Option(names = "--lr", description = "Learning rate. Default: ${DEFAULT-VALUE}.")
     double lr = 1e-4;
 
+    @Option(names = "--recompute", description = "Recompute each layer's activations in the backward pass (train --recompute).")
+    boolean recompute;
+
     @Override
     public void run() {
         Common.range("--batch", batch, 1, 1 << 20);
@@ -103,7 +106,7 @@ final class BenchTrainCommand implements Runnable {
                 names.add("t" + t);
             }
             TrainConfig cfg = TrainConfig.builder().model(model).method(method).adapter(overrides).tasks(names).batchSize(batch).maxLength(length)
-                    .maxSteps(warmup + steps).lr(lr).oblivion(false).trimMb(0).build().validate();
+                    .maxSteps(warmup + steps).lr(lr).oblivion(false).trimMb(0).recompute(recompute).build().validate();
             TaskModel tm = Pipeline.build(cfg, specs, loaded);
             long trainable = tm.parameters().stream().mapToLong(Param::size).sum();
             long frozenBytes = MemoryStats.tensorBytes(loaded.model().manager()) - 4 * trainable;
@@ -140,6 +143,7 @@ final class BenchTrainCommand implements Runnable {
             out.put("steps", steps);
             out.put("warmup", warmup);
             out.put("threads", common.threads());
+            out.put("recompute", recompute);
             out.put("trainable_parameters", trainable);
             out.put("examples_per_second", exPerSecond);
             out.put("step_ms_median", median(timed) * 1e3);

@@ -59,7 +59,9 @@ public record TrainConfig(
         int maxSkippedSteps,
         @Flag("Return freed native memory to the OS whenever RSS exceeds the first 10 steps' working level by this many MiB (0 = never).") int trimMb,
         @Flag(value = "Per task, hold this many training examples out as the evaluation set (0 = the task's dev/test split): choose hyperparameters without the evaluation split.",
-                names = "--validation") int validationExamples) {
+                names = "--validation") int validationExamples,
+        @Flag("Recompute each layer's activations in the backward pass instead of keeping them (gradient checkpointing): memory of one layer instead of all, for one more forward pass.")
+        boolean recompute) {
     private static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
     public TrainConfig {
@@ -110,6 +112,7 @@ public record TrainConfig(
         b.maxSkippedSteps = maxSkippedSteps;
         b.trimMb = trimMb;
         b.validationExamples = validationExamples;
+        b.recompute = recompute;
         return b;
     }
 
@@ -145,6 +148,7 @@ public record TrainConfig(
         private int maxSkippedSteps = 0;
         private int trimMb = 1024;
         private int validationExamples = 0;
+        private boolean recompute = false;
 
         private Builder() {}
 
@@ -293,13 +297,18 @@ public record TrainConfig(
             return this;
         }
 
+        public Builder recompute(boolean v) {
+            recompute = v;
+            return this;
+        }
+
         public Builder validationExamples(int v) {
             validationExamples = v;
             return this;
         }
 
         public TrainConfig build() {
-            return new TrainConfig(model, method, tasks, data, maxTrainExamples, maxEvalExamples, maxLength, batchSize, gradAccum, epochs, maxSteps, lr, headLr, weightDecay, schedule, warmup, decay, clipNorm, seed, evalEvery, evalBatchSize, adapter, wholeSequenceLoss, skipBadRows, oblivion, heldOutText, oblivionExamples, maxSkippedSteps, trimMb, validationExamples);
+            return new TrainConfig(model, method, tasks, data, maxTrainExamples, maxEvalExamples, maxLength, batchSize, gradAccum, epochs, maxSteps, lr, headLr, weightDecay, schedule, warmup, decay, clipNorm, seed, evalEvery, evalBatchSize, adapter, wholeSequenceLoss, skipBadRows, oblivion, heldOutText, oblivionExamples, maxSkippedSteps, trimMb, validationExamples, recompute);
         }
     }
 

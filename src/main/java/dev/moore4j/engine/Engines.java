@@ -1,7 +1,10 @@
 package dev.moore4j.engine;
 
 import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
 
 /**
  * One place that configures DJL before the first native call: offline mode (natives come from the
@@ -21,6 +24,19 @@ public final class Engines {
         // DJL prints a warning per missing CUDA library on CPU machines; it is harmless.
         System.setProperty("org.slf4j.simpleLogger.log.ai.djl", System.getProperty("org.slf4j.simpleLogger.log.ai.djl", "error"));
         return Engine.getEngine("PyTorch");
+    }
+
+    /**
+     * Whether a backward pass from {@code a} reaches anything: a leaf marked to require a gradient, or an
+     * array made by recorded ops (DJL's {@code hasGradient} reports only arrays marked by hand, and its
+     * {@code requiresGrad} only leaves).
+     */
+    public static boolean requiresGrad(NDArray a) {
+        if (!(a instanceof PtNDArray p)) {
+            return false;
+        }
+        String fn = JniUtils.getGradientFunctionNames(p);
+        return JniUtils.requiresGrad(p) || (fn != null && !fn.isEmpty());
     }
 
     public static NDManager newManager(int threads) {

@@ -16,7 +16,7 @@ import java.util.List;
  * <p>Special ids: {@link #MEAN_TASK} (unknown or absent task: use the mean task embedding) and
  * {@link #NO_TASK} (drop the task term entirely).
  */
-public record ForwardContext(int[] taskIds, boolean training, AuxLosses aux) {
+public record ForwardContext(int[] taskIds, boolean training, AuxLosses aux, Recompute recompute) {
     public static final int MEAN_TASK = -1;
     public static final int NO_TASK = -2;
 
@@ -26,7 +26,16 @@ public record ForwardContext(int[] taskIds, boolean training, AuxLosses aux) {
 
     /** A context with a fresh auxiliary-loss collector when training. */
     public ForwardContext(int[] taskIds, boolean training) {
-        this(taskIds, training, training ? new AuxLosses() : null);
+        this(taskIds, training, training ? new AuxLosses() : null, null);
+    }
+
+    /** A training context whose layers are recomputed in the backward pass (null: kept, as usual). */
+    public static ForwardContext training(int[] taskIds, Recompute recompute) {
+        AuxLosses aux = new AuxLosses();
+        if (recompute != null) {
+            recompute.collect(aux);
+        }
+        return new ForwardContext(taskIds, true, aux, recompute);
     }
 
     /** No task information: every sample uses the mean task embedding. */
@@ -40,12 +49,12 @@ public record ForwardContext(int[] taskIds, boolean training, AuxLosses aux) {
 
     /** The context of sample {@code i} alone (for running a batch one sample at a time). */
     public ForwardContext sample(int i) {
-        return taskIds == null || taskIds.length == 1 ? this : new ForwardContext(new int[] {taskIds[i]}, training, aux);
+        return taskIds == null || taskIds.length == 1 ? this : new ForwardContext(new int[] {taskIds[i]}, training, aux, recompute);
     }
 
     /** Adds an auxiliary loss term (scalar) when training; ignored at inference. */
     public void addAuxLoss(NDArray term) {
-        if (aux != null) {
+        if (aux != null && !aux.paused) {
             NDScope.unregister(term); // outlives the layer that made it (Ops.layer)
             aux.terms.add(term);
         }
@@ -72,6 +81,14 @@ public record ForwardContext(int[] taskIds, boolean training, AuxLosses aux) {
     /** Auxiliary loss terms left by layers during one training forward (e.g. router load balance). */
     public static final class AuxLosses {
         private final List<NDArray> terms = new ArrayList<>();
+        boolean paused; // Recompute's first pass: a layer's terms are made again, with their gradient, when it is recomputed
+
+        /** Removes and returns the terms added since there were {@code size}. */
+        List<NDArray> takeFrom(int size) {
+            List<NDArray> out = new ArrayList<>(terms.subList(size, terms.size()));
+            terms.subList(size, terms.size()).clear();
+            return out;
+        }
 
         /** Adds the collected terms to {@code loss}; returns {@code loss} itself when there are none. */
         public NDArray addTo(NDArray loss) {

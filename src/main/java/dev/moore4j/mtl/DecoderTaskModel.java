@@ -13,6 +13,7 @@ import dev.moore4j.io.HostTensor;
 import dev.moore4j.io.Safetensors;
 import dev.moore4j.model.ForwardContext;
 import dev.moore4j.model.Ops;
+import dev.moore4j.model.Recompute;
 import dev.moore4j.model.llama.LlamaModel;
 import dev.moore4j.task.Example;
 import dev.moore4j.task.TaskKind;
@@ -181,7 +182,7 @@ public final class DecoderTaskModel implements TaskModel {
     }
 
     @Override
-    public NDArray loss(List<Example> batch, NDManager m, boolean training) {
+    public NDArray loss(List<Example> batch, NDManager m, boolean training, Recompute recompute) {
         List<long[]> rows = new ArrayList<>();
         List<Long> positions = new ArrayList<>();
         List<Long> targets = new ArrayList<>();
@@ -204,7 +205,7 @@ public final class DecoderTaskModel implements TaskModel {
             }
         }
         Batch in = batch(rows, batch, m, false);
-        ForwardContext ctx = new ForwardContext(in.taskIds(), training);
+        ForwardContext ctx = training && recompute != null ? ForwardContext.training(in.taskIds(), recompute) : new ForwardContext(in.taskIds(), training);
         NDArray hidden = base.hidden(in.ids(), null, ctx);
         // the LM head only at the scored positions: [P, V] instead of [B·S, V] (151,936 columns for Qwen2.5)
         NDArray scored = hidden.reshape(-1, hidden.getShape().get(2)).get(Ops.indices(m, positions.stream().mapToLong(Long::longValue).toArray()));

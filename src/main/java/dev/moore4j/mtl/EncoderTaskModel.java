@@ -11,6 +11,7 @@ import dev.moore4j.io.HostTensor;
 import dev.moore4j.io.Safetensors;
 import dev.moore4j.model.ForwardContext;
 import dev.moore4j.model.Ops;
+import dev.moore4j.model.Recompute;
 import dev.moore4j.model.bert.BertModel;
 import dev.moore4j.task.Example;
 import dev.moore4j.task.TaskKind;
@@ -161,6 +162,10 @@ public final class EncoderTaskModel implements TaskModel {
     private record Forward(NDArray pooled, int[] firstRow, ForwardContext ctx) {}
 
     private Forward forward(List<Example> batch, NDManager m, boolean training, boolean taskFree) {
+        return forward(batch, m, training, taskFree, null);
+    }
+
+    private Forward forward(List<Example> batch, NDManager m, boolean training, boolean taskFree, Recompute recompute) {
         List<Seq> seqs = new ArrayList<>();
         List<Integer> ids = new ArrayList<>();
         int[] first = new int[batch.size()];
@@ -173,7 +178,8 @@ public final class EncoderTaskModel implements TaskModel {
             }
         }
         NDArray[] in = padded(seqs, m);
-        ForwardContext ctx = new ForwardContext(ids.stream().mapToInt(Integer::intValue).toArray(), training);
+        int[] taskIds = ids.stream().mapToInt(Integer::intValue).toArray();
+        ForwardContext ctx = training && recompute != null ? ForwardContext.training(taskIds, recompute) : new ForwardContext(taskIds, training);
         NDArray h = base.forward(in[0], in[1], in[2], ctx);
         return new Forward(BertModel.meanPool(h, in[1], false), first, ctx);
     }
@@ -226,8 +232,8 @@ public final class EncoderTaskModel implements TaskModel {
     }
 
     @Override
-    public NDArray loss(List<Example> batch, NDManager m, boolean training) {
-        Forward f = forward(batch, m, training, false);
+    public NDArray loss(List<Example> batch, NDManager m, boolean training, Recompute recompute) {
+        Forward f = forward(batch, m, training, false, recompute);
         NDArray total = null;
         for (List<Integer> members : groups(batch).values()) {
             NDArray out = groupOutput(f, batch, members, m);

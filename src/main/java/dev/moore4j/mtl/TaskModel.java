@@ -8,6 +8,7 @@ import dev.moore4j.adapter.Adapter;
 import dev.moore4j.adapter.Param;
 import dev.moore4j.io.HostTensor;
 import dev.moore4j.io.Safetensors;
+import dev.moore4j.model.Recompute;
 import dev.moore4j.model.TransformerModel;
 import dev.moore4j.task.Example;
 import dev.moore4j.task.TaskSpec;
@@ -37,7 +38,12 @@ public sealed interface TaskModel extends AutoCloseable permits EncoderTaskModel
     }
 
     /** Mean loss over the examples (a scalar on {@code m}); call inside a gradient collector to train. */
-    NDArray loss(List<Example> batch, NDManager m, boolean training);
+    default NDArray loss(List<Example> batch, NDManager m, boolean training) {
+        return loss(batch, m, training, null);
+    }
+
+    /** The training loss with the base model's layers recomputed in the backward pass (null: kept, as usual). */
+    NDArray loss(List<Example> batch, NDManager m, boolean training, Recompute recompute);
 
     /**
      * How many terms {@link #loss} averages over (examples for encoder heads, target tokens for decoders), so

@@ -19,6 +19,7 @@ import dev.moore4j.config.TrainConfig;
 import dev.moore4j.eval.EvalReport;
 import dev.moore4j.eval.Evaluator;
 import dev.moore4j.model.Ops;
+import dev.moore4j.model.Recompute;
 import dev.moore4j.mtl.TaskModel;
 import dev.moore4j.task.Example;
 import dev.moore4j.util.NativeTrimmer;
@@ -214,7 +215,7 @@ public final class Trainer {
         try (NDScope scope = new NDScope(); NDManager m = parent.newSubManager()) {
             // randomness inside the step (dropout) depends on the seed and the step only, so a resumed run repeats it exactly
             Engine.getInstance().setRandomSeed((int) (cfg.seed() * 1_000_003L + step));
-            double loss = backward(batch, m);
+            double loss = backward(batch, m, step);
             NDArray sq = null;
             for (Param p : all) {
                 NDArray g = p.value().getGradient();
@@ -262,15 +263,24 @@ public final class Trainer {
      * share of the loss units, so the result equals one pass over the whole batch. Returns the loss.
      */
     double backward(List<Example> batch, NDManager m) {
+        return backward(batch, m, 0);
+    }
+
+    private double backward(List<Example> batch, NDManager m, int step) {
         int micro = (batch.size() + cfg.gradAccum() - 1) / cfg.gradAccum();
         double total = model.lossUnits(batch);
         double loss = 0;
         for (int from = 0; from < batch.size(); from += micro) {
             List<Example> part = batch.subList(from, Math.min(batch.size(), from + micro));
+            double weight = model.lossUnits(part) / total;
+            Recompute recompute = cfg.recompute() ? new Recompute((cfg.seed() * 1_000_003L + step) * 131L + from) : null;
             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                NDArray l = Ops.mul(model.loss(part, m, true), model.lossUnits(part) / total);
+                NDArray l = Ops.mul(model.loss(part, m, true, recompute), weight);
                 gc.backward(l);
                 loss += l.getFloat();
+                if (recompute != null) {
+                    loss += recompute.backward(gc, weight);
+                }
             }
         }
         return loss;

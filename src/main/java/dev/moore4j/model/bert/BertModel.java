@@ -15,6 +15,7 @@ import dev.moore4j.io.WeightSource;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.UnaryOperator;
 
 /**
  * BERT encoder (post-LN), as in the original paper and Hugging Face {@code BertModel}:
@@ -114,8 +115,7 @@ public final class BertModel extends BaseModel {
         float scale = (float) (1.0 / Math.sqrt(config.headDim()));
         int heads = config.numAttentionHeads();
         for (Layer l : layers) {
-            NDArray x = h;
-            h = Ops.layer(true, () -> {
+            UnaryOperator<NDArray> layer = x -> {
                 NDArray q = Ops.splitHeads(l.query().forward(x, ctx), heads);
                 NDArray k = Ops.splitHeads(l.key().forward(x, ctx), heads);
                 NDArray v = Ops.splitHeads(l.value().forward(x, ctx), heads);
@@ -124,9 +124,11 @@ public final class BertModel extends BaseModel {
                 NDArray a = Ops.layerNorm(x.add(l.attnOut().forward(attn, ctx)), l.ln1Weight(), l.ln1Bias(), config.layerNormEps());
                 NDArray f = l.ffn().forward(a, ctx);
                 return Ops.layerNorm(a.add(f), l.ln2Weight(), l.ln2Bias(), config.layerNormEps());
-            });
+            };
+            NDArray in = h;
+            h = ctx.recompute() != null ? ctx.recompute().layer(in, layer) : Ops.layer(true, () -> layer.apply(in));
         }
-        return h;
+        return ctx.recompute() != null ? ctx.recompute().output(h) : h;
     }
 
     /** Mean of the token states over the mask, L2-normalised: [B, D]. */

@@ -21,6 +21,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 
 /**
  * Llama-family decoder (pre-norm, RMSNorm, rotary positions in the Hugging Face "rotate half" layout,
@@ -157,9 +158,7 @@ public final class LlamaModel extends BaseModel {
         for (int li = 0; li < layers.size(); li++) {
             Layer l = layers.get(li);
             int index = li;
-            NDArray in = x;
-            // the KV cache keeps arrays made inside the layer, so only a cache-free pass frees per layer
-            x = Ops.layer(cache == null, () -> {
+            UnaryOperator<NDArray> layer = in -> {
                 NDArray n = Ops.rmsNorm(in, l.attnNorm(), eps);
                 NDArray q = rope(Ops.splitHeads(l.q().forward(n, ctx), heads), cosS, sinS);
                 NDArray k = rope(Ops.splitHeads(l.k().forward(n, ctx), kvHeads), cosS, sinS);
@@ -177,7 +176,13 @@ public final class LlamaModel extends BaseModel {
                 NDArray y = in.add(l.o().forward(Ops.mergeHeads(scores.softmax(-1).matMul(v)), ctx));
                 NDArray mm = Ops.rmsNorm(y, l.ffnNorm(), eps);
                 return y.add(l.ffn().forward(mm, ctx));
-            });
+            };
+            NDArray in = x;
+            // the KV cache keeps arrays made inside the layer, so only a cache-free pass frees per layer
+            x = ctx.recompute() != null && cache == null ? ctx.recompute().layer(in, layer) : Ops.layer(cache == null, () -> layer.apply(in));
+        }
+        if (ctx.recompute() != null && cache == null) {
+            x = ctx.recompute().output(x);
         }
         return Ops.rmsNorm(x, finalNorm, eps);
     }
