@@ -6,6 +6,8 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 
+import java.util.function.Supplier;
+
 /**
  * One place that configures DJL before the first native call: offline mode (natives come from the
  * {@code pytorch-native-cpu} jar, never downloaded) and the libtorch thread counts.
@@ -37,6 +39,17 @@ public final class Engines {
         }
         String fn = JniUtils.getGradientFunctionNames(p);
         return JniUtils.requiresGrad(p) || (fn != null && !fn.isEmpty());
+    }
+
+    /** Runs {@code body} with autograd off on this thread (no graph, nothing saved for a backward pass), then restores it. */
+    public static <T> T withoutGrad(Supplier<T> body) {
+        boolean was = JniUtils.isGradMode();
+        JniUtils.setGradMode(false);
+        try {
+            return body.get();
+        } finally {
+            JniUtils.setGradMode(was);
+        }
     }
 
     public static NDManager newManager(int threads) {

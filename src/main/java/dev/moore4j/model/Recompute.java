@@ -14,7 +14,7 @@ import java.util.function.UnaryOperator;
 /**
  * Activation recomputation, one transformer layer at a time (what PyTorch calls gradient
  * checkpointing). The forward pass keeps only each layer's input and cuts every layer's output from
- * the graph, so no layer's activations outlive it; the loss's backward pass ends at the last layer's
+ * the graph (it runs without autograd), so no layer's activations outlive it; the loss's backward pass ends at the last layer's
  * output; {@link #backward} then runs the layers again from the last, each with its graph, and pushes
  * the incoming gradient through it. Memory: one layer's activations instead of all of them; time: one
  * more forward pass. Each layer draws its random numbers (dropout) from a seed of its own, set before
@@ -53,7 +53,7 @@ public final class Recompute {
         }
         NDArray out;
         try (NDScope scope = new NDScope()) {
-            out = body.apply(in).stopGradient();
+            out = Engines.withoutGrad(() -> body.apply(in)); // no graph: the layer runs again, with one, in backward
             NDScope.unregister(out);
         } finally {
             if (aux != null) {
