@@ -98,7 +98,7 @@ final class BenchTrainCommand implements Runnable {
             throw new MooreException("bench train: cannot create a scratch directory: " + e.getMessage());
         }
         try (NDManager m = common.manager(); ModelLoader.Loaded loaded = ModelLoader.load(model, m)) {
-            long baseBytes = MemoryStats.tensorBytes(loaded.model().manager());
+            long baseBytes = MemoryStats.tensorBytes(loaded.model().manager()) - loaded.model().aliasedBytes();
             List<TaskSpec> specs = new ArrayList<>();
             List<String> names = new ArrayList<>();
             for (int t = 0; t < tasks; t++) {
@@ -109,7 +109,7 @@ final class BenchTrainCommand implements Runnable {
                     .maxSteps(warmup + steps).lr(lr).oblivion(false).trimMb(0).recompute(recompute).build().validate();
             TaskModel tm = Pipeline.build(cfg, specs, loaded);
             long trainable = tm.parameters().stream().mapToLong(Param::size).sum();
-            long frozenBytes = MemoryStats.tensorBytes(loaded.model().manager()) - 4 * trainable;
+            long frozenBytes = MemoryStats.tensorBytes(loaded.model().manager()) - loaded.model().aliasedBytes() - 4 * trainable;
             String word = "the"; // one token per repetition in the tokenizers we ship, so lengths are hit exactly
             Map<String, List<Example>> data = new LinkedHashMap<>();
             int perTask = (batch * (warmup + steps) + tasks - 1) / tasks;

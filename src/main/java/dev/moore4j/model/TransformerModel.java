@@ -18,6 +18,11 @@ public interface TransformerModel extends AutoCloseable {
     /** Number of frozen base parameters (embeddings, norms, linears). */
     long parameterCount();
 
+    /** Bytes of arrays in the model's manager that are views of other arrays there (counted twice by a sum over the manager). */
+    default long aliasedBytes() {
+        return 0;
+    }
+
     /** The manager owning the model's weights. */
     NDManager manager();
 

@@ -91,7 +91,7 @@ public final class LlamaModel extends BaseModel {
         }
         NDArray norm = w.nd("model.norm.weight", m, d);
         NDArray head = c.tieWordEmbeddings() || !w.has("lm_head.weight")
-                ? emb.transpose().duplicate()
+                ? emb.transpose() // a view: the tied head shares the embedding's memory (545 MB for Qwen2.5-0.5B)
                 : w.linearInOut("lm_head.weight", m, d, c.vocabSize());
         w.checkAllUsed();
         return new LlamaModel(c, m, w.hash(), emb, layers, norm, head);
@@ -219,6 +219,11 @@ public final class LlamaModel extends BaseModel {
     @Override
     public List<FfnSlot> ffnSlots() {
         return layers.stream().map(Layer::ffn).toList();
+    }
+
+    @Override
+    public long aliasedBytes() {
+        return config.tieWordEmbeddings() ? headInOut.size() * headInOut.getDataType().getNumOfBytes() : 0;
     }
 
     @Override
