@@ -1,5 +1,8 @@
 package dev.moore4j.util;
 
+import com.sun.jna.Function;
+import com.sun.jna.NativeLibrary;
+
 import org.bytedeco.javacpp.Pointer;
 
 import java.util.function.BooleanSupplier;
@@ -30,7 +33,7 @@ public final class NativeTrimmer {
 
     /** @param slackBytes growth over the working level that triggers a trim; 0 or less disables trimming */
     public NativeTrimmer(long slackBytes) {
-        this(slackBytes, MemoryStats::rssBytes, Pointer::trimMemory);
+        this(slackBytes, MemoryStats::rssBytes, NativeTrimmer::release);
     }
 
     /** With another RSS source and trim call (tests drive the policy with a scripted RSS). */
@@ -93,9 +96,37 @@ public final class NativeTrimmer {
     /** Trims once, now (after loading, before a long-lived process settles); false where it cannot. */
     public static boolean trimNow() {
         try {
-            return Pointer.trimMemory();
+            return release();
         } catch (LinkageError e) {
             return false;
+        }
+    }
+
+    /**
+     * Returns freed pages to the OS from whichever allocator serves this process: glibc ({@code malloc_trim}),
+     * tcmalloc ({@code MallocExtension_ReleaseFreeMemory}) or jemalloc (a purge of every arena), as
+     * {@code bin/moore} may preload either. True if any of them ran.
+     */
+    static boolean release() {
+        boolean any = false;
+        NativeLibrary process = NativeLibrary.getProcess();
+        Function tcmalloc = symbol(process, "MallocExtension_ReleaseFreeMemory");
+        if (tcmalloc != null) {
+            tcmalloc.invoke(new Object[0]);
+            any = true;
+        }
+        Function jemalloc = symbol(process, "mallctl");
+        if (jemalloc != null) { // MALLCTL_ARENAS_ALL = 4096
+            any |= jemalloc.invokeInt(new Object[] {"arena.4096.purge", null, null, null, 0L}) == 0;
+        }
+        return Pointer.trimMemory() || any;
+    }
+
+    private static Function symbol(NativeLibrary library, String name) {
+        try {
+            return library.getFunction(name);
+        } catch (UnsatisfiedLinkError e) {
+            return null;
         }
     }
 
