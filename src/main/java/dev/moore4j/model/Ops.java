@@ -109,7 +109,7 @@ public final class Ops {
         NDArray mask;
         NDArray scale;
         try (NDArray ones = x.onesLike(); NDArray noise = Dropout.dropout(ones, (float) p, true).singletonOrThrow()) {
-            mask = noise.gt(0);
+            mask = withScalar(noise, 0, NDArray::gt);
             scale = noise.max();
         }
         return x.mul(mask).mul(scale);
