@@ -92,16 +92,16 @@ public final class SuiteCommand implements Runnable {
                 }
                 return;
             }
+            int done;
             if (jobs > 1) {
                 int each = Math.max(1, common.threads() / jobs);
-                int done = Suite.run(spec, plan, dir, jobs, (k, runDir) -> inChildProcess(k, runDir, dir, ms, ss, each), command);
-                System.err.printf("suite %s: %d runs done now, %d planned; tables in %s%n", name, done, plan.size(), dir.resolve(Suite.REPORT));
+                done = Suite.run(spec, plan, dir, jobs, (k, runDir) -> inChildProcess(k, runDir, dir, ms, ss, each), command);
             } else {
                 try (NDManager m = common.manager()) {
-                    int done = Suite.run(spec, plan, dir, 1, Suite.inProcess(spec, adapter, m), command);
-                    System.err.printf("suite %s: %d runs done now, %d planned; tables in %s%n", name, done, plan.size(), dir.resolve(Suite.REPORT));
+                    done = Suite.run(spec, plan, dir, 1, Suite.inProcess(spec, adapter, m), command);
                 }
             }
+            System.err.printf("suite %s: %d runs done now, %d planned; tables in %s%n", name, done, plan.size(), dir.resolve(Suite.REPORT));
         }
         try {
             System.out.print(Files.readString(dir.resolve(Suite.REPORT)));

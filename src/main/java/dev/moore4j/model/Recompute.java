@@ -13,10 +13,10 @@ import java.util.function.UnaryOperator;
 
 /**
  * Activation recomputation, one transformer layer at a time (what PyTorch calls gradient
- * checkpointing). The forward pass keeps only each layer's input and cuts every layer's output from
- * the graph (it runs without autograd), so no layer's activations outlive it; the loss's backward pass ends at the last layer's
- * output; {@link #backward} then runs the layers again from the last, each with its graph, and pushes
- * the incoming gradient through it. Memory: one layer's activations instead of all of them; time: one
+ * checkpointing). The forward pass runs each layer without autograd and keeps only its input, so no
+ * layer's activations outlive it; the loss's backward pass ends at the last layer's output;
+ * {@link #backward} then runs the layers again from the last, each with its graph, and pushes the
+ * incoming gradient through it. Memory: one layer's activations instead of all of them; time: one
  * more forward pass. Each layer draws its random numbers (dropout) from a seed of its own, set before
  * both of its runs, so the two runs are the same computation.
  */
@@ -40,7 +40,7 @@ public final class Recompute {
         Engine.getInstance().setRandomSeed((int) (seed * 1_000_033L + 7919L * (l + 1)));
     }
 
-    /** First pass of one layer: runs it, keeps its input, returns its output without a graph behind it. */
+    /** First pass of one layer: runs it without autograd, keeps its input, returns its output. */
     public NDArray layer(NDArray x, UnaryOperator<NDArray> body) {
         NDArray in = x.stopGradient();
         int l = layers.size();
