@@ -8,6 +8,7 @@ import dev.moore4j.model.bert.BertModel;
 import dev.moore4j.model.bert.Embedder;
 import dev.moore4j.model.load.ModelLoader;
 import dev.moore4j.util.MemoryStats;
+import dev.moore4j.util.MklKernels;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -26,7 +27,8 @@ import java.util.Map;
 @Command(name = "embed", description = {
         "Time in-process sentence embedding of one batch (steady state) and report the resident memory.",
         "The batch is --batch copies of \"Sentence number I is about the quick brown fox jumping over the lazy dog.\"",
-        "(I = 0, 1, ...). Reports (--json field names): model, batch, tokens (padded length), iterations, threads;",
+        "(I = 0, 1, ...). Reports (--json field names): model, batch, tokens (padded length), iterations, threads,",
+        "mkl_code_path (as in bench train);",
         "sentences_per_second and batch_ms_median over the iterations after --warmup; load_seconds (model and tokenizer);",
         "peak_rss_mb (the whole process's peak, VmHWM) and rss_mb (resident memory after the last batch)."})
 final class BenchEmbedCommand implements Runnable {
@@ -77,6 +79,7 @@ final class BenchEmbedCommand implements Runnable {
             out.put("tokens", loaded.tokenizer().encode(texts.get(batch - 1)).length);
             out.put("iterations", iters);
             out.put("threads", common.threads());
+            out.put("mkl_code_path", MklKernels.codePath().orElse(null));
             out.put("sentences_per_second", batch / median);
             out.put("batch_ms_median", median * 1e3);
             out.put("load_seconds", load);

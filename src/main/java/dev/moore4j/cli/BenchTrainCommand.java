@@ -15,6 +15,7 @@ import dev.moore4j.task.TaskKind;
 import dev.moore4j.task.TaskSpec;
 import dev.moore4j.train.Trainer;
 import dev.moore4j.util.MemoryStats;
+import dev.moore4j.util.MklKernels;
 import dev.moore4j.util.Roofline;
 
 import picocli.CommandLine.Command;
@@ -40,7 +41,8 @@ import java.util.Map;
         "Time training steps of a method on synthetic tasks of exact shapes, and account for the resident memory.",
         "Reports (--json field names): model, method, adapter (its configuration), batch, length, tasks, steps, warmup,",
         "threads, recompute (as given); trainable_parameters; examples_per_second and step_ms_median over the steps after --warmup;",
-        "matmul_gflops (a libtorch matmul of the model's width, timed here: the roofline), train_gflops (the linear layers'",
+        "matmul_gflops (a libtorch matmul of the model's width, timed here: the roofline), mkl_code_path (the kernel family",
+        "oneMKL chose: 0 generic, 7 AVX-512; null without MKL), train_gflops (the linear layers'",
         "training FLOPs per second reached) and fraction_of_roofline (their ratio); peak_rss_mb (the whole process's peak",
         "resident memory, VmHWM, loading included); and memory_mb: jvm_heap (committed heap), base_weights (tensors of the",
         "loaded model), frozen (non-trainable tensors after adapting: base weights kept and frozen factors), trainable,",
@@ -148,6 +150,7 @@ final class BenchTrainCommand implements Runnable {
             out.put("examples_per_second", exPerSecond);
             out.put("step_ms_median", median(timed) * 1e3);
             out.put("matmul_gflops", roof);
+            out.put("mkl_code_path", MklKernels.codePath().orElse(null));
             out.put("train_gflops", achieved);
             out.put("fraction_of_roofline", achieved / roof);
             out.put("peak_rss_mb", peak / 1e6);

@@ -37,14 +37,14 @@ public final class OnnxWeights {
      * {@code offset}) or in {@code inline} (float_data) until {@link #read} copies them out, so a
      * parse holds no second copy of the weights.
      */
-    public record Initializer(String name, long[] shape, byte[] bytes, int offset, float[] inline) {
+    public record Initializer(String name, long[] shape, ByteBuffer bytes, int offset, float[] inline) {
         public HostTensor read() {
             int n = (int) HostTensor.numel(shape);
             float[] data = new float[n];
             if (inline != null) {
                 System.arraycopy(inline, 0, data, 0, n);
             } else {
-                ByteBuffer.wrap(bytes, offset, 4 * n).slice().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(data);
+                bytes.duplicate().position(offset).limit(offset + 4 * n).slice().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(data);
             }
             return new HostTensor(shape.clone(), data);
         }
@@ -54,8 +54,14 @@ public final class OnnxWeights {
 
     /** Parses the graph's nodes and float initializers; the initializers keep pointing into {@code model}. */
     public static Graph parse(byte[] model, String source) {
+        return parse(ByteBuffer.wrap(model), source);
+    }
+
+    /** As {@link #parse(byte[], String)}, over a buffer (e.g. a mapped file) read from its position on. */
+    public static Graph parse(ByteBuffer model, String source) {
+        model = model.slice(); // offsets below count from the model's first byte
         try {
-            CodedInputStream in = CodedInputStream.newInstance(model);
+            CodedInputStream in = CodedInputStream.newInstance(model.duplicate());
             in.setSizeLimit(Integer.MAX_VALUE);
             Graph g = null;
             while (!in.isAtEnd()) {
@@ -77,7 +83,7 @@ public final class OnnxWeights {
         }
     }
 
-    private static Graph parseGraph(CodedInputStream in, byte[] model, String source) throws IOException {
+    private static Graph parseGraph(CodedInputStream in, ByteBuffer model, String source) throws IOException {
         Map<String, Initializer> inits = new LinkedHashMap<>();
         List<Node> nodes = new ArrayList<>();
         while (!in.isAtEnd()) {
@@ -114,7 +120,7 @@ public final class OnnxWeights {
         return new Node(name, op, inputs);
     }
 
-    private static void parseTensor(CodedInputStream in, byte[] model, Map<String, Initializer> out, String source) throws IOException {
+    private static void parseTensor(CodedInputStream in, ByteBuffer model, Map<String, Initializer> out, String source) throws IOException {
         List<Long> dims = new ArrayList<>();
         int dataType = 0;
         String name = "";

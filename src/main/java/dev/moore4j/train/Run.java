@@ -21,6 +21,7 @@ import dev.moore4j.task.Example;
 import dev.moore4j.task.TaskRegistry;
 import dev.moore4j.task.TaskSpec;
 import dev.moore4j.util.MemoryStats;
+import dev.moore4j.util.MklKernels;
 import dev.moore4j.util.Provenance;
 import dev.moore4j.util.Roofline;
 
@@ -265,6 +266,7 @@ public final class Run {
         r.put("train_gflops", achieved);
         r.put("fraction_of_roofline", achieved / roof);
         r.put("flop_per_token", perToken);
+        MklKernels.codePath().ifPresent(c -> r.put("mkl_code_path", c));
         return r;
     }
 

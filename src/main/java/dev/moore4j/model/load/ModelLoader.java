@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 
 import dev.moore4j.MooreException;
 import dev.moore4j.io.HostTensor;
+import dev.moore4j.io.JarEntryCache;
 import dev.moore4j.io.MavenJars;
 import dev.moore4j.io.OnnxWeights;
 import dev.moore4j.io.SharedPaths;
@@ -20,13 +21,12 @@ import dev.moore4j.tokenizer.TextTokenizer;
 import dev.moore4j.util.NativeTrimmer;
 
 import java.io.IOException;
-import java.io.InputStream;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
-import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
 
 /**
@@ -112,31 +112,13 @@ public final class ModelLoader {
     private static Loaded loadJar(JarAlias a, NDManager manager) {
         Path jar = MavenJars.resolve(a.groupId(), a.artifactId(), a.version());
         try (ZipFile zip = new ZipFile(jar.toFile())) {
-            byte[] onnx = entry(zip, jar, a.onnxEntry());
-            byte[] tok = entry(zip, jar, a.tokenizerEntry());
+            ByteBuffer onnx = JarEntryCache.standard().bytes(jar, zip, a.onnxEntry());
+            byte[] tok = JarEntryCache.readEntry(jar, zip, a.tokenizerEntry());
             String source = jar + "!" + a.onnxEntry();
             BertModel model = BertModel.load(a.config(), OnnxWeights.bertWeights(OnnxWeights.parse(onnx, source), source), manager.newSubManager());
             return new Loaded(a.alias(), model, HfTokenizer.load(tok, jar + "!" + a.tokenizerEntry(), a.config().maxPositionEmbeddings()));
         } catch (IOException e) {
             throw new MooreException(jar + ": cannot open jar: " + e.getMessage(), e);
-        }
-    }
-
-    private static byte[] entry(ZipFile zip, Path jar, String name) throws IOException {
-        ZipEntry e = zip.getEntry(name);
-        if (e == null) {
-            throw new MooreException(jar + ": missing entry '" + name + "'");
-        }
-        try (InputStream in = zip.getInputStream(e)) {
-            if (e.getSize() < 0 || e.getSize() > Integer.MAX_VALUE - 8) {
-                return in.readAllBytes();
-            }
-            byte[] out = new byte[(int) e.getSize()]; // the exact size: readAllBytes would grow and copy a model-sized buffer
-            int n = in.readNBytes(out, 0, out.length);
-            if (n != out.length || in.read() != -1) {
-                throw new MooreException(jar + ": entry '" + name + "' is not " + out.length + " bytes as its header says");
-            }
-            return out;
         }
     }
 
