@@ -2,7 +2,8 @@ package dev.moore4j.adapter.common;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.DataType;
 
 import dev.moore4j.model.Ops;
 
@@ -40,22 +41,49 @@ public final class Householder {
         return h.div(h.norm(new int[] {1}, true)).transpose();
     }
 
-    /** T [L, L] for unit columns Y. */
-    public static NDArray wyT(NDArray y) {
-        int l = (int) y.getShape().get(1);
-        NDManager m = y.getManager();
-        // T⁻¹ = strictly-upper(YᵀY) + I/2; the masks are built by libtorch (no Java buffer for autograd to hold)
-        NDArray idx = m.arange(l);
-        NDArray upper = idx.expandDims(1).lt(idx.expandDims(0)).toType(y.getDataType(), false);
-        NDArray half = Ops.mul(m.eye(l, l, 0, y.getDataType()), 0.5);
+    /**
+     * The constant parts of T⁻¹ for L reflections: the strict upper-triangular mask and I/2 [L, L]. A layer makes
+     * them once ({@link #of}) instead of on every step; they belong to the manager they were made on, outside any scope.
+     */
+    public record Constants(NDArray upper, NDArray half) implements AutoCloseable {
+        public static Constants of(NDManager m, int l, DataType dt) {
+            NDArray idx = m.arange(l);
+            NDArray upper = idx.expandDims(1).lt(idx.expandDims(0)).toType(dt, false);
+            NDArray half = Ops.mul(m.eye(l, l, 0, dt), 0.5);
+            idx.close();
+            NDScope.unregister(upper, half);
+            return new Constants(upper, half);
+        }
+
+        /** For chains whose raw vectors are {@code h} [L, d]. */
+        public static Constants forVectors(NDArray h) {
+            return of(h.getManager(), (int) h.getShape().get(0), h.getDataType());
+        }
+
+        @Override
+        public void close() {
+            upper.close();
+            half.close();
+        }
+    }
+
+    /** T [L, L] for unit columns Y: T⁻¹ = strictly-upper(YᵀY) + I/2. */
+    public static NDArray wyT(NDArray y, Constants k) {
         NDArray gram = y.transpose().matMul(y);
-        return gram.mul(upper).add(half).inverse();
+        return gram.mul(k.upper()).add(k.half()).inverse();
     }
 
     /** Rows of x times H, WY form: x − ((x Y) T) Yᵀ. */
-    public static NDArray applyWy(NDArray x, NDArray h) {
+    public static NDArray applyWy(NDArray x, NDArray h, Constants k) {
         NDArray y = unitColumns(h);
-        return x.sub(x.matMul(y).matMul(wyT(y)).matMul(y.transpose()));
+        return x.sub(x.matMul(y).matMul(wyT(y, k)).matMul(y.transpose()));
+    }
+
+    /** As {@link #applyWy(NDArray, NDArray, Constants)}, making the constants for this call (tests, benchmarks). */
+    public static NDArray applyWy(NDArray x, NDArray h) {
+        try (Constants k = Constants.forVectors(h)) { // autograd keeps its own reference to what it saved
+            return applyWy(x, h, k);
+        }
     }
 
     /** Rows of x times H, one reflection after another (reference form, for checks and benchmarks). */
@@ -70,8 +98,8 @@ public final class Householder {
     }
 
     /** H V for a [d_in, k] matrix V: the folded inference factor Ṽ. */
-    public static NDArray leftMultiply(NDArray v, NDArray h) {
+    public static NDArray leftMultiply(NDArray v, NDArray h, Constants k) {
         NDArray y = unitColumns(h);
-        return v.sub(y.matMul(wyT(y).matMul(y.transpose().matMul(v))));
+        return v.sub(y.matMul(wyT(y, k).matMul(y.transpose().matMul(v))));
     }
 }

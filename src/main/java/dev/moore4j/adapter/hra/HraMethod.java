@@ -70,16 +70,18 @@ public final class HraMethod extends LinearMethod<HraMethod.Config> {
 
     static final class HraLinear extends FrozenLinearAdapter implements Mergeable {
         private final Param h; // [L, d_in]
+        private final Householder.Constants wy;
 
         HraLinear(String name, NDArray w, NDArray bias, Param h) {
             super(name, w, bias);
             this.h = h;
+            this.wy = Householder.Constants.forVectors(h.value());
         }
 
         @Override
         public NDArray forward(NDArray x, ForwardContext ctx) {
             NDArray fast = fastWeight(ctx); // H W, folded for inference
-            return withBias(fast != null ? x.matMul(fast) : Householder.applyWy(x, h.value()).matMul(w));
+            return withBias(fast != null ? x.matMul(fast) : Householder.applyWy(x, h.value(), wy).matMul(w));
         }
 
         @Override
@@ -89,7 +91,7 @@ public final class HraMethod extends LinearMethod<HraMethod.Config> {
 
         @Override
         public NDArray mergedWeightInOut() {
-            return Householder.leftMultiply(w, h.value()).stopGradient();
+            return Householder.leftMultiply(w, h.value(), wy).stopGradient();
         }
 
         @Override
@@ -100,6 +102,12 @@ public final class HraMethod extends LinearMethod<HraMethod.Config> {
         @Override
         public List<Param> parameters() {
             return List.of(h);
+        }
+
+        @Override
+        public void close() {
+            super.close();
+            wy.close();
         }
 
         @Override

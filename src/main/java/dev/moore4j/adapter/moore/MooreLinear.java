@@ -45,6 +45,7 @@ public final class MooreLinear implements AdapterLayer {
     private final Param gateDown;      // G_down [D_s, d_in]   (moe_gate.weight)
     private final Param gateUp;        // G_up   [k, D_s]      (moe_gate.up.weight)
     private final Param householder;   // h_1..h_L as rows [L, d_in] (hra_u_in.{i}); null when L = 0
+    private final Householder.Constants wy; // null when L = 0
     private boolean useWy = true;
     private NDArray folded;            // Ṽ = H V, valid while parameters are unchanged
 
@@ -70,6 +71,7 @@ public final class MooreLinear implements AdapterLayer {
         this.householder = c.householder() > 0
                 ? new Param(name + ".hra_u_in", Init.create(m, Householder.pairedInit(rnd, c.householder(), dIn), dt, c.householder(), dIn))
                 : null;
+        this.wy = householder != null ? Householder.Constants.forVectors(householder.value()) : null;
     }
 
     /** Selects the WY (default) or sequential Householder application; same maths. */
@@ -169,7 +171,7 @@ public final class MooreLinear implements AdapterLayer {
         if (householder == null) {
             return x;
         }
-        return useWy ? Householder.applyWy(x, householder.value()) : Householder.applySequential(x, householder.value());
+        return useWy ? Householder.applyWy(x, householder.value(), wy) : Householder.applySequential(x, householder.value());
     }
 
     @Override
@@ -185,7 +187,7 @@ public final class MooreLinear implements AdapterLayer {
         } else if (householder != null && useWy) {
             // (x H) V = x (H V): reflect V's d_in × k entries instead of every token's d_in features; the
             // step then keeps no rotated copy of x for the backward pass, and k ≤ d_in rows beat a batch of tokens
-            z = x.matMul(Householder.leftMultiply(v, householder.value()));
+            z = x.matMul(Householder.leftMultiply(v, householder.value(), wy));
         } else {
             z = rotate(x).matMul(v);
         }
@@ -199,7 +201,7 @@ public final class MooreLinear implements AdapterLayer {
         if (folded != null) {
             folded.close();
         }
-        folded = householder == null ? v.duplicate() : Householder.leftMultiply(v, householder.value()).stopGradient();
+        folded = householder == null ? v.duplicate() : Householder.leftMultiply(v, householder.value(), wy).stopGradient();
         folded.attach(v.getManager());
         NDScope.unregister(folded);
     }
@@ -250,6 +252,9 @@ public final class MooreLinear implements AdapterLayer {
         parameters().forEach(p -> p.value().close());
         if (folded != null) {
             folded.close();
+        }
+        if (wy != null) {
+            wy.close();
         }
     }
 }
