@@ -24,13 +24,18 @@ import java.util.List;
 import java.util.Map;
 
 /** {@code moore suite}: the comparison harness (see {@link Suite}). */
-@Command(name = "suite", description = "Run a comparison suite (methods x seeds, same protocol for all) into OUT/results.sqlite and the ranked tables OUT/results.md; rerun to resume.")
+@Command(name = "suite", description = {"Run a comparison suite (methods x seeds, same protocol for all) into OUT/results.sqlite and the ranked "
+        + "tables OUT/results.md; rerun to resume.", "A suite is a built-in name (nlu-mtl, csr-mtl, demo; --show NAME prints its file) or a suite "
+        + "file: YAML with name, title, model, tasks, protocol, methods, seeds, rates and grids (see the built-ins)."})
 public final class SuiteCommand implements Runnable {
     @Mixin
     Common common;
 
-    @Parameters(index = "0", description = "Suite: nlu-mtl, csr-mtl or demo.")
+    @Parameters(index = "0", arity = "0..1", description = "Suite: nlu-mtl, csr-mtl, demo, or a suite file (.yaml/.json).")
     String name;
+
+    @Option(names = "--show", paramLabel = "NAME", description = "Print a built-in suite's file (a starting point for your own) and exit.")
+    String show;
 
     @Option(names = "--methods", split = ",", description = "Methods to run (default: all of the suite's).")
     List<String> methods;
@@ -41,10 +46,16 @@ public final class SuiteCommand implements Runnable {
     @Option(names = "--out", description = "Output directory (default: runs/suite-NAME).")
     Path out;
 
-    @Option(names = "--sweep", description = "Run the learning-rate sweep (validation split carved from the training data) instead of the matrix.")
+    @Option(names = "--sweep", description = "Run the learning-rate sweep instead of the matrix: every method over its grid at the first seed, "
+            + "scored on a validation split carved from the training data (never the evaluation split); a best rate at a grid's edge gets the "
+            + "next point too. The matrix then runs each method at its best rate.")
     boolean sweep;
 
-    @Option(names = "--lr", description = "Shared adapter learning rate (default: the suite's, chosen by its sweep).")
+    @Option(names = "--conflict", description = "Train each task alone for its share of the multi-task steps (default methods: heads, full, lora, "
+            + "moore and the two best mixtures of the main table), for the conflict table.")
+    boolean conflict;
+
+    @Option(names = "--lr", description = "One rate for every adapter method, instead of each one's own (full fine-tuning and heads keep theirs).")
     double lr;
 
     @Option(names = "--set", description = "Method hyperparameter key=value (repeatable; with a single method).")
@@ -62,16 +73,27 @@ public final class SuiteCommand implements Runnable {
 
     @Override
     public void run() {
-        SuiteSpec spec = SuiteSpec.get(name);
-        List<String> ms = methods != null ? methods : sweep ? spec.sweepMethods() : spec.methods();
+        if (show != null) {
+            System.out.print(SuiteSpec.builtInText(show));
+            return;
+        }
+        if (name == null) {
+            throw new MooreException("suite: give a suite (nlu-mtl, csr-mtl, demo or a suite file), or --show NAME");
+        }
+        if (sweep && conflict) {
+            throw new MooreException("suite: --sweep and --conflict are separate passes; run one, then the other");
+        }
+        SuiteSpec spec = SuiteSpec.resolve(name);
+        Path dir = out != null ? out : Path.of("runs", "suite-" + spec.name());
+        List<String> ms = methods != null ? methods : sweep ? spec.sweepMethods() : conflict ? conflictMethods(spec, dir) : spec.methods();
         ms.forEach(SuiteSpec::variant);
         List<Long> ss = seeds != null ? seeds : spec.seeds();
         if (!set.isEmpty() && ms.size() != 1) {
             throw new MooreException("--set applies to one method's hyperparameters; give exactly one --methods with it");
         }
         Map<String, Object> adapter = set.isEmpty() ? Map.of() : Methods.parseAssignments(SuiteSpec.variant(ms.get(0)).getKey(), set);
-        Path dir = out != null ? out : Path.of("runs", "suite-" + name);
-        String command = "moore suite " + name + (sweep ? " --sweep" : "") + (methods != null ? " --methods " + String.join(",", ms) : "")
+        String command = "moore suite " + name + (sweep ? " --sweep" : "") + (conflict ? " --conflict" : "")
+                + (methods != null ? " --methods " + String.join(",", ms) : "")
                 + (seeds != null ? " --seeds " + String.join(",", ss.stream().map(String::valueOf).toList()) : "") + (lr > 0 ? " --lr " + lr : "")
                 + " --out " + dir;
         if (reportOnly) {
@@ -83,31 +105,70 @@ public final class SuiteCommand implements Runnable {
             }
         } else {
             Common.range("--jobs", jobs, 1, 256);
-            List<Suite.Key> plan = Suite.plan(spec, ms, ss, sweep, lr);
             if (only != null) {
-                Suite.Key k = plan.stream().filter(p -> p.dirName().equals(only)).findFirst()
+                Suite.Key k = plan(spec, ms, ss, dir).stream().filter(p -> p.dirName().equals(only)).findFirst()
                         .orElseThrow(() -> new MooreException("--only " + only + ": not a run of this suite's plan"));
                 try (NDManager m = common.manager()) {
                     Suite.inProcess(spec, adapter, m).train(k, dir.resolve("runs").resolve(k.dirName()));
                 }
                 return;
             }
-            int done;
-            if (jobs > 1) {
-                int each = Math.max(1, common.threads() / jobs);
-                done = Suite.run(spec, plan, dir, jobs, (k, runDir) -> inChildProcess(k, runDir, dir, ms, ss, each), command);
-            } else {
-                try (NDManager m = common.manager()) {
-                    done = Suite.run(spec, plan, dir, 1, Suite.inProcess(spec, adapter, m), command);
+            int done = 0;
+            int planned;
+            // the sweep plans again after each pass: a best rate at a grid's edge adds the next point
+            while (true) {
+                List<Suite.Key> plan = plan(spec, ms, ss, dir);
+                planned = plan.size();
+                int now;
+                if (jobs > 1) {
+                    int each = Math.max(1, common.threads() / jobs);
+                    now = Suite.run(spec, plan, dir, jobs, (k, runDir) -> inChildProcess(k, runDir, dir, ms, ss, each), command);
+                } else {
+                    try (NDManager m = common.manager()) {
+                        now = Suite.run(spec, plan, dir, 1, Suite.inProcess(spec, adapter, m), command);
+                    }
+                }
+                done += now;
+                if (!sweep || now == 0 || plan(spec, ms, ss, dir).size() == planned) {
+                    break;
                 }
             }
-            System.err.printf("suite %s: %d runs done now, %d planned; tables in %s%n", name, done, plan.size(), dir.resolve(Suite.REPORT));
+            System.err.printf("suite %s: %d runs done now, %d planned; tables in %s%n", spec.name(), done, planned, dir.resolve(Suite.REPORT));
         }
         try {
             System.out.print(Files.readString(dir.resolve(Suite.REPORT)));
         } catch (IOException e) {
             throw new MooreException(dir.resolve(Suite.REPORT) + ": cannot read: " + e.getMessage());
         }
+    }
+
+    private List<Suite.Key> plan(SuiteSpec spec, List<String> ms, List<Long> ss, Path dir) {
+        try (ResultsDb db = Files.isRegularFile(dir.resolve(Suite.DB)) ? ResultsDb.open(dir.resolve(Suite.DB)) : null) {
+            if (sweep) {
+                return Suite.sweepPlan(spec, ms, ss.get(0), db);
+            }
+            return conflict ? Suite.conflictPlan(spec, ms, ss, db) : Suite.plan(spec, ms, ss, lr, db);
+        }
+    }
+
+    /** heads, full, lora, moore and the two mixtures ranked highest in the main table (the first two of the suite's without one). */
+    private static List<String> conflictMethods(SuiteSpec spec, Path dir) {
+        List<String> out = new ArrayList<>(List.of("heads", "full", "lora", "moore"));
+        List<String> mixtures = new ArrayList<>(spec.methods().stream().filter(m -> Suite.MIXTURES.contains(SuiteSpec.variant(m).getKey())).toList());
+        if (Files.isRegularFile(dir.resolve(Suite.DB))) {
+            try (ResultsDb db = ResultsDb.open(dir.resolve(Suite.DB))) {
+                Map<String, Double> mean = new java.util.HashMap<>();
+                Map<String, Integer> n = new java.util.HashMap<>();
+                for (ResultsDb.Row r : db.rows(spec.name(), "main")) {
+                    mean.merge(r.method(), r.overall(), Double::sum);
+                    n.merge(r.method(), 1, Integer::sum);
+                }
+                mixtures.sort(java.util.Comparator.comparingDouble(m -> -mean.getOrDefault(m, Double.NEGATIVE_INFINITY) / n.getOrDefault(m, 1)));
+            }
+        }
+        out.addAll(mixtures.subList(0, Math.min(2, mixtures.size())));
+        out.retainAll(spec.methods());
+        return out;
     }
 
     /**
@@ -125,6 +186,9 @@ public final class SuiteCommand implements Runnable {
                 "--seeds", String.join(",", ss.stream().map(String::valueOf).toList())));
         if (sweep) {
             cmd.add("--sweep");
+        }
+        if (conflict) {
+            cmd.add("--conflict");
         }
         if (lr > 0) {
             cmd.addAll(List.of("--lr", Double.toString(lr)));

@@ -60,14 +60,24 @@ public final class Evaluator {
         return List.of(out);
     }
 
+    /** A report and the per-example outputs behind it, task by task. */
+    public record Evaluation(EvalReport report, Map<String, TaskPredictions> predictions) {}
+
     public static EvalReport evaluate(TaskModel model, Map<String, List<Example>> sets, int batchSize, boolean taskFree, NDManager m,
                                       String label) {
+        return evaluateKeeping(model, sets, batchSize, taskFree, m, label).report();
+    }
+
+    /** As {@link #evaluate}, keeping each example's gold and predicted label (or value). */
+    public static Evaluation evaluateKeeping(TaskModel model, Map<String, List<Example>> sets, int batchSize, boolean taskFree, NDManager m,
+                                             String label) {
         List<Example> all = new ArrayList<>();
         sets.values().forEach(all::addAll);
         long t0 = System.nanoTime();
         List<TaskModel.Prediction> preds = predict(model, all, batchSize, taskFree, m, label);
         double msPerExample = all.isEmpty() ? 0 : (System.nanoTime() - t0) / 1e6 / all.size();
         Map<String, Map<String, Double>> tasks = new LinkedHashMap<>();
+        Map<String, TaskPredictions> kept = new LinkedHashMap<>();
         List<String> warnings = new ArrayList<>();
         double sum = 0;
         int at = 0;
@@ -79,11 +89,23 @@ public final class Evaluator {
             if (collapse != null) {
                 warnings.add(collapse);
             }
+            kept.put(e.getKey(), kept(spec, ex, preds.subList(at, at + ex.size())));
             at += ex.size();
             tasks.put(e.getKey(), metrics);
             sum += metrics.get(spec.metric());
         }
-        return new EvalReport(tasks, sets.isEmpty() ? 0 : sum / sets.size(), msPerExample, warnings);
+        return new Evaluation(new EvalReport(tasks, sets.isEmpty() ? 0 : sum / sets.size(), msPerExample, warnings), kept);
+    }
+
+    private static TaskPredictions kept(TaskSpec spec, List<Example> ex, List<TaskModel.Prediction> p) {
+        boolean regression = spec.kind() == TaskKind.REGRESSION;
+        double[] gold = new double[ex.size()];
+        double[] pred = new double[ex.size()];
+        for (int i = 0; i < gold.length; i++) {
+            gold[i] = regression ? ex.get(i).target() : ex.get(i).label();
+            pred[i] = regression ? p.get(i).value() : p.get(i).predicted();
+        }
+        return new TaskPredictions(spec.metric(), gold, pred);
     }
 
     /** A warning when every prediction of a classification task is the same class (the model collapsed), else null. */

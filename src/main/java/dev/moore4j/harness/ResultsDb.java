@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.moore4j.MooreException;
+import dev.moore4j.eval.TaskPredictions;
+import dev.moore4j.train.Run;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -15,7 +17,9 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The results store of a suite: one SQLite row per finished run (config, per-task metrics, oblivion,
@@ -48,6 +52,11 @@ public final class ResultsDb implements AutoCloseable {
                           trainable INTEGER, train_examples_per_s REAL, inference_ms_per_example REAL, peak_rss_mb REAL, commit_id TEXT,
                           warnings TEXT, recorded_at TEXT DEFAULT CURRENT_TIMESTAMP,
                           PRIMARY KEY (suite, kind, method, seed, lr))""");
+                // each evaluation example's gold and predicted label, per task, as Run writes them (predictions.json)
+                st.execute("""
+                        CREATE TABLE IF NOT EXISTS predictions (
+                          suite TEXT NOT NULL, kind TEXT NOT NULL, method TEXT NOT NULL, seed INTEGER NOT NULL, lr REAL NOT NULL,
+                          tasks TEXT NOT NULL, PRIMARY KEY (suite, kind, method, seed, lr))""");
             }
             return new ResultsDb(c);
         } catch (SQLException | IOException e) {
@@ -74,7 +83,7 @@ public final class ResultsDb implements AutoCloseable {
         ps.setDouble(5, lr);
     }
 
-    /** Stores a finished run from its {@code summary.json}. */
+    /** Stores a finished run from its {@code summary.json}, and its {@code predictions.json} when the run wrote one. */
     public void record(String suite, String kind, String method, long seed, double lr, Path runDir, JsonNode summary) {
         JsonNode ob = summary.path("oblivion");
         String obName = null;
@@ -92,7 +101,10 @@ public final class ResultsDb implements AutoCloseable {
         String sql = "INSERT OR REPLACE INTO runs (suite, kind, method, seed, lr, run_dir, config, eval, overall, oblivion_name, oblivion_before, "
                 + "oblivion_after, trainable, train_examples_per_s, inference_ms_per_example, peak_rss_mb, commit_id, warnings) "
                 + "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
-        try (PreparedStatement ps = c.prepareStatement(sql)) {
+        String predictions = readPredictions(runDir);
+        try (PreparedStatement ps = c.prepareStatement(sql);
+             PreparedStatement pp = c.prepareStatement("INSERT OR REPLACE INTO predictions (suite, kind, method, seed, lr, tasks) VALUES (?,?,?,?,?,?)")) {
+            c.setAutoCommit(false); // the run and its predictions land together or not at all
             bindKey(ps, suite, kind, method, seed, lr);
             ps.setString(6, runDir.toString());
             ps.setString(7, summary.path("config").toString());
@@ -108,9 +120,90 @@ public final class ResultsDb implements AutoCloseable {
             ps.setString(17, summary.path("commit").asText("unknown"));
             ps.setString(18, summary.path("warnings").toString());
             ps.executeUpdate();
+            if (predictions != null) {
+                bindKey(pp, suite, kind, method, seed, lr);
+                pp.setString(6, predictions);
+                pp.executeUpdate();
+            }
+            c.commit();
         } catch (SQLException e) {
+            try {
+                c.rollback();
+            } catch (SQLException ignored) {
+                // the first error is the one to report
+            }
             throw new MooreException("results database: cannot record " + runDir + ": " + e.getMessage());
+        } finally {
+            try {
+                c.setAutoCommit(true);
+            } catch (SQLException ignored) {
+                // the connection is closed with the database
+            }
         }
+    }
+
+    private static String readPredictions(Path runDir) {
+        Path f = runDir.resolve(Run.PREDICTIONS);
+        if (!Files.isRegularFile(f)) {
+            return null;
+        }
+        try {
+            JsonNode n = JSON.readTree(f.toFile());
+            parsePredictions(n, f.toString()); // checked now: a bad file is named here, not in a later comparison
+            return n.toString();
+        } catch (IOException e) {
+            throw new MooreException(f + ": cannot read predictions: " + e.getMessage());
+        }
+    }
+
+    private static Map<String, TaskPredictions> parsePredictions(JsonNode n, String source) {
+        Map<String, TaskPredictions> out = new LinkedHashMap<>();
+        var it = n.fields();
+        while (it.hasNext()) {
+            var e = it.next();
+            JsonNode t = e.getValue();
+            if (!t.path("metric").isTextual() || !t.path("gold").isArray() || !t.path("pred").isArray()) {
+                throw new MooreException(source + ": task '" + e.getKey() + "' needs 'metric', 'gold' and 'pred'");
+            }
+            out.put(e.getKey(), new TaskPredictions(t.get("metric").asText(), doubles(t.get("gold")), doubles(t.get("pred"))));
+        }
+        return out;
+    }
+
+    private static double[] doubles(JsonNode a) {
+        double[] out = new double[a.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = a.get(i).asDouble();
+        }
+        return out;
+    }
+
+    /** A stored run's per-example predictions by task; empty when it has none (runs recorded before they were kept). */
+    public Map<String, TaskPredictions> predictions(String suite, String kind, String method, long seed, double lr) {
+        try (PreparedStatement ps = c.prepareStatement("SELECT tasks FROM predictions WHERE suite=? AND kind=? AND method=? AND seed=? AND lr=?")) {
+            bindKey(ps, suite, kind, method, seed, lr);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? parsePredictions(JSON.readTree(rs.getString(1)), "results database") : Map.of();
+            }
+        } catch (SQLException | JsonProcessingException e) {
+            throw new MooreException("results database: " + e.getMessage());
+        }
+    }
+
+    /** The kinds of run recorded for a suite (main, sweep, single-TASK). */
+    public List<String> kinds(String suite) {
+        List<String> out = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT DISTINCT kind FROM runs WHERE suite=? ORDER BY kind")) {
+            ps.setString(1, suite);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(rs.getString(1));
+                }
+            }
+        } catch (SQLException e) {
+            throw new MooreException("results database: " + e.getMessage());
+        }
+        return out;
     }
 
     public List<Row> rows(String suite, String kind) {

@@ -6,7 +6,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.moore4j.MooreException;
+import dev.moore4j.config.TrainConfig;
 import dev.moore4j.io.AtomicFiles;
+import dev.moore4j.mtl.Pipeline;
+import dev.moore4j.task.TaskRegistry;
+import dev.moore4j.task.TaskSpec;
 import dev.moore4j.train.Run;
 import dev.moore4j.train.Trainer;
 
@@ -14,9 +18,14 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -47,23 +56,124 @@ public final class Suite {
 
     private Suite() {}
 
-    /** The runs to do: the main matrix, or (sweep) the sweep methods at every sweep rate with the first seed. */
-    public static List<Key> plan(SuiteSpec spec, List<String> methods, List<Long> seeds, boolean sweep, double lrOverride) {
+    /**
+     * The main matrix: every method at every seed, each at its rate: {@code lrOverride} (> 0) for adapter methods when
+     * given, else the best of the suite's sweep recorded in {@code db} (argmax of the validation score), else the
+     * suite file's rate.
+     */
+    public static List<Key> plan(SuiteSpec spec, List<String> methods, List<Long> seeds, double lrOverride, ResultsDb db) {
+        Map<String, Double> swept = db != null ? bestRates(spec, db) : Map.of();
         List<Key> keys = new ArrayList<>();
-        if (sweep) {
-            for (String method : methods) {
-                for (double lr : spec.sweepLrs()) {
-                    keys.add(new Key("sweep", method, seeds.get(0), lr));
-                }
-            }
-            return keys;
-        }
         for (long seed : seeds) { // seed-major: a partial suite has every method at seed 1 first
             for (String method : methods) {
-                keys.add(new Key("main", method, seed, spec.lrFor(method, lrOverride)));
+                double lr = lrOverride > 0 && SuiteSpec.family(method).equals("adapter") ? lrOverride
+                        : swept.getOrDefault(method, spec.rateFor(method));
+                keys.add(new Key("main", method, seed, lr));
             }
         }
         return keys;
+    }
+
+    /** Most extra grid points a sweep adds beyond either edge of a method's grid while its best stays at the edge. */
+    static final int MAX_EXTENSIONS = 2;
+
+    /**
+     * The sweep: each method over its grid at the first seed, on the validation split carved from the training data;
+     * where the best recorded rate is the grid's highest (lowest), the next point above (below) at the grid's own
+     * spacing too, up to {@link #MAX_EXTENSIONS} beyond each edge. Planning again after the runs finish adds the
+     * extensions; {@code moore suite --sweep} does so until nothing is left.
+     */
+    public static List<Key> sweepPlan(SuiteSpec spec, List<String> methods, long seed, ResultsDb db) {
+        List<Key> keys = new ArrayList<>();
+        for (String method : methods) {
+            List<Double> grid = spec.gridFor(method);
+            if (grid.isEmpty()) {
+                throw new MooreException("suite " + spec.name() + ": no sweep grid for method '" + method + "' (grids." + SuiteSpec.family(method) + ")");
+            }
+            TreeSet<Double> rates = new TreeSet<>(grid);
+            double step = grid.size() > 1 ? grid.get(1) / grid.get(0) : Math.sqrt(10);
+            Map<Double, Double> scores = db != null ? sweepScores(spec, db, method) : Map.of();
+            for (int ext = 0; ext < 2 * MAX_EXTENSIONS && scores.keySet().containsAll(rates); ext++) {
+                double best = argmax(scores, rates);
+                double next = best == rates.last() ? best * step : best == rates.first() ? best / step : Double.NaN;
+                boolean room = best == rates.last() ? rates.tailSet(grid.get(grid.size() - 1), false).size() < MAX_EXTENSIONS
+                        : rates.headSet(grid.get(0), false).size() < MAX_EXTENSIONS;
+                if (Double.isNaN(next) || !room || rates.size() < 2) {
+                    break;
+                }
+                rates.add(Double.parseDouble(rate(next))); // rounded as printed: 1e-3 × √10 gives 3e-3, not 3.1622…e-3
+            }
+            rates.forEach(lr -> keys.add(new Key("sweep", method, seed, lr)));
+        }
+        return keys;
+    }
+
+    /** Validation overall by rate, of the recorded sweep runs of one method. */
+    static Map<Double, Double> sweepScores(SuiteSpec spec, ResultsDb db, String method) {
+        Map<Double, Double> out = new TreeMap<>();
+        for (ResultsDb.Row r : db.rows(spec.name(), "sweep")) {
+            if (r.method().equals(method)) {
+                out.merge(r.lr(), r.overall(), Double::sum);
+            }
+        }
+        return out;
+    }
+
+    private static double argmax(Map<Double, Double> scores, Set<Double> among) {
+        double best = Double.NaN;
+        double bestScore = Double.NEGATIVE_INFINITY;
+        for (double lr : among) {
+            double s = scores.getOrDefault(lr, Double.NEGATIVE_INFINITY);
+            if (s > bestScore) {
+                best = lr;
+                bestScore = s;
+            }
+        }
+        return best;
+    }
+
+    /** Each swept method's best rate: the argmax of its validation overall over the rates recorded. */
+    public static Map<String, Double> bestRates(SuiteSpec spec, ResultsDb db) {
+        Map<String, Double> out = new LinkedHashMap<>();
+        Set<String> methods = new LinkedHashSet<>();
+        db.rows(spec.name(), "sweep").forEach(r -> methods.add(r.method()));
+        for (String m : methods) {
+            Map<Double, Double> scores = sweepScores(spec, db, m);
+            out.put(m, argmax(scores, scores.keySet()));
+        }
+        return out;
+    }
+
+    /**
+     * The conflict runs: each method trained on each task alone, at its main rate, for that task's share of the
+     * multi-task steps (steps × the task's training examples ÷ all training examples: the batches it saw in the
+     * multi-task run). Kind {@code single-TASK}.
+     */
+    public static List<Key> conflictPlan(SuiteSpec spec, List<String> methods, List<Long> seeds, ResultsDb db) {
+        Map<String, Double> rates = new LinkedHashMap<>();
+        plan(spec, methods, seeds.subList(0, 1), 0, db).forEach(k -> rates.put(k.method(), k.lr()));
+        List<Key> keys = new ArrayList<>();
+        for (long seed : seeds) {
+            for (String method : methods) {
+                for (String task : singleTaskSteps(spec).keySet()) {
+                    keys.add(new Key("single-" + task, method, seed, rates.get(method)));
+                }
+            }
+        }
+        return keys;
+    }
+
+    /** Steps of each single-task run: the task's share of the multi-task run's steps, rounded up. */
+    public static Map<String, Integer> singleTaskSteps(SuiteSpec spec) {
+        TrainConfig cfg = spec.config(spec.methods().get(0), spec.seeds().get(0), spec.rateFor(spec.methods().get(0)), false, Map.of());
+        Map<String, Integer> sizes = new LinkedHashMap<>();
+        for (TaskSpec t : TaskRegistry.resolveAll(spec.tasks())) {
+            sizes.put(t.name(), Pipeline.load(List.of(t), true, cfg).get(t.name()).size());
+        }
+        long all = sizes.values().stream().mapToLong(Integer::longValue).sum();
+        Map<String, Integer> out = new LinkedHashMap<>();
+        sizes.forEach((t, n) -> out.put(t, (int) Math.max(1, Math.ceil((double) spec.maxSteps() * n / all))));
+        return out;
     }
 
     /** Trains one planned run into its directory and returns its summary.json (in this process or another). */
@@ -74,8 +184,33 @@ public final class Suite {
 
     /** The in-process trainer: {@link Run#train} on this process's manager. */
     public static RunTrainer inProcess(SuiteSpec spec, Map<String, Object> adapter, NDManager m) {
-        return (k, dir) -> Run.train(spec.config(k.method(), k.seed(), k.lr(), k.kind().equals("sweep"), adapter), dir,
-                new Trainer.Options(true, 0), m);
+        return (k, dir) -> Run.train(config(spec, k, adapter), dir, new Trainer.Options(true, 0), m);
+    }
+
+    /** The training config of a planned run: the suite's protocol, on one task for a single-task run. */
+    public static TrainConfig config(SuiteSpec spec, Key k, Map<String, Object> adapter) {
+        if (k.kind().startsWith(SINGLE)) {
+            String task = k.kind().substring(SINGLE.length());
+            return spec.config(k.method(), k.seed(), k.lr(), false, adapter, List.of(taskEntry(spec, task)), singleTaskSteps(spec).get(task));
+        }
+        return spec.config(k.method(), k.seed(), k.lr(), k.kind().equals("sweep"), adapter);
+    }
+
+    public static final String SINGLE = "single-";
+
+    /** The mixture-of-experts methods (for the conflict pass's "best two mixtures"). */
+    public static final Set<String> MIXTURES = Set.of("mixlora", "loramoe", "mola", "hydralora", "mosld", "omoe", "goat");
+
+    /** The suite's own entry for a task (a spec file's path where the suite names one), by the task's name. */
+    private static String taskEntry(SuiteSpec spec, String task) {
+        for (String entry : spec.tasks()) {
+            for (TaskSpec t : TaskRegistry.resolveAll(List.of(entry))) {
+                if (t.name().equals(task)) {
+                    return entry.endsWith(".json") || entry.matches(".*\\.ya?ml$") ? entry : task;
+                }
+            }
+        }
+        throw new MooreException("suite " + spec.name() + ": no task '" + task + "'");
     }
 
     /**
@@ -154,7 +289,14 @@ public final class Suite {
     }
 
     public static void writeReport(SuiteSpec spec, ResultsDb db, Path out, String command) {
-        String md = SuiteReport.markdown(spec, db.rows(spec.name(), "main"), db.rows(spec.name(), "sweep"), command);
+        List<ResultsDb.Row> single = new ArrayList<>();
+        for (String kind : db.kinds(spec.name())) {
+            if (kind.startsWith(SINGLE)) {
+                single.addAll(db.rows(spec.name(), kind));
+            }
+        }
+        String md = SuiteReport.markdown(spec, db.rows(spec.name(), "main"), db.rows(spec.name(), "sweep"), single, command,
+                r -> db.predictions(r.suite(), r.kind(), r.method(), r.seed(), r.lr()));
         AtomicFiles.writeString(out.resolve(REPORT), md);
     }
 }

@@ -2,6 +2,8 @@ package dev.moore4j.harness;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import dev.moore4j.eval.TaskPredictions;
+
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -39,17 +41,33 @@ public final class SuiteReport {
         }
     }
 
+    /** A stored run's per-example predictions (empty when the run has none). */
+    @FunctionalInterface
+    public interface PredictionSource {
+        Map<String, TaskPredictions> of(ResultsDb.Row run);
+    }
+
     public static String markdown(SuiteSpec spec, List<ResultsDb.Row> main, List<ResultsDb.Row> sweep, String command) {
+        return markdown(spec, main, sweep, List.of(), command, r -> Map.of());
+    }
+
+    public static String markdown(SuiteSpec spec, List<ResultsDb.Row> main, List<ResultsDb.Row> sweep, List<ResultsDb.Row> single, String command,
+                                  PredictionSource predictions) {
         StringBuilder sb = new StringBuilder();
         sb.append("# ").append(spec.title()).append("\n\n");
         sb.append("Generated from `results.sqlite` by `moore suite`; rerun with `").append(command).append("`.\n\n");
-        sb.append(String.format(Locale.ROOT, "Protocol: %s, %d training examples per task (seeded subsample), evaluation on %s, %d steps of %d, "
-                        + "max length %d, constant rate after 10%% warmup, clip 1.0, AdamW (wd 0.01); adapter methods at lr %s, full fine-tuning at %s, "
-                        + "heads at %s; same seeds for every method.%n%n",
-                spec.model(), spec.maxTrain(), spec.maxEval() > 0 ? "up to " + spec.maxEval() + " examples per task" : "the full dev/test sets",
-                spec.maxSteps(), spec.batchSize(), spec.maxLength(), Suite.rate(spec.adapterLr()), Suite.rate(spec.fullLr()), Suite.rate(spec.headLr())));
+        sb.append(String.format(Locale.ROOT, "Protocol: %s, %s training examples per task (seeded subsample), evaluation on %s, %d steps of %d, "
+                        + "max length %d, %s rate after %.0f%% warmup, clip 1.0, AdamW (wd 0.01); each method at its own rate (column lr: the "
+                        + "best of its validation sweep where the suite swept, else the suite file's), task heads at %s; same seeds and "
+                        + "evaluation examples for every method.%n%n",
+                spec.model(), spec.maxTrain() > 0 ? Integer.toString(spec.maxTrain()) : "all",
+                spec.maxEval() > 0 ? "up to " + spec.maxEval() + " examples per task" : "the full dev/test sets", spec.maxSteps(), spec.batchSize(),
+                spec.maxLength(), spec.schedule(), 100 * spec.warmup(), Suite.rate(spec.headLr())));
         if (!main.isEmpty()) {
-            mainTable(sb, main);
+            mainTable(sb, main, predictions);
+        }
+        if (!single.isEmpty()) {
+            conflictTable(sb, main, single, predictions);
         }
         if (!sweep.isEmpty()) {
             sweepTable(sb, sweep);
@@ -57,7 +75,10 @@ public final class SuiteReport {
         return sb.toString();
     }
 
-    private static void mainTable(StringBuilder sb, List<ResultsDb.Row> rows) {
+    /** The methods every other one is compared with, when the suite ran them. */
+    static final List<String> REFERENCES = List.of("moore", "lora");
+
+    private static void mainTable(StringBuilder sb, List<ResultsDb.Row> rows, PredictionSource predictions) {
         Map<String, List<ResultsDb.Row>> byMethod = new LinkedHashMap<>();
         for (ResultsDb.Row x : rows) {
             byMethod.computeIfAbsent(x.method(), k -> new ArrayList<>()).add(x);
@@ -66,15 +87,19 @@ public final class SuiteReport {
         rows.forEach(r -> r.eval().path("tasks").fieldNames().forEachRemaining(tasks::add));
         List<String> ranked = new ArrayList<>(byMethod.keySet());
         ranked.sort(Comparator.comparingDouble((String m) -> -stat(byMethod.get(m), ResultsDb.Row::overall).mean()));
-        sb.append("| rank | method | seeds | trainable |");
+        sb.append("| rank | method | lr | seeds | trainable |");
         tasks.forEach(t -> sb.append(' ').append(t).append(" |"));
-        sb.append(" overall | oblivion after (before) | train ex/s | infer ms/ex | peak MB |\n|---|---|---|---|");
+        List<String> refs = REFERENCES.stream().filter(byMethod::containsKey).toList();
+        sb.append(" overall |");
+        refs.forEach(r -> sb.append(" vs ").append(r).append(" |"));
+        sb.append(" oblivion after (before) | train ex/s | infer ms/ex | peak MB |\n|---|---|---|---|---|");
         tasks.forEach(t -> sb.append("---|"));
+        refs.forEach(r -> sb.append("---|"));
         sb.append("---|---|---|---|---|\n");
         int rank = 1;
         for (String m : ranked) {
             List<ResultsDb.Row> r = byMethod.get(m);
-            sb.append(String.format(Locale.ROOT, "| %d | %s | %d | %,d |", rank++, m, r.size(), r.get(0).trainable()));
+            sb.append(String.format(Locale.ROOT, "| %d | %s | %s | %d | %,d |", rank++, m, Suite.rate(r.get(0).lr()), r.size(), r.get(0).trainable()));
             for (String t : tasks) {
                 sb.append(' ').append(stat(r, x -> {
                     JsonNode tm = x.eval().path("tasks").path(t);
@@ -83,12 +108,22 @@ public final class SuiteReport {
                 }).pct()).append(" |");
             }
             Stat before = stat(r, ResultsDb.Row::oblivionBefore);
-            sb.append(' ').append(stat(r, ResultsDb.Row::overall).pct()).append(" | ")
+            sb.append(' ').append(stat(r, ResultsDb.Row::overall).pct()).append(" |");
+            for (String ref : refs) {
+                sb.append(' ').append(ref.equals(m) ? "—" : paired(r, byMethod.get(ref), predictions)).append(" |");
+            }
+            sb.append(' ')
                     .append(stat(r, ResultsDb.Row::oblivionAfter).pct()).append(before.n() > 0 ? " (" + before.pct() + ")" : "").append(" | ")
                     .append(String.format(Locale.ROOT, "%.1f | %.2f | %.0f |%n", median(r, ResultsDb.Row::examplesPerSecond),
                             median(r, ResultsDb.Row::inferenceMsPerExample), median(r, ResultsDb.Row::peakRssMb)));
         }
-        sb.append("\nCells: mean ± sample std over seeds, ×100 (CoLA: MCC; STS-B: Spearman; others: accuracy). Oblivion: zero-shot STS-B "
+        sb.append("\nCells: mean ± sample std over seeds, ×100 (CoLA: MCC; STS-B: Spearman; others: accuracy). ");
+        if (!refs.isEmpty()) {
+            sb.append("\"vs M\": this method's overall minus M's, ×100, with a 95 % interval from a paired bootstrap (" + PairedBootstrap.RESAMPLES
+                    + " replicates drawing seeds and evaluation examples, the same draw for both methods); better / worse when the interval "
+                    + "excludes 0, ≈ (indistinguishable) when it does not; — without stored predictions for a common seed. ");
+        }
+        sb.append("Oblivion: zero-shot STS-B "
                 + "Spearman of the mean-pooled embeddings under task-free routing, after training (before, the base model). Speeds and memory are "
                 + "the median over seeds (robust to one run that shared the cores, or ran in another session on a faster or slower "
                 + "machine); compare them within one suite only.\n\n");
@@ -119,6 +154,34 @@ public final class SuiteReport {
         sb.append("Commits: ").append(String.join(", ", commits)).append("\n\n");
     }
 
+    /** "+1.2 [+0.3, +2.0] better": this method against the reference over their common seeds. */
+    static String paired(List<ResultsDb.Row> method, List<ResultsDb.Row> reference, PredictionSource predictions) {
+        List<Map<String, TaskPredictions>> a = new ArrayList<>();
+        List<Map<String, TaskPredictions>> b = new ArrayList<>();
+        for (ResultsDb.Row x : method) {
+            for (ResultsDb.Row y : reference) {
+                if (x.seed() == y.seed()) {
+                    Map<String, TaskPredictions> px = predictions.of(x);
+                    Map<String, TaskPredictions> py = predictions.of(y);
+                    if (!px.isEmpty() && px.keySet().equals(py.keySet())) {
+                        a.add(px);
+                        b.add(py);
+                    }
+                }
+            }
+        }
+        if (a.isEmpty()) {
+            return "—";
+        }
+        PairedBootstrap.Comparison c = PairedBootstrap.compare(a, b, PairedBootstrap.RESAMPLES, 1);
+        String word = switch (c.verdict()) {
+            case BETTER -> "better";
+            case WORSE -> "worse";
+            case INDISTINGUISHABLE -> "≈";
+        };
+        return String.format(Locale.ROOT, "%+.1f [%+.1f, %+.1f] %s", 100 * c.difference(), 100 * c.low(), 100 * c.high(), word);
+    }
+
     /** The median over seeds: one run slowed by other work, or timed in another session, moves it least. */
     private static double median(List<ResultsDb.Row> rows, ToDoubleFunction<ResultsDb.Row> f) {
         double[] v = rows.stream().mapToDouble(f).filter(d -> !Double.isNaN(d)).sorted().toArray();
@@ -143,16 +206,74 @@ public final class SuiteReport {
             }
             sb.append('\n');
         }
-        double best = Double.NaN;
-        double bestScore = Double.NEGATIVE_INFINITY;
-        for (double lr : lrs) {
-            double score = stat(rows.stream().filter(r -> r.lr() == lr).toList(), ResultsDb.Row::overall).mean();
-            if (score > bestScore) {
-                bestScore = score;
-                best = lr;
+        sb.append("\nSelected (each method's best validation overall, the rate its main runs use):");
+        for (String m : methods) {
+            double best = Double.NaN;
+            double bestScore = Double.NEGATIVE_INFINITY;
+            for (ResultsDb.Row r : rows) {
+                if (r.method().equals(m) && r.overall() > bestScore) {
+                    bestScore = r.overall();
+                    best = r.lr();
+                }
             }
+            sb.append(String.format(Locale.ROOT, " %s %s;", m, Suite.rate(best)));
         }
-        sb.append(String.format(Locale.ROOT, "%nSelected: lr %s (best mean validation overall over %s).%n%n", Suite.rate(best), String.join(" and ", methods)));
+        sb.setLength(sb.length() - 1);
+        sb.append(".\n\n");
+    }
+
+    /**
+     * Conflict: for each method, the mean over tasks of its single-task runs' scores against its multi-task overall
+     * (same seeds, same evaluation examples, each task trained alone for its share of the steps); the cost of training
+     * the tasks together is single − multi, with a paired-bootstrap interval.
+     */
+    private static void conflictTable(StringBuilder sb, List<ResultsDb.Row> main, List<ResultsDb.Row> single, PredictionSource predictions) {
+        Set<String> methods = new LinkedHashSet<>();
+        single.forEach(r -> methods.add(r.method()));
+        sb.append("## Conflict: each task alone against all tasks together\n\n| method | seeds | single-task mean | multi-task overall "
+                + "| conflict cost (single − multi) |\n|---|---|---|---|---|\n");
+        for (String m : methods) {
+            List<Map<String, TaskPredictions>> alone = new ArrayList<>();
+            List<Map<String, TaskPredictions>> together = new ArrayList<>();
+            List<Double> aloneMeans = new ArrayList<>();
+            List<Double> togetherMeans = new ArrayList<>();
+            for (ResultsDb.Row multi : main) {
+                if (!multi.method().equals(m)) {
+                    continue;
+                }
+                Map<String, TaskPredictions> joint = predictions.of(multi);
+                Map<String, TaskPredictions> parts = new LinkedHashMap<>();
+                double sum = 0;
+                for (String task : joint.keySet()) {
+                    for (ResultsDb.Row r : single) {
+                        if (r.method().equals(m) && r.seed() == multi.seed() && r.kind().equals(Suite.SINGLE + task)) {
+                            Map<String, TaskPredictions> p = predictions.of(r);
+                            if (p.containsKey(task)) {
+                                parts.put(task, p.get(task));
+                                sum += p.get(task).score();
+                            }
+                        }
+                    }
+                }
+                if (!joint.isEmpty() && parts.keySet().equals(joint.keySet())) {
+                    alone.add(parts);
+                    together.add(joint);
+                    aloneMeans.add(sum / parts.size());
+                    togetherMeans.add(multi.overall());
+                }
+            }
+            if (alone.isEmpty()) {
+                sb.append("| ").append(m).append(" | 0 | — | — | — (single-task runs incomplete) |\n");
+                continue;
+            }
+            PairedBootstrap.Comparison c = PairedBootstrap.compare(alone, together, PairedBootstrap.RESAMPLES, 1);
+            sb.append(String.format(Locale.ROOT, "| %s | %d | %s | %s | %+.1f [%+.1f, %+.1f]%s |%n", m, alone.size(), Stat.of(aloneMeans).pct(),
+                    Stat.of(togetherMeans).pct(), 100 * c.difference(), 100 * c.low(), 100 * c.high(),
+                    c.verdict() == PairedBootstrap.Verdict.BETTER ? " (tasks conflict)" : c.verdict() == PairedBootstrap.Verdict.WORSE
+                            ? " (tasks help each other)" : ""));
+        }
+        sb.append("\nCells ×100; the interval is a paired bootstrap over seeds and evaluation examples. A positive cost means training the "
+                + "tasks together lost accuracy that each task reaches alone with the same steps on it.\n\n");
     }
 
     private static Stat stat(List<ResultsDb.Row> rows, ToDoubleFunction<ResultsDb.Row> f) {

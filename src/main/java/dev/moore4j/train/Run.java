@@ -40,9 +40,11 @@ import java.util.Map;
 /**
  * One training run end to end: tasks and data, base model, task model, the oblivion figure before,
  * training, the oblivion figure after, throughput against the matmul roofline measured in the same
- * run. Writes {@code summary.json} next to the checkpoints and returns it.
+ * run. Writes {@code summary.json} next to the checkpoints and returns it, and {@code predictions.json} beside it: each
+ * evaluation example's gold and predicted label at the last evaluation, per task (for paired comparisons).
  */
 public final class Run {
+    public static final String PREDICTIONS = "predictions.json";
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private Run() {}
@@ -90,6 +92,9 @@ public final class Run {
                 Files.createDirectories(out);
             } catch (IOException e) {
                 throw new MooreException(out + ": cannot create: " + e.getMessage());
+            }
+            if (trainer.lastPredictions() != null) { // before the summary: a run with a summary has its predictions
+                AtomicFiles.writeString(out.resolve(PREDICTIONS), JSON.valueToTree(trainer.lastPredictions()).toString() + "\n");
             }
             AtomicFiles.writeString(out.resolve("summary.json"), summary.toPrettyString() + "\n");
             return summary;

@@ -18,6 +18,7 @@ import dev.moore4j.config.Schedule;
 import dev.moore4j.config.TrainConfig;
 import dev.moore4j.eval.EvalReport;
 import dev.moore4j.eval.Evaluator;
+import dev.moore4j.eval.TaskPredictions;
 import dev.moore4j.model.Ops;
 import dev.moore4j.model.Recompute;
 import dev.moore4j.mtl.TaskModel;
@@ -48,6 +49,7 @@ public final class Trainer {
     private final TaskModel model;
     private final TrainConfig cfg;
     private final Map<String, List<Example>> eval;
+    private Map<String, TaskPredictions> lastPredictions;
     private final BatchPlan plan;
     private final Checkpointer checkpoints;
     private final int totalSteps;
@@ -160,7 +162,7 @@ public final class Trainer {
                     boolean evalNow = opt.checkpoints() && (step == totalSteps || (cfg.evalEvery() > 0 && step % cfg.evalEvery() == 0));
                     boolean stopNow = opt.stopAfter() > 0 && step == opt.stopAfter() && step < totalSteps;
                     if (evalNow) {
-                        lastReport = Evaluator.evaluate(model, eval, cfg.evalBatchSize(), false, m, "eval@" + step);
+                        lastReport = evaluate(m, step);
                         memory.trim();
                         ObjectNode h = state.history.addObject();
                         h.put("step", step);
@@ -183,7 +185,7 @@ public final class Trainer {
                 }
             }
             if (lastReport == null && opt.checkpoints()) { // resumed a run that had already finished: report where it stands
-                lastReport = Evaluator.evaluate(model, eval, cfg.evalBatchSize(), false, m, "eval@" + state.step);
+                lastReport = evaluate(m, state.step);
             }
             if (bestReport == null && state.bestStep > 0) { // resumed after the best was found: read it back from the history
                 for (JsonNode h : state.history) {
@@ -194,6 +196,17 @@ public final class Trainer {
             }
         }
         return summary(true, losses, lastReport, bestReport);
+    }
+
+    private EvalReport evaluate(NDManager m, int step) {
+        Evaluator.Evaluation e = Evaluator.evaluateKeeping(model, eval, cfg.evalBatchSize(), false, m, "eval@" + step);
+        lastPredictions = e.predictions();
+        return e.report();
+    }
+
+    /** Each example's gold and predicted label at the last evaluation (null before one ran in this process). */
+    public Map<String, TaskPredictions> lastPredictions() {
+        return lastPredictions;
     }
 
     private Summary summary(boolean finished, List<Double> losses, EvalReport last, EvalReport best) {

@@ -3,6 +3,7 @@ package dev.moore4j.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import dev.moore4j.TestSupport;
+import dev.moore4j.harness.SuiteSpec;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -30,10 +31,31 @@ class DemoAndReportCliTest {
             assertThat(j.get("oblivion").get("stsb_after").get(arm).asDouble()).isBetween(0.5, 1.0);
         }
         assertThat(j.get("warnings").isArray()).isTrue();
+        SuiteSpec demo = SuiteSpec.resolve("demo");
+        assertThat(j.get("rates").get("base").asDouble()).isEqualTo(demo.rateFor("heads"));
+        assertThat(j.get("rates").get("lora").asDouble()).isEqualTo(demo.rateFor("lora"));
+        assertThat(j.get("rates").get("moore").asDouble()).isEqualTo(demo.rateFor("moore"));
+        for (String arm : new String[] {"lora", "moore"}) {
+            assertThat(j.get("gain_over_heads").get(arm).asDouble()).isEqualTo(j.get(arm).get("overall").asDouble() - j.get("base").get("overall").asDouble());
+        }
         assertThat(Files.exists(dir.resolve("results.sqlite"))).isTrue();
         try (var runs = Files.list(dir.resolve("runs"))) {
             assertThat(runs.map(p -> p.getFileName().toString()).sorted().toList()).hasSize(3).allMatch(n -> n.startsWith("main-"));
         }
+    }
+
+    @Test
+    void suiteShowPrintsABuiltInSuiteFileThatReadsBack(@TempDir Path dir) throws Exception {
+        CliTest.Run r = run("suite", "--show", "nlu-mtl");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).isEqualTo(SuiteSpec.builtInText("nlu-mtl")).contains("grids:");
+        Path copy = dir.resolve("mine.yaml");
+        Files.writeString(copy, r.out());
+        assertThat(SuiteSpec.resolve(copy.toString())).isEqualTo(SuiteSpec.resolve("nlu-mtl"));
+        Files.writeString(copy, r.out().replace("batch_size: 16", "batch_sise: 16"));
+        CliTest.Run bad = run("suite", copy.toString(), "--out", dir.resolve("o").toString());
+        assertThat(bad.code()).isNotZero();
+        assertThat(bad.err()).contains("mine.yaml").contains("protocol.batch_sise");
     }
 
     @Test

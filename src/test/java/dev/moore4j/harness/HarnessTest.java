@@ -28,21 +28,22 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /** The suite harness on a tiny protocol: runs recorded once, skipped after, interrupted runs resumed exactly, the sweep on a carved split. */
 class HarnessTest {
-    static final SuiteSpec TINY = new SuiteSpec("tiny", "tiny suite", "minilm", List.of("cola", "sst2"), 12, 10, 48, 6, 4, 2, 3e-3, 2e-3, 5e-5, 40, 8,
-            List.of("heads", "lora"), List.of(1L, 2L), List.of(1e-3, 3e-3), List.of("lora"));
+    static final SuiteSpec TINY = new SuiteSpec("tiny", "tiny suite", "minilm", List.of("cola", "sst2"), 12, 10, 48, 6, 4, 2, "constant", 0.1, 2e-3,
+            true, 40, 8, List.of("heads", "lora"), List.of(1L, 2L), Map.of("adapter", 3e-3, "heads", 2e-3), Map.of("adapter", List.of(1e-3, 3e-3)),
+            List.of("lora"), Double.NaN);
 
     @Test
     void suiteRecordsSkipsAndResumes(@TempDir Path out) throws Exception {
         try (NDManager m = TestSupport.manager()) {
-            List<Suite.Key> seed1 = Suite.plan(TINY, TINY.methods(), List.of(1L), false, 0);
+            List<Suite.Key> seed1 = Suite.plan(TINY, TINY.methods(), List.of(1L), 0, null);
             assertThat(Suite.run(TINY, seed1, out, 1, Suite.inProcess(TINY, Map.of(), m), "t")).isEqualTo(2);
             assertThat(Suite.run(TINY, seed1, out, 1, Suite.inProcess(TINY, Map.of(), m), "t")).as("nothing runs twice").isZero();
             // a run interrupted after step 2 of 4 (as by a kill after its checkpoint) is resumed, not restarted
-            Suite.Key lora2 = new Suite.Key("main", "lora", 2, TINY.lrFor("lora", 0));
+            Suite.Key lora2 = new Suite.Key("main", "lora", 2, TINY.rateFor("lora"));
             Path dir = out.resolve("runs").resolve(lora2.dirName());
             Run.train(TINY.config("lora", 2, lora2.lr(), false, Map.of()), dir, new Trainer.Options(false, 2), m);
             assertThat(Files.exists(dir.resolve("summary.json"))).isFalse();
-            List<Suite.Key> both = Suite.plan(TINY, TINY.methods(), List.of(1L, 2L), false, 0);
+            List<Suite.Key> both = Suite.plan(TINY, TINY.methods(), List.of(1L, 2L), 0, null);
             assertThat(Suite.run(TINY, both, out, 1, Suite.inProcess(TINY, Map.of(), m), "t")).isEqualTo(2);
             Path reference = out.resolve("reference");
             Run.train(TINY.config("lora", 2, lora2.lr(), false, Map.of()), reference, new Trainer.Options(false, 0), m);
@@ -60,7 +61,7 @@ class HarnessTest {
                 assertThat(lora.commit()).isNotBlank();
             }
             String md = Files.readString(out.resolve(Suite.REPORT));
-            assertThat(md).contains("| rank | method |").contains("| lora | 2 |").contains("| heads | 2 |").contains("Commits:");
+            assertThat(md).contains("| rank | method |").contains("| lora | 3e-3 | 2 |").contains("| heads | 2e-3 | 2 |").contains("Commits:");
         }
     }
 
@@ -68,7 +69,7 @@ class HarnessTest {
     void jobsRunSideBySideAndRecordTheSameTable(@TempDir Path out) throws Exception {
         Path one = out.resolve("one");
         Path two = out.resolve("two");
-        List<Suite.Key> plan = Suite.plan(TINY, TINY.methods(), List.of(1L), false, 0);
+        List<Suite.Key> plan = Suite.plan(TINY, TINY.methods(), List.of(1L), 0, null);
         try (NDManager m = TestSupport.manager()) {
             assertThat(Suite.run(TINY, plan, one, 1, Suite.inProcess(TINY, Map.of(), m), "t")).isEqualTo(2);
         }
@@ -78,7 +79,10 @@ class HarnessTest {
             started.countDown();
             try {
                 assertThat(started.await(60, TimeUnit.SECONDS)).as("both jobs running at once").isTrue();
-                return new ObjectMapper().readTree(one.resolve("runs").resolve(k.dirName()).resolve("summary.json").toFile());
+                Path made = one.resolve("runs").resolve(k.dirName());
+                Files.createDirectories(dir);
+                Files.copy(made.resolve(Run.PREDICTIONS), dir.resolve(Run.PREDICTIONS));
+                return new ObjectMapper().readTree(made.resolve("summary.json").toFile());
             } catch (Exception e) {
                 throw new IllegalStateException(e);
             }
@@ -90,13 +94,13 @@ class HarnessTest {
     @Test
     void sweepEvaluatesOnAValidationSplitCarvedFromTraining(@TempDir Path out) throws Exception {
         try (NDManager m = TestSupport.manager()) {
-            List<Suite.Key> plan = Suite.plan(TINY, TINY.sweepMethods(), List.of(1L), true, 0);
+            List<Suite.Key> plan = Suite.sweepPlan(TINY, TINY.sweepMethods(), 1L, null);
             assertThat(plan).extracting(Suite.Key::lr).containsExactly(1e-3, 3e-3);
             assertThat(Suite.run(TINY, plan, out, 1, Suite.inProcess(TINY, Map.of(), m), "t")).isEqualTo(2);
             var summary = new ObjectMapper().readTree(out.resolve("runs").resolve(plan.get(0).dirName()).resolve("summary.json").toFile());
             assertThat(summary.get("examples").get("cola").get("eval").asInt()).isEqualTo(TINY.validation());
             assertThat(summary.get("config").get("validationExamples").asInt()).isEqualTo(TINY.validation());
-            assertThat(Files.readString(out.resolve(Suite.REPORT))).contains("Learning-rate sensitivity").contains("Selected: lr");
+            assertThat(Files.readString(out.resolve(Suite.REPORT))).contains("Learning-rate sensitivity").contains("Selected (each method's best validation overall");
         }
     }
 

@@ -1,0 +1,194 @@
+package dev.moore4j.harness;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import ai.djl.ndarray.NDManager;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import dev.moore4j.MooreException;
+import dev.moore4j.TestSupport;
+import dev.moore4j.train.Run;
+import dev.moore4j.train.Trainer;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/** Suites as files: the built-ins parse, bad fields are named, a user's suite runs, resumes, sweeps and measures conflict like a built-in. */
+class SuiteFileTest {
+    private static final String SUITE = """
+            name: mine
+            title: two user tasks
+            model: minilm
+            tasks: [tasks/sentiment.yaml, tasks/topic.json]
+            protocol:
+              train_examples: 12
+              eval_examples: 10
+              max_length: 32
+              batch_size: 6
+              steps: 4
+              eval_every: 2
+              oblivion: false
+              validation_examples: 6
+            methods: [heads, lora]
+            seeds: [1, 2]
+            rates: {adapter: 3.0e-3, heads: 2.0e-3}
+            grids: {adapter: [1.0e-3, 3.0e-3], heads: [2.0e-3]}
+            """;
+
+    /** Two user tasks in JSON Lines, one spec in YAML and one in JSON, under {@code dir/tasks}. */
+    static Path userSuite(Path dir) throws Exception {
+        Path tasks = Files.createDirectories(dir.resolve("tasks"));
+        String[] good = {"a wonderful film", "great acting", "I loved it", "superb and moving", "a delight", "brilliant work"};
+        String[] bad = {"a dull film", "terrible acting", "I hated it", "boring and slow", "a mess", "awful work"};
+        StringBuilder s = new StringBuilder();
+        StringBuilder t = new StringBuilder();
+        for (int i = 0; i < 24; i++) {
+            boolean pos = i % 2 == 0;
+            s.append(String.format("{\"text\": \"%s number %d\", \"label\": \"%s\"}%n", (pos ? good : bad)[i % 6], i, pos ? "pos" : "neg"));
+            boolean sport = i % 3 == 0;
+            t.append(String.format("{\"sentence\": \"%s %d\", \"topic\": \"%s\"}%n", sport ? "the team won the match" : "the market fell today", i,
+                    sport ? "sport" : "money"));
+        }
+        Files.writeString(tasks.resolve("sentiment.jsonl"), s);
+        Files.writeString(tasks.resolve("topic.jsonl"), t);
+        Files.writeString(tasks.resolve("sentiment.yaml"), "name: sentiment\nkind: classification\nlabels: [neg, pos]\ntrain: sentiment.jsonl\n");
+        Files.writeString(tasks.resolve("topic.json"), "{\"name\": \"topic\", \"kind\": \"classification\", \"labels\": [\"money\", \"sport\"], "
+                + "\"train\": \"topic.jsonl\", \"text_field\": \"sentence\", \"label_field\": \"topic\"}");
+        Path file = dir.resolve("suite.yaml");
+        Files.writeString(file, SUITE);
+        return file;
+    }
+
+    @Test
+    void builtInSuitesAreFilesInTheJar() {
+        for (String name : SuiteSpec.BUILT_IN) {
+            SuiteSpec s = SuiteSpec.resolve(name);
+            assertThat(s.name()).isEqualTo(name);
+            assertThat(SuiteSpec.builtInText(name)).contains("name: " + name);
+            s.methods().forEach(m -> assertThat(s.rateFor(m)).isPositive());
+        }
+        SuiteSpec nlu = SuiteSpec.resolve("nlu-mtl");
+        assertThat(nlu.methods()).hasSize(16).contains("goat[scale=paper]", "moore");
+        assertThat(nlu.rateFor("lora")).isEqualTo(3e-4);
+        assertThat(nlu.rateFor("pissa")).isEqualTo(1e-4);
+        assertThat(nlu.rateFor("full")).isEqualTo(5e-5);
+        assertThat(nlu.gridFor("full")).containsExactly(1e-5, 3e-5, 1e-4);
+        assertThat(nlu.gridFor("goat[scale=paper]")).containsExactly(3e-5, 1e-4, 3e-4, 1e-3);
+        assertThat(SuiteSpec.resolve("csr-mtl").maxEval()).isGreaterThanOrEqualTo(500);
+    }
+
+    @Test
+    void aBadFieldFailsAtStartNamingIt(@TempDir Path dir) throws Exception {
+        Path file = userSuite(dir);
+        List<String[]> cases = List.of(
+                new String[] {"steps: 4", "stepz: 4", "protocol.stepz"},
+                new String[] {"steps: 4", "steps: four", "protocol.steps"},
+                new String[] {"methods: [heads, lora]", "methods: [heads, lorra]", "lorra"},
+                new String[] {"tasks/topic.json", "tasks/nothing.json", "nothing.json"},
+                new String[] {"seeds: [1, 2]", "seeds: one", "seeds"},
+                new String[] {"grids: {adapter", "grids: {adaptor", "grids.adaptor"},
+                new String[] {"rates: {adapter: 3.0e-3, heads: 2.0e-3}", "rates: {heads: 2.0e-3}", "lora"},
+                new String[] {"model: minilm", "modle: minilm", "modle"});
+        for (String[] c : cases) {
+            Files.writeString(file, SUITE.replace(c[0], c[1]));
+            assertThatThrownBy(() -> SuiteSpec.resolve(file.toString())).as(c[1]).isInstanceOf(MooreException.class)
+                    .hasMessageContaining(file.toString()).hasMessageContaining(c[2]);
+        }
+        assertThatThrownBy(() -> SuiteSpec.resolve("no-such-suite")).hasMessageContaining("no-such-suite").hasMessageContaining("nlu-mtl");
+    }
+
+    @Test
+    void theSweepPicksTheArgmaxOfValidationAndExtendsAtTheEdge(@TempDir Path dir) throws Exception {
+        SuiteSpec spec = SuiteSpec.resolve(userSuite(dir).toString());
+        try (ResultsDb db = ResultsDb.open(dir.resolve("r.sqlite"))) {
+            assertThat(Suite.sweepPlan(spec, List.of("lora"), 1, db)).extracting(Suite.Key::lr).containsExactly(1e-3, 3e-3);
+            record(db, spec, "lora", 1e-3, 0.61);
+            record(db, spec, "lora", 3e-3, 0.64); // best at the top edge: the next point, 1e-2, is planned
+            assertThat(Suite.sweepPlan(spec, List.of("lora"), 1, db)).extracting(Suite.Key::lr).containsExactly(1e-3, 3e-3, 9e-3);
+            record(db, spec, "lora", 9e-3, 0.55); // no longer at the edge: the sweep is complete
+            assertThat(Suite.sweepPlan(spec, List.of("lora"), 1, db)).extracting(Suite.Key::lr).containsExactly(1e-3, 3e-3, 9e-3);
+            assertThat(Suite.bestRates(spec, db)).containsEntry("lora", 3e-3);
+            // the main runs take the sweep's choice; heads, not swept, its file rate
+            assertThat(Suite.plan(spec, List.of("heads", "lora"), List.of(1L), 0, db)).extracting(Suite.Key::lr).containsExactly(2e-3, 3e-3);
+            record(db, spec, "lora", 9e-3, 0.70);
+            assertThat(Suite.bestRates(spec, db)).containsEntry("lora", 9e-3);
+            assertThat(Suite.sweepPlan(spec, List.of("lora"), 1, db)).extracting(Suite.Key::lr).contains(3e-2); // 9e-3 × 3, as printed
+        }
+        // a sweep run's config evaluates on the validation split carved from training, never on the evaluation split
+        var cfg = Suite.config(spec, new Suite.Key("sweep", "lora", 1, 1e-3), Map.of());
+        assertThat(cfg.validationExamples()).isEqualTo(6);
+        assertThat(cfg.maxEvalExamples()).isZero();
+        assertThat(cfg.oblivion()).isFalse();
+    }
+
+    private static void record(ResultsDb db, SuiteSpec spec, String method, double lr, double overall) {
+        ObjectNode summary = new ObjectMapper().createObjectNode();
+        summary.putObject("eval").put("overall", overall);
+        summary.putObject("config");
+        summary.putArray("warnings");
+        db.record(spec.name(), "sweep", method, 1, lr, Path.of("nowhere"), summary);
+    }
+
+    @Test
+    void conflictRunsGetEachTaskItsShareOfTheMultiTaskSteps(@TempDir Path dir) throws Exception {
+        SuiteSpec spec = SuiteSpec.resolve(userSuite(dir).toString());
+        assertThat(Suite.singleTaskSteps(spec)).containsExactly(Map.entry("sentiment", 2), Map.entry("topic", 2)); // 4 steps × 12 / 24
+        List<Suite.Key> plan = Suite.conflictPlan(spec, List.of("lora"), List.of(1L), null);
+        assertThat(plan).extracting(Suite.Key::kind).containsExactly("single-sentiment", "single-topic");
+        for (Suite.Key k : plan) {
+            var cfg = Suite.config(spec, k, Map.of());
+            assertThat(cfg.maxSteps()).isEqualTo(2);
+            assertThat(cfg.tasks()).hasSize(1);
+            assertThat(Path.of(cfg.tasks().get(0)).getFileName().toString()).startsWith(k.kind().substring(Suite.SINGLE.length()) + ".");
+            assertThat(cfg.batchSize()).isEqualTo(spec.batchSize());
+            assertThat(k.lr()).isEqualTo(spec.rateFor("lora"));
+        }
+    }
+
+    /** The issue's acceptance run: a user's suite file, two methods, two seeds; killed mid-run, resumed, tabulated with paired statistics. */
+    @Test
+    void aUserSuiteRunsResumesAndTabulatesLikeABuiltIn(@TempDir Path dir) throws Exception {
+        SuiteSpec spec = SuiteSpec.resolve(userSuite(dir).toString());
+        Path out = dir.resolve("out");
+        try (NDManager m = TestSupport.manager()) {
+            List<Suite.Key> plan = Suite.plan(spec, spec.methods(), spec.seeds(), 0, null);
+            assertThat(plan).hasSize(4);
+            // a kill after step 2 of 4 of one run: its checkpoint is there, its summary is not
+            Suite.Key lora2 = plan.stream().filter(k -> k.method().equals("lora") && k.seed() == 2).findFirst().orElseThrow();
+            Path killed = out.resolve("runs").resolve(lora2.dirName());
+            Run.train(Suite.config(spec, lora2, Map.of()), killed, new Trainer.Options(false, 2), m);
+            assertThat(Files.exists(killed.resolve("summary.json"))).isFalse();
+            assertThat(Suite.run(spec, plan, out, 1, Suite.inProcess(spec, Map.of(), m), "t")).isEqualTo(4);
+            Path reference = dir.resolve("reference");
+            Run.train(Suite.config(spec, lora2, Map.of()), reference, new Trainer.Options(false, 0), m);
+            assertThat(Files.readAllBytes(killed.resolve("last/adapter.safetensors")))
+                    .as("the resumed run ends where an uninterrupted one does").isEqualTo(Files.readAllBytes(reference.resolve("last/adapter.safetensors")));
+            // conflict: each task alone for lora
+            List<Suite.Key> single = Suite.conflictPlan(spec, List.of("lora"), spec.seeds(), null);
+            assertThat(Suite.run(spec, single, out, 1, Suite.inProcess(spec, Map.of(), m), "t")).isEqualTo(4);
+        }
+        try (ResultsDb db = ResultsDb.open(out.resolve(Suite.DB))) {
+            List<ResultsDb.Row> rows = db.rows("mine", "main");
+            assertThat(rows).hasSize(4);
+            for (ResultsDb.Row r : rows) {
+                assertThat(db.predictions("mine", "main", r.method(), r.seed(), r.lr())).as("predictions of %s seed %d", r.method(), r.seed())
+                        .containsOnlyKeys("sentiment", "topic").allSatisfy((t, p) -> assertThat(p.size()).isEqualTo(10));
+            }
+        }
+        String md = Files.readString(out.resolve(Suite.REPORT));
+        assertThat(md).contains("| rank | method | lr | seeds | trainable |").contains(" vs lora |").contains("| heads | 2e-3 | 2 |")
+                .contains("| lora | 3e-3 | 2 |").contains("## Conflict").contains("paired bootstrap");
+        List<String> heads = new ArrayList<>(md.lines().filter(l -> l.contains("| heads | 2e-3 |")).toList());
+        assertThat(heads.get(0)).matches(".*[+-]\\d+\\.\\d \\[[+-]\\d+\\.\\d, [+-]\\d+\\.\\d\\] (better|worse|≈).*");
+        assertThat(md.lines().filter(l -> l.startsWith("| lora | 2 |")).findFirst()).isPresent();
+    }
+}
