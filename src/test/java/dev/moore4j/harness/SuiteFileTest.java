@@ -77,7 +77,7 @@ class SuiteFileTest {
             s.methods().forEach(m -> assertThat(s.rateFor(m)).isPositive());
         }
         SuiteSpec nlu = SuiteSpec.resolve("nlu-mtl");
-        assertThat(nlu.methods()).hasSize(16).contains("goat[scale=paper]", "moore");
+        assertThat(nlu.methods()).hasSize(17).contains("goat[scale=paper]", "moore", "lora[r=132,alpha=264]");
         assertThat(nlu.rateFor("lora")).isEqualTo(3e-4);
         assertThat(nlu.rateFor("pissa")).isEqualTo(1e-4);
         assertThat(nlu.rateFor("full")).isEqualTo(5e-5);
