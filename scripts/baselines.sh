@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# The NLU-MTL baseline comparison of docs/results/baselines-nlu-mtl.md, in the order this session ran it:
-# the learning-rate sweep, then heads/full/LoRA/MoORE over 3 seeds, then every other method at seed 1,
-# then the remaining seeds. Resumable: rerun it after any interruption; recorded runs are skipped.
-#   scripts/baselines.sh [OUT]     (default runs/nlu-mtl; several hours on 2 cores for the whole matrix)
+# A suite's full comparison (issue 16): every method's own rate sweep on the validation split, then heads, full,
+# LoRA and MoORE over the suite's seeds, then every method (seed-major: all at the first seed before any second
+# seed), then the conflict pass. Resumable: rerun it after any interruption; recorded runs are skipped.
+#   scripts/baselines.sh [SUITE] [OUT]   (SUITE: nlu-mtl (default), csr-mtl or a suite file; OUT default runs/SUITE)
+# Many hours on 2 cores for a whole built-in matrix; MOORE4J_JOBS=J runs J runs side by side (cores/J threads each).
 set -euo pipefail
-out="${1:-runs/nlu-mtl}"
+suite="${1:-nlu-mtl}"
+out="${2:-runs/$(basename "${suite%.*}")}"
 home="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-moore=("$home/bin/moore" suite nlu-mtl --out "$out" --threads "${MOORE4J_THREADS:-2}")
+moore=("$home/bin/moore" suite "$suite" --out "$out" --threads "${MOORE4J_THREADS:-2}" --jobs "${MOORE4J_JOBS:-1}")
 "${moore[@]}" --sweep > /dev/null
-"${moore[@]}" --methods heads,full,lora,moore --seeds 1,2,3 > /dev/null
-"${moore[@]}" --seeds 1 > /dev/null
-"${moore[@]}"
+"${moore[@]}" --methods heads,full,lora,moore > /dev/null
+"${moore[@]}" > /dev/null
+"${moore[@]}" --conflict
