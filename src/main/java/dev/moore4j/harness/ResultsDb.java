@@ -57,6 +57,11 @@ public final class ResultsDb implements AutoCloseable {
                         CREATE TABLE IF NOT EXISTS predictions (
                           suite TEXT NOT NULL, kind TEXT NOT NULL, method TEXT NOT NULL, seed INTEGER NOT NULL, lr REAL NOT NULL,
                           tasks TEXT NOT NULL, PRIMARY KEY (suite, kind, method, seed, lr))""");
+                // the run's curves as summary.json has them: per-step loss, rate and gradient norm, per-evaluation scores
+                st.execute("""
+                        CREATE TABLE IF NOT EXISTS curves (
+                          suite TEXT NOT NULL, kind TEXT NOT NULL, method TEXT NOT NULL, seed INTEGER NOT NULL, lr REAL NOT NULL,
+                          curves TEXT NOT NULL, PRIMARY KEY (suite, kind, method, seed, lr))""");
             }
             return new ResultsDb(c);
         } catch (SQLException | IOException e) {
@@ -103,7 +108,8 @@ public final class ResultsDb implements AutoCloseable {
                 + "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
         String predictions = readPredictions(runDir);
         try (PreparedStatement ps = c.prepareStatement(sql);
-             PreparedStatement pp = c.prepareStatement("INSERT OR REPLACE INTO predictions (suite, kind, method, seed, lr, tasks) VALUES (?,?,?,?,?,?)")) {
+             PreparedStatement pp = c.prepareStatement("INSERT OR REPLACE INTO predictions (suite, kind, method, seed, lr, tasks) VALUES (?,?,?,?,?,?)");
+             PreparedStatement pc = c.prepareStatement("INSERT OR REPLACE INTO curves (suite, kind, method, seed, lr, curves) VALUES (?,?,?,?,?,?)")) {
             c.setAutoCommit(false); // the run and its predictions land together or not at all
             bindKey(ps, suite, kind, method, seed, lr);
             ps.setString(6, runDir.toString());
@@ -124,6 +130,11 @@ public final class ResultsDb implements AutoCloseable {
                 bindKey(pp, suite, kind, method, seed, lr);
                 pp.setString(6, predictions);
                 pp.executeUpdate();
+            }
+            if (summary.path("curves").isObject()) {
+                bindKey(pc, suite, kind, method, seed, lr);
+                pc.setString(6, summary.get("curves").toString());
+                pc.executeUpdate();
             }
             c.commit();
         } catch (SQLException e) {
@@ -176,6 +187,18 @@ public final class ResultsDb implements AutoCloseable {
             out[i] = a.get(i).asDouble();
         }
         return out;
+    }
+
+    /** A stored run's curves ({@code Trainer#curves}); a missing node when the run has none. */
+    public JsonNode curves(String suite, String kind, String method, long seed, double lr) {
+        try (PreparedStatement ps = c.prepareStatement("SELECT curves FROM curves WHERE suite=? AND kind=? AND method=? AND seed=? AND lr=?")) {
+            bindKey(ps, suite, kind, method, seed, lr);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? JSON.readTree(rs.getString(1)) : JSON.missingNode();
+            }
+        } catch (SQLException | JsonProcessingException e) {
+            throw new MooreException("results database: " + e.getMessage());
+        }
     }
 
     /** A stored run's per-example predictions by task; empty when it has none (runs recorded before they were kept). */

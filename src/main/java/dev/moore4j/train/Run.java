@@ -85,6 +85,7 @@ public final class Run {
             }
             ObjectNode summary = new RunSummary(cfg.method(), loaded.reference(), cfg, sizes, trainable, load, s, trainer.skippedSteps(),
                     trainer.rssSamples(), trim, finished).toJson();
+            summary.set("curves", trainer.curves());
             if (finished == null) {
                 return summary;
             }

@@ -23,6 +23,8 @@ final class TrainState {
     long examples;
     long tokens;
     ArrayNode history = JSON.createArrayNode();
+    /** Per step: {@code step}, {@code loss}, {@code lr} (the adapter's, after the schedule) and {@code grad_norm} (before clipping). */
+    ObjectNode curve = emptyCurve();
     final List<Integer> skipped = new ArrayList<>();
 
     ObjectNode toJson(int totalSteps) {
@@ -35,8 +37,33 @@ final class TrainState {
         st.put("examples", examples);
         st.put("tokens", tokens);
         st.set("history", history);
+        st.set("curve", curve);
         st.set("skipped_steps", JSON.valueToTree(skipped));
         return st;
+    }
+
+    static ObjectNode emptyCurve() {
+        ObjectNode c = JSON.createObjectNode();
+        for (String k : new String[] {"step", "loss", "lr", "grad_norm"}) {
+            c.putArray(k);
+        }
+        return c;
+    }
+
+    /** Appends one step to the curve (NaN, for a skipped step's loss or norm, is kept as null). */
+    void record(int at, double loss, double lr, double gradNorm) {
+        curve.withArray("step").add(at);
+        add(curve.withArray("loss"), loss);
+        add(curve.withArray("lr"), lr);
+        add(curve.withArray("grad_norm"), gradNorm);
+    }
+
+    private static void add(ArrayNode a, double v) {
+        if (Double.isFinite(v)) {
+            a.add(v);
+        } else {
+            a.addNull();
+        }
     }
 
     static TrainState fromJson(JsonNode st) {
@@ -48,6 +75,9 @@ final class TrainState {
         s.examples = st.path("examples").asLong();
         s.tokens = st.path("tokens").asLong();
         s.history = (ArrayNode) ((ObjectNode) st).withArray("history");
+        if (st.path("curve").isObject()) { // runs checkpointed before curves were kept resume without the early steps
+            s.curve = (ObjectNode) st.get("curve");
+        }
         st.path("skipped_steps").forEach(x -> s.skipped.add(x.asInt()));
         return s;
     }

@@ -23,6 +23,7 @@ import dev.moore4j.model.Ops;
 import dev.moore4j.model.Recompute;
 import dev.moore4j.mtl.TaskModel;
 import dev.moore4j.task.Example;
+import dev.moore4j.task.TaskSpec;
 import dev.moore4j.util.NativeTrimmer;
 import dev.moore4j.util.Progress;
 
@@ -50,6 +51,7 @@ public final class Trainer {
     private final TrainConfig cfg;
     private final Map<String, List<Example>> eval;
     private Map<String, TaskPredictions> lastPredictions;
+    private double lastGradNorm = Double.NaN;
     private final BatchPlan plan;
     private final Checkpointer checkpoints;
     private final int totalSteps;
@@ -147,6 +149,7 @@ public final class Trainer {
                     List<Example> batch = plan.batch(step);
                     long t0 = System.nanoTime();
                     double loss = step(batch, all, adapter, heads, adapterOpt, headOpt, step, m);
+                    state.record(step, loss, cfg.lr() * schedule.multiplier(step), lastGradNorm);
                     memory.trim(); // timed with the step: its cost is part of training
                     double took = (System.nanoTime() - t0) / 1e9;
                     state.seconds += took;
@@ -204,6 +207,27 @@ public final class Trainer {
         return e.report();
     }
 
+    /**
+     * The run's curves: per step the loss, the adapter's rate after the schedule and the gradient norm before clipping
+     * ({@code step}, {@code loss}, {@code lr}, {@code grad_norm}, equal-length arrays), and per evaluation the overall and
+     * each task's headline metric ({@code eval}: {@code [{step, overall, tasks: {task: value}}]}). Kept across resumes.
+     */
+    public ObjectNode curves() {
+        ObjectNode c = state.curve.deepCopy();
+        var evals = c.putArray("eval");
+        for (JsonNode h : state.history) {
+            ObjectNode e = evals.addObject();
+            e.put("step", h.path("step").asInt());
+            e.set("overall", h.path("eval").path("overall"));
+            ObjectNode tasks = e.putObject("tasks");
+            h.path("eval").path("tasks").fields().forEachRemaining(t -> {
+                TaskSpec spec = model.tasks().get(model.taskId(t.getKey()));
+                tasks.set(t.getKey(), t.getValue().path(spec.metric()));
+            });
+        }
+        return c;
+    }
+
     /** Each example's gold and predicted label at the last evaluation (null before one ran in this process). */
     public Map<String, TaskPredictions> lastPredictions() {
         return lastPredictions;
@@ -236,6 +260,7 @@ public final class Trainer {
                 sq = sq == null ? s : sq.add(s);
             }
             double norm = sq == null ? 0 : Math.sqrt(sq.toType(DataType.FLOAT64, false).getDouble());
+            lastGradNorm = norm;
             if (!Double.isFinite(loss) || !Double.isFinite(norm)) {
                 List<String> bad = new ArrayList<>();
                 for (Param p : all) {

@@ -182,6 +182,15 @@ class SuiteFileTest {
             for (ResultsDb.Row r : rows) {
                 assertThat(db.predictions("mine", "main", r.method(), r.seed(), r.lr())).as("predictions of %s seed %d", r.method(), r.seed())
                         .containsOnlyKeys("sentiment", "topic").allSatisfy((t, p) -> assertThat(p.size()).isEqualTo(10));
+                // curves, the resumed run's too: every step's loss, rate and gradient norm, and each evaluation's scores
+                var curves = db.curves("mine", "main", r.method(), r.seed(), r.lr());
+                assertThat(curves.get("step")).extracting(n -> n.asInt()).containsExactly(1, 2, 3, 4);
+                assertThat(curves.get("loss")).hasSize(4).allMatch(n -> n.isNumber() && n.asDouble() > 0);
+                assertThat(curves.get("grad_norm")).hasSize(4).allMatch(n -> n.isNumber() && n.asDouble() > 0);
+                assertThat(curves.get("lr")).hasSize(4).allMatch(n -> n.asDouble() > 0 && n.asDouble() <= r.lr() * (1 + 1e-9));
+                assertThat(curves.get("lr").get(3).asDouble()).isCloseTo(r.lr(), org.assertj.core.data.Offset.offset(1e-12));
+                assertThat(curves.get("eval")).extracting(n -> n.get("step").asInt()).containsExactly(2, 4);
+                assertThat(curves.get("eval").get(1).get("tasks").get("topic").isNumber()).isTrue();
             }
         }
         String md = Files.readString(out.resolve(Suite.REPORT));
