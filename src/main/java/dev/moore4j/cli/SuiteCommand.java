@@ -37,7 +37,9 @@ public final class SuiteCommand implements Runnable {
     @Option(names = "--show", paramLabel = "NAME", description = "Print a built-in suite's file (a starting point for your own) and exit.")
     String show;
 
-    @Option(names = "--methods", split = ",", description = "Methods to run (default: all of the suite's).")
+    // commas inside an entry's brackets (lora[r=16,alpha=32]) do not split it
+    @Option(names = "--methods", split = ",(?![^\\[]*\\])", splitSynopsisLabel = ",",
+            description = "Methods to run, comma-separated (default: all of the suite's).")
     List<String> methods;
 
     @Option(names = "--seeds", split = ",", description = "Seeds (default: the suite's, 1,2,3).")

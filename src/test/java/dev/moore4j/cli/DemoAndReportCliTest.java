@@ -56,6 +56,9 @@ class DemoAndReportCliTest {
         CliTest.Run bad = run("suite", copy.toString(), "--out", dir.resolve("o").toString());
         assertThat(bad.code()).isNotZero();
         assertThat(bad.err()).contains("mine.yaml").contains("protocol.batch_sise");
+        // a method entry's own commas do not split --methods
+        CliTest.Run entries = run("suite", "nlu-mtl", "--methods", "heads,lora[r=16,alpha=32],moore", "--report", "--out", dir.resolve("none").toString());
+        assertThat(entries.err()).doesNotContain("expected NAME").contains("no results database");
     }
 
     @Test
