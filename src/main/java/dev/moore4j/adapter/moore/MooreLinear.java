@@ -48,6 +48,7 @@ public final class MooreLinear implements AdapterLayer {
     private final Householder.Constants wy; // null when L = 0
     private boolean useWy = true;
     private NDArray folded;            // Ṽ = H V, valid while parameters are unchanged
+    private RoutingStats routing;      // set by an analysis: inference passes record what the router does
 
     /**
      * Builds the layer from frozen factors (arrays owned by {@code m}) and initialises the router for
@@ -149,7 +150,26 @@ public final class MooreLinear implements AdapterLayer {
         bshape[0] = batch;
         bshape[bshape.length - 1] = gTask.getShape().get(1);
         NDArray gSample = x.matMul(gateDown.value().transpose()).matMul(gateUp.value().transpose());
-        return Activation.relu(gSample.add(gTask.reshape(bshape)).add(s));
+        NDArray w = Activation.relu(gSample.add(gTask.reshape(bshape)).add(s));
+        if (routing != null && !ctx.training()) {
+            routing.add(host(w), host(gTask), host(gSample));
+        }
+        return w;
+    }
+
+    private static float[] host(NDArray a) {
+        return a.toType(DataType.FLOAT32, false).toFloatArray();
+    }
+
+    /** Starts recording the router's choices on inference passes into a new {@link RoutingStats}, and returns it. */
+    public RoutingStats recordRouting() {
+        routing = new RoutingStats(host(s));
+        return routing;
+    }
+
+    /** Stops recording. */
+    public void stopRecording() {
+        routing = null;
     }
 
     /** Task embedding per sample: its own row, the mean row (unknown/absent task) or zeros (no task term). */

@@ -1,0 +1,78 @@
+package dev.moore4j.cli;
+
+import static dev.moore4j.cli.CliTest.run;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import ai.djl.ndarray.NDManager;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import dev.moore4j.TestSupport;
+import dev.moore4j.config.TrainConfig;
+import dev.moore4j.eval.RoutingAnalysis;
+import dev.moore4j.model.load.ModelLoader;
+import dev.moore4j.mtl.Pipeline;
+import dev.moore4j.mtl.TaskModel;
+import dev.moore4j.task.TaskRegistry;
+import dev.moore4j.task.TaskSpec;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/** Routing analysis: the identity at initialisation, and a symmetric similarity with a unit diagonal after training. */
+class AnalyzeCliTest {
+    @Test
+    void aFreshlyMoeizedModelIsTheBaseModel() {
+        var n = TrainConfig.defaults().toJson();
+        n.put("model", "minilm").put("method", "moore").put("maxEvalExamples", 6).put("maxLength", 48).put("oblivion", false);
+        n.set("tasks", new ObjectMapper().valueToTree(List.of("cola", "sst2")));
+        TrainConfig cfg = TrainConfig.fromJson(n, "test").validate();
+        try (NDManager m = TestSupport.manager(); ModelLoader.Loaded loaded = ModelLoader.load("minilm", m)) {
+            List<TaskSpec> tasks = TaskRegistry.resolveAll(cfg.tasks());
+            TaskModel model = Pipeline.build(cfg, tasks, loaded);
+            JsonNode a = RoutingAnalysis.run(model, Pipeline.load(tasks, false, cfg), 8, m);
+            assertThat(a.get("layers")).isNotEmpty();
+            for (JsonNode layer : a.get("layers")) {
+                for (String label : List.of("cola", "sst2", RoutingAnalysis.TASK_FREE)) {
+                    JsonNode t = layer.get("tasks").get(label);
+                    assertThat(t.get("w_over_s_mean").asDouble()).as(layer.get("name") + " " + label).isCloseTo(1.0, within(1e-5));
+                    assertThat(t.get("w_over_s_std").asDouble()).isLessThan(1e-3);
+                    assertThat(t.get("off_share").asDouble()).isZero();
+                    assertThat(t.get("task_part_rms").asDouble()).isZero();
+                    assertThat(t.get("sample_part_rms").asDouble()).isZero();
+                }
+            }
+        }
+    }
+
+    @Test
+    void afterTrainingTheSimilarityIsSymmetricWithAUnitDiagonal(@TempDir Path dir) throws Exception {
+        Path out = dir.resolve("run");
+        CliTest.Run train = run("train", "--method", "moore", "--tasks", "cola,sst2,rte", "--max-train", "24", "--max-eval", "8", "--max-steps", "6",
+                "--batch-size", "6", "--max-length", "48", "--lr", "1e-2", "--no-oblivion", "--out", out.toString(), "--threads", TestSupport.THREADS);
+        assertThat(train.code()).as(train.err()).isZero();
+        CliTest.Run r = run("analyze", "--adapter", out.resolve("last").toString(), "--max-examples", "8", "--json", "--threads", TestSupport.THREADS);
+        assertThat(r.code()).as(r.err()).isZero();
+        JsonNode a = r.json();
+        assertThat(a.get("method").asText()).isEqualTo("moore");
+        JsonNode sim = a.get("task_similarity");
+        assertThat(sim.get("tasks")).extracting(JsonNode::asText).containsExactly("cola", "sst2", "rte");
+        JsonNode mx = sim.get("matrix");
+        for (int i = 0; i < 3; i++) {
+            assertThat(mx.get(i).get(i).asDouble()).isEqualTo(1.0);
+            for (int j = 0; j < 3; j++) {
+                assertThat(mx.get(i).get(j).asDouble()).isCloseTo(mx.get(j).get(i).asDouble(), within(1e-12)).isBetween(-1.0, 1.0);
+            }
+        }
+        JsonNode first = a.get("layers").get(0).get("tasks");
+        assertThat(first.fieldNames()).toIterable().containsExactly("cola", "sst2", "rte", RoutingAnalysis.TASK_FREE);
+        assertThat(first.get("cola").get("task_part_rms").asDouble()).as("trained: the router moved").isPositive();
+        assertThat(Files.readString(out.resolve("last").resolve("analysis.json"))).contains("\"task_similarity\"");
+    }
+}
