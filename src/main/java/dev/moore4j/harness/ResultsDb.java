@@ -57,6 +57,11 @@ public final class ResultsDb implements AutoCloseable {
                         CREATE TABLE IF NOT EXISTS predictions (
                           suite TEXT NOT NULL, kind TEXT NOT NULL, method TEXT NOT NULL, seed INTEGER NOT NULL, lr REAL NOT NULL,
                           tasks TEXT NOT NULL, PRIMARY KEY (suite, kind, method, seed, lr))""");
+                // a MoORE run's routing analysis (best/analysis.json, eval.RoutingAnalysis)
+                st.execute("""
+                        CREATE TABLE IF NOT EXISTS routing (
+                          suite TEXT NOT NULL, kind TEXT NOT NULL, method TEXT NOT NULL, seed INTEGER NOT NULL, lr REAL NOT NULL,
+                          analysis TEXT NOT NULL, PRIMARY KEY (suite, kind, method, seed, lr))""");
                 // the run's curves as summary.json has them: per-step loss, rate and gradient norm, per-evaluation scores
                 st.execute("""
                         CREATE TABLE IF NOT EXISTS curves (
@@ -109,7 +114,8 @@ public final class ResultsDb implements AutoCloseable {
         String predictions = readPredictions(runDir);
         try (PreparedStatement ps = c.prepareStatement(sql);
              PreparedStatement pp = c.prepareStatement("INSERT OR REPLACE INTO predictions (suite, kind, method, seed, lr, tasks) VALUES (?,?,?,?,?,?)");
-             PreparedStatement pc = c.prepareStatement("INSERT OR REPLACE INTO curves (suite, kind, method, seed, lr, curves) VALUES (?,?,?,?,?,?)")) {
+             PreparedStatement pc = c.prepareStatement("INSERT OR REPLACE INTO curves (suite, kind, method, seed, lr, curves) VALUES (?,?,?,?,?,?)");
+             PreparedStatement pa = c.prepareStatement("INSERT OR REPLACE INTO routing (suite, kind, method, seed, lr, analysis) VALUES (?,?,?,?,?,?)")) {
             c.setAutoCommit(false); // the run and its predictions land together or not at all
             bindKey(ps, suite, kind, method, seed, lr);
             ps.setString(6, runDir.toString());
@@ -131,6 +137,12 @@ public final class ResultsDb implements AutoCloseable {
                 pp.setString(6, predictions);
                 pp.executeUpdate();
             }
+            String analysis = readAnalysis(runDir);
+            if (analysis != null) {
+                bindKey(pa, suite, kind, method, seed, lr);
+                pa.setString(6, analysis);
+                pa.executeUpdate();
+            }
             if (summary.path("curves").isObject()) {
                 bindKey(pc, suite, kind, method, seed, lr);
                 pc.setString(6, summary.get("curves").toString());
@@ -150,6 +162,30 @@ public final class ResultsDb implements AutoCloseable {
             } catch (SQLException ignored) {
                 // the connection is closed with the database
             }
+        }
+    }
+
+    private static String readAnalysis(Path runDir) {
+        Path f = runDir.resolve("best").resolve("analysis.json");
+        if (!Files.isRegularFile(f)) {
+            return null;
+        }
+        try {
+            return JSON.readTree(f.toFile()).toString();
+        } catch (IOException e) {
+            throw new MooreException(f + ": cannot read the routing analysis: " + e.getMessage());
+        }
+    }
+
+    /** A stored MoORE run's routing analysis; a missing node when it has none. */
+    public JsonNode routing(String suite, String kind, String method, long seed, double lr) {
+        try (PreparedStatement ps = c.prepareStatement("SELECT analysis FROM routing WHERE suite=? AND kind=? AND method=? AND seed=? AND lr=?")) {
+            bindKey(ps, suite, kind, method, seed, lr);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? JSON.readTree(rs.getString(1)) : JSON.missingNode();
+            }
+        } catch (SQLException | JsonProcessingException e) {
+            throw new MooreException("results database: " + e.getMessage());
         }
     }
 

@@ -6,7 +6,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.moore4j.MooreException;
+import dev.moore4j.checkpoint.Checkpoint;
 import dev.moore4j.config.TrainConfig;
+import dev.moore4j.eval.RoutingAnalysis;
 import dev.moore4j.io.AtomicFiles;
 import dev.moore4j.mtl.Pipeline;
 import dev.moore4j.task.TaskRegistry;
@@ -184,8 +186,33 @@ public final class Suite {
 
     /** The in-process trainer: {@link Run#train} on this process's manager. */
     public static RunTrainer inProcess(SuiteSpec spec, Map<String, Object> adapter, NDManager m) {
-        return (k, dir) -> Run.train(config(spec, k, adapter), dir, new Trainer.Options(true, 0), m);
+        return (k, dir) -> {
+            JsonNode summary = Run.train(config(spec, k, adapter), dir, new Trainer.Options(true, 0), m);
+            if (k.kind().equals("main") && SuiteSpec.variant(k.method()).getKey().equals("moore")) {
+                analyze(dir, spec, m);
+            }
+            return summary;
+        };
     }
+
+    /** Evaluation examples per task that a MoORE main run's routing analysis reads. */
+    static final int ANALYSIS_EXAMPLES = 200;
+
+    /** The routing analysis of a finished MoORE run's best checkpoint, written beside it ({@code best/analysis.json}). */
+    static void analyze(Path runDir, SuiteSpec spec, NDManager parent) {
+        Path best = runDir.resolve("best");
+        if (!Files.isDirectory(best) || Files.isRegularFile(best.resolve(ANALYSIS))) {
+            return;
+        }
+        try (NDManager m = parent.newSubManager(); Checkpoint.Opened o = Checkpoint.open(best, null, m)) {
+            TrainConfig cfg = o.config().toBuilder().maxEvalExamples(ANALYSIS_EXAMPLES).build();
+            var out = RoutingAnalysis.run(o.model(), Pipeline.load(o.model().tasks(), false, cfg), cfg.evalBatchSize(), m);
+            out.put("examples_per_task", ANALYSIS_EXAMPLES);
+            AtomicFiles.writeString(best.resolve(ANALYSIS), out.toPrettyString() + "\n");
+        }
+    }
+
+    public static final String ANALYSIS = "analysis.json";
 
     /** The training config of a planned run: the suite's protocol, on one task for a single-task run. */
     public static TrainConfig config(SuiteSpec spec, Key k, Map<String, Object> adapter) {

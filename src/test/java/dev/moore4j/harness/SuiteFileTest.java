@@ -154,6 +154,22 @@ class SuiteFileTest {
         }
     }
 
+    @Test
+    void aMooreRunOfASuiteHasItsRoutingAnalysisRecorded(@TempDir Path dir) throws Exception {
+        SuiteSpec spec = SuiteSpec.resolve(userSuite(dir).toString());
+        Path out = dir.resolve("out");
+        List<Suite.Key> plan = List.of(new Suite.Key("main", "moore", 1, 3e-3));
+        try (NDManager m = TestSupport.manager()) {
+            assertThat(Suite.run(spec, plan, out, 1, Suite.inProcess(spec, Map.of(), m), "t")).isEqualTo(1);
+        }
+        assertThat(out.resolve("runs").resolve(plan.get(0).dirName()).resolve("best").resolve(Suite.ANALYSIS)).isRegularFile();
+        try (ResultsDb db = ResultsDb.open(out.resolve(Suite.DB))) {
+            var a = db.routing("mine", "main", "moore", 1, 3e-3);
+            assertThat(a.get("layers")).isNotEmpty();
+            assertThat(a.get("task_similarity").get("tasks")).extracting(n -> n.asText()).containsExactly("sentiment", "topic");
+        }
+    }
+
     /** The acceptance run: a user's suite file, two methods, two seeds; killed mid-run, resumed, tabulated with paired statistics. */
     @Test
     void aUserSuiteRunsResumesAndTabulatesLikeABuiltIn(@TempDir Path dir) throws Exception {
