@@ -179,12 +179,25 @@ public final class ResultsDb implements AutoCloseable {
 
     /** A stored MoORE run's routing analysis; a missing node when it has none. */
     public JsonNode routing(String suite, String kind, String method, long seed, double lr) {
-        try (PreparedStatement ps = c.prepareStatement("SELECT analysis FROM routing WHERE suite=? AND kind=? AND method=? AND seed=? AND lr=?")) {
+        return tree(stored("routing", "analysis", suite, kind, method, seed, lr));
+    }
+
+    /** The text stored for a run in one of the side tables (predictions, curves, routing), or null. */
+    private String stored(String table, String column, String suite, String kind, String method, long seed, double lr) {
+        try (PreparedStatement ps = c.prepareStatement("SELECT " + column + " FROM " + table + " WHERE suite=? AND kind=? AND method=? AND seed=? AND lr=?")) {
             bindKey(ps, suite, kind, method, seed, lr);
             try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? JSON.readTree(rs.getString(1)) : JSON.missingNode();
+                return rs.next() ? rs.getString(1) : null;
             }
-        } catch (SQLException | JsonProcessingException e) {
+        } catch (SQLException e) {
+            throw new MooreException("results database: " + e.getMessage());
+        }
+    }
+
+    private static JsonNode tree(String text) {
+        try {
+            return text == null ? JSON.missingNode() : JSON.readTree(text);
+        } catch (JsonProcessingException e) {
             throw new MooreException("results database: " + e.getMessage());
         }
     }
@@ -227,26 +240,13 @@ public final class ResultsDb implements AutoCloseable {
 
     /** A stored run's curves ({@code Trainer#curves}); a missing node when the run has none. */
     public JsonNode curves(String suite, String kind, String method, long seed, double lr) {
-        try (PreparedStatement ps = c.prepareStatement("SELECT curves FROM curves WHERE suite=? AND kind=? AND method=? AND seed=? AND lr=?")) {
-            bindKey(ps, suite, kind, method, seed, lr);
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? JSON.readTree(rs.getString(1)) : JSON.missingNode();
-            }
-        } catch (SQLException | JsonProcessingException e) {
-            throw new MooreException("results database: " + e.getMessage());
-        }
+        return tree(stored("curves", "curves", suite, kind, method, seed, lr));
     }
 
     /** A stored run's per-example predictions by task; empty when it has none (runs recorded before they were kept). */
     public Map<String, TaskPredictions> predictions(String suite, String kind, String method, long seed, double lr) {
-        try (PreparedStatement ps = c.prepareStatement("SELECT tasks FROM predictions WHERE suite=? AND kind=? AND method=? AND seed=? AND lr=?")) {
-            bindKey(ps, suite, kind, method, seed, lr);
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? parsePredictions(JSON.readTree(rs.getString(1)), "results database") : Map.of();
-            }
-        } catch (SQLException | JsonProcessingException e) {
-            throw new MooreException("results database: " + e.getMessage());
-        }
+        String text = stored("predictions", "tasks", suite, kind, method, seed, lr);
+        return text == null ? Map.of() : parsePredictions(tree(text), "results database");
     }
 
     /** The kinds of run recorded for a suite (main, sweep, single-TASK). */
