@@ -23,7 +23,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class ArchitectureTest {
     /** Bottom to top: a package may use the ones before it, never one after it. */
     static final List<String> LAYERS = List.of("engine", "tokenizer", "io", "task", "linalg", "util", "model", "adapter", "config", "mtl",
-            "eval", "checkpoint", "train", "harness", "api", "serve", "cli");
+            "eval", "checkpoint", "train", "harness", "report", "api", "serve", "cli");
 
     /** The main classes only: the folder (or jar) that holds {@link MooreException}'s class file. */
     private static final JavaClasses MAIN = mainClasses();

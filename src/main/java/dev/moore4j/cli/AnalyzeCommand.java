@@ -23,11 +23,13 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
-/** {@code moore analyze}: what a trained MoORE adapter's router does, per layer and task ({@link RoutingAnalysis}). */
+/** {@code moore analyze}: what a trained MoORE or mixture adapter's router does, per layer and task ({@link RoutingAnalysis}). */
 @Command(name = "analyze", description = {"Routing analysis of a MoORE adapter on its tasks' evaluation data: per layer and task the adjusted "
         + "spectrum w/s (mean, std), the share of experts switched off by the ReLU, the normalised entropy of w, the task-only and sample-only "
-        + "parts of the adjustment (RMS relative to s), task-free routing as one more row, and the task x task cosine similarity of the mean "
-        + "adjustments. Written to DIR/analysis.json."})
+        + "parts of the adjustment (RMS relative to s), the mean adjustment per expert (binned), task-free routing as one more row, and the "
+        + "task x task cosine similarity of the mean adjustments.", "For a mixture adapter (mixlora, loramoe, mola, hydralora, omoe, goat, "
+        + "mosld): per layer and task the share of tokens each expert received, its normalised entropy and largest share, and the task "
+        + "similarity of the loads. Written to DIR/analysis.json."})
 public final class AnalyzeCommand implements Runnable {
     @Mixin
     Common common;

@@ -9,6 +9,7 @@ import dev.moore4j.MooreException;
 import dev.moore4j.harness.ResultsDb;
 import dev.moore4j.harness.Suite;
 import dev.moore4j.harness.SuiteSpec;
+import dev.moore4j.report.HtmlReport;
 import dev.moore4j.io.AtomicFiles;
 import dev.moore4j.model.load.ModelLoader;
 
@@ -63,7 +64,8 @@ public final class DemoCommand implements Runnable {
         SuiteSpec spec = d.withSizes(model, train, maxEval != null ? maxEval : d.maxEval(), steps, maxOblivion, List.of(seed));
         AtomicFiles.deleteTree(out); // the demo always starts afresh
         try (NDManager m = common.manager()) {
-            Suite.run(spec, Suite.plan(spec, spec.methods(), spec.seeds(), 0, null), out, 1, Suite.inProcess(spec, Map.of(), m), "moore demo");
+            Suite.run(spec, Suite.plan(spec, spec.methods(), spec.seeds(), 0, null), out, 1, Suite.inProcess(spec, Map.of(), m), "moore demo",
+                    HtmlReport::writeSuite);
         }
         ObjectNode result = Common.JSON.createObjectNode();
         ObjectNode ob = Common.JSON.createObjectNode();

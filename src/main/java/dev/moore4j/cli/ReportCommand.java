@@ -3,6 +3,7 @@ package dev.moore4j.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import dev.moore4j.MooreException;
+import dev.moore4j.report.HtmlReport;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -22,11 +23,24 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.stream.Stream;
 
-/** {@code moore report}: a Markdown table, mean ± std over seeds, of the runs (RUN/summary.json) under a directory. */
-@Command(name = "report", description = "Markdown table (mean ± std over seeds) of the runs under DIR, grouped by method.")
+/**
+ * {@code moore report}: a Markdown table, mean ± std over seeds, of the runs (RUN/summary.json) under a directory;
+ * or, with {@code --html}, the self-contained HTML report of a suite, a run or a directory of runs.
+ */
+@Command(name = "report", description = {"Markdown table (mean ± std over seeds) of the runs under DIR, grouped by method.",
+        "With --html OUT.html: one self-contained page with charts (inline SVG, no script, no network) of a suite directory (its results.sqlite), "
+                + "a run directory (summary.json) or a directory of runs: ranking with intervals, method x task heat map, accuracy against cost, "
+                + "oblivion, learning-rate sensitivity, training curves, routing, provenance."})
 public final class ReportCommand implements Runnable {
-    @Parameters(index = "0", description = "Directory holding one subdirectory per run, each with summary.json.")
+    @Parameters(index = "0", description = "A suite directory (results.sqlite) or a results.sqlite file (--html only), a run directory, or a "
+            + "directory holding one subdirectory per run, each with summary.json.")
     Path dir;
+
+    @Option(names = "--html", paramLabel = "OUT.html", description = "Write the HTML report here instead of printing the Markdown table.")
+    Path html;
+
+    @Option(names = "--suite", description = "With --html: the suite to report when the database holds several (default: the first).")
+    String suite;
 
     @Option(names = "--title", description = "Heading of the table.")
     String title;
@@ -36,6 +50,11 @@ public final class ReportCommand implements Runnable {
 
     @Override
     public void run() {
+        if (html != null) {
+            HtmlReport.write(dir, suite, html);
+            System.err.println("report: wrote " + html);
+            return;
+        }
         Map<String, List<JsonNode>> byMethod = new TreeMap<>();
         try (Stream<Path> s = Files.list(dir)) {
             for (Path run : s.sorted().toList()) {

@@ -9,6 +9,7 @@ import dev.moore4j.adapter.Methods;
 import dev.moore4j.harness.ResultsDb;
 import dev.moore4j.harness.Suite;
 import dev.moore4j.harness.SuiteSpec;
+import dev.moore4j.report.HtmlReport;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -25,7 +26,7 @@ import java.util.Map;
 
 /** {@code moore suite}: the comparison harness (see {@link Suite}). */
 @Command(name = "suite", description = {"Run a comparison suite (methods x seeds, same protocol for all) into OUT/results.sqlite and the ranked "
-        + "tables OUT/results.md; rerun to resume.", "A suite is a built-in name (nlu-mtl, csr-mtl, demo; --show NAME prints its file) or a suite "
+        + "tables OUT/results.md, with the HTML report (charts) OUT/report.html; rerun to resume.", "A suite is a built-in name (nlu-mtl, csr-mtl, demo; --show NAME prints its file) or a suite "
         + "file: YAML with name, title, model, tasks, protocol, methods, seeds, rates and grids (see the built-ins)."})
 public final class SuiteCommand implements Runnable {
     @Mixin
@@ -63,7 +64,7 @@ public final class SuiteCommand implements Runnable {
     @Option(names = "--set", description = "Method hyperparameter key=value (repeatable; with a single method).")
     List<String> set = new ArrayList<>();
 
-    @Option(names = "--report", description = "Only regenerate OUT/results.md from the database.")
+    @Option(names = "--report", description = "Only regenerate OUT/results.md and OUT/report.html from the database.")
     boolean reportOnly;
 
     @Option(names = "--jobs", description = "Runs side by side, each its own process with --threads/J compute threads (its log in OUT/logs/). "
@@ -103,7 +104,7 @@ public final class SuiteCommand implements Runnable {
                 throw new MooreException(dir.resolve(Suite.DB) + ": no results database here");
             }
             try (ResultsDb db = ResultsDb.open(dir.resolve(Suite.DB))) {
-                Suite.writeReport(spec, db, dir, command);
+                Suite.writeReport(spec, db, dir, command, HtmlReport::writeSuite);
             }
         } else {
             Common.range("--jobs", jobs, 1, 256);
@@ -124,10 +125,11 @@ public final class SuiteCommand implements Runnable {
                 int now;
                 if (jobs > 1) {
                     int each = Math.max(1, common.threads() / jobs);
-                    now = Suite.run(spec, plan, dir, jobs, (k, runDir) -> inChildProcess(k, runDir, dir, ms, ss, each), command);
+                    now = Suite.run(spec, plan, dir, jobs, (k, runDir) -> inChildProcess(k, runDir, dir, ms, ss, each), command,
+                            HtmlReport::writeSuite);
                 } else {
                     try (NDManager m = common.manager()) {
-                        now = Suite.run(spec, plan, dir, 1, Suite.inProcess(spec, adapter, m), command);
+                        now = Suite.run(spec, plan, dir, 1, Suite.inProcess(spec, adapter, m), command, HtmlReport::writeSuite);
                     }
                 }
                 done += now;

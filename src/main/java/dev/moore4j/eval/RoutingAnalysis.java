@@ -24,10 +24,18 @@ import java.util.Map;
  * layer records its router's weights ({@link RoutingStats}). The result, per layer and task: the adjusted spectrum
  * w / s (mean, spread), the share of experts switched off by the ReLU, the normalised entropy of w, and the task-only
  * and sample-only parts of the adjustment relative to s; and the task × task cosine similarity of the mean
- * adjustment vectors (w − s)/s, all layers concatenated.
+ * adjustment vectors (w − s)/s, all layers concatenated. Each layer also keeps that mean adjustment per expert,
+ * averaged over bins of consecutive experts in singular-value order (at most {@value #BINS} bins), for heat maps.
+ *
+ * <p>Mixture methods (MixLoRA, LoRAMoE, MoLA, HydraLoRA, OMoE, GOAT…) route tokens to a few experts; for them
+ * each layer reports, per task, the share of tokens each expert received ({@code expert_load}), the normalised
+ * entropy of that load and its largest share, and the task similarity is the cosine of the loads' deviations
+ * from uniform, all layers concatenated.
  */
 public final class RoutingAnalysis {
     public static final String TASK_FREE = "task-free";
+    /** The most columns a layer's per-expert adjustment is reduced to (a 384-expert layer becomes 32 bins of 12). */
+    public static final int BINS = 32;
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private RoutingAnalysis() {}
@@ -43,8 +51,7 @@ public final class RoutingAnalysis {
             }
         }
         if (moore.isEmpty()) {
-            throw new MooreException("analyze: the adapter's method (" + model.adapter().method() + ") has no MoORE layers; routing analysis "
-                    + "covers MoORE (mixture methods' per-expert load is in summary.json, expert_load)");
+            return mixture(model, sets, batchSize, m);
         }
         try {
             List<Example> all = new ArrayList<>();
@@ -70,23 +77,19 @@ public final class RoutingAnalysis {
             layer.put("name", e.getKey());
             layer.put("experts", e.getValue().experts());
             ObjectNode tasks = layer.putObject("tasks");
+            int bin = (e.getValue().experts() + BINS - 1) / BINS;
+            layer.put("bin_size", bin);
             for (String l : labels) {
-                tasks.set(l, JSON.valueToTree(e.getValue().summary(l)));
-                for (double v : e.getValue().meanAdjustment(l)) {
+                ObjectNode t = JSON.valueToTree(e.getValue().summary(l));
+                double[] adj = e.getValue().meanAdjustment(l);
+                t.set("adjustment_bins", JSON.valueToTree(binned(adj, bin)));
+                tasks.set(l, t);
+                for (double v : adj) {
                     concatenated.get(l).add(v);
                 }
             }
         }
-        ObjectNode sim = out.putObject("task_similarity");
-        List<String> taskLabels = new ArrayList<>(sets.keySet());
-        sim.set("tasks", JSON.valueToTree(taskLabels));
-        ArrayNode matrix = sim.putArray("matrix");
-        for (String a : taskLabels) {
-            ArrayNode row = matrix.addArray();
-            for (String b : taskLabels) {
-                row.add(a.equals(b) ? 1.0 : cosine(concatenated.get(a), concatenated.get(b)));
-            }
-        }
+        similarity(out, new ArrayList<>(sets.keySet()), concatenated);
         ObjectNode mean = out.putObject("mean_over_layers");
         for (String l : labels) {
             Map<String, Double> avg = new LinkedHashMap<>();
@@ -95,6 +98,86 @@ public final class RoutingAnalysis {
             }
             mean.set(l, JSON.valueToTree(avg));
         }
+        return out;
+    }
+
+    /** The task × task cosine similarity of the tasks' vectors (ones on the diagonal). */
+    private static void similarity(ObjectNode out, List<String> taskLabels, Map<String, List<Double>> vectors) {
+        ObjectNode sim = out.putObject("task_similarity");
+        sim.set("tasks", JSON.valueToTree(taskLabels));
+        ArrayNode matrix = sim.putArray("matrix");
+        for (String a : taskLabels) {
+            ArrayNode row = matrix.addArray();
+            for (String b : taskLabels) {
+                row.add(a.equals(b) ? 1.0 : cosine(vectors.get(a), vectors.get(b)));
+            }
+        }
+    }
+
+    /** Means over consecutive runs of {@code bin} values, rounded to 1e-5 (the last run may be shorter). */
+    static double[] binned(double[] v, int bin) {
+        double[] out = new double[(v.length + bin - 1) / bin];
+        for (int b = 0; b < out.length; b++) {
+            int from = b * bin;
+            int to = Math.min(v.length, from + bin);
+            double sum = 0;
+            for (int j = from; j < to; j++) {
+                sum += v[j];
+            }
+            out[b] = Math.round(sum / (to - from) * 1e5) / 1e5;
+        }
+        return out;
+    }
+
+    /** The mixture branch: per layer and task the routers' expert load, its entropy and largest share. */
+    private static ObjectNode mixture(TaskModel model, Map<String, List<Example>> sets, int batchSize, NDManager m) {
+        model.adapter().takeExpertLoad(); // drop whatever earlier evaluations counted
+        Map<String, Map<String, double[]>> byLabel = new LinkedHashMap<>();
+        List<Example> all = new ArrayList<>();
+        for (Map.Entry<String, List<Example>> e : sets.entrySet()) {
+            Evaluator.predict(model, e.getValue(), batchSize, false, m, "analyze " + e.getKey());
+            byLabel.put(e.getKey(), model.adapter().takeExpertLoad());
+            all.addAll(e.getValue());
+        }
+        Evaluator.predict(model, all, batchSize, true, m, "analyze " + TASK_FREE);
+        byLabel.put(TASK_FREE, model.adapter().takeExpertLoad());
+        Map<String, double[]> first = byLabel.values().iterator().next();
+        if (first.isEmpty()) {
+            throw new MooreException("analyze: the adapter's method (" + model.adapter().method() + ") has no routed experts: routing analysis "
+                    + "covers MoORE and the mixture methods (mixlora, loramoe, mola, hydralora, omoe, goat, mosld)");
+        }
+        ObjectNode out = JSON.createObjectNode();
+        out.put("method", model.adapter().method());
+        ArrayNode ls = out.putArray("layers");
+        Map<String, List<Double>> centred = new LinkedHashMap<>();
+        byLabel.keySet().forEach(l -> centred.put(l, new ArrayList<>()));
+        Map<String, Map<String, Double>> mean = new LinkedHashMap<>();
+        for (String layerName : first.keySet()) {
+            ObjectNode layer = ls.addObject();
+            layer.put("name", layerName);
+            layer.put("experts", first.get(layerName).length);
+            ObjectNode tasks = layer.putObject("tasks");
+            for (Map.Entry<String, Map<String, double[]>> e : byLabel.entrySet()) {
+                double[] load = e.getValue().getOrDefault(layerName, new double[first.get(layerName).length]);
+                double h = 0;
+                double max = 0;
+                for (double x : load) {
+                    h -= x > 0 ? x * Math.log(x) : 0;
+                    max = Math.max(max, x);
+                    centred.get(e.getKey()).add(x - 1.0 / load.length);
+                }
+                double entropy = load.length > 1 ? h / Math.log(load.length) : 0;
+                ObjectNode t = tasks.putObject(e.getKey());
+                t.set("expert_load", JSON.valueToTree(binned(load, 1)));
+                t.put("entropy", entropy);
+                t.put("max_share", max);
+                Map<String, Double> avg = mean.computeIfAbsent(e.getKey(), k -> new LinkedHashMap<>());
+                avg.merge("entropy", entropy / first.size(), Double::sum);
+                avg.merge("max_share", max / first.size(), Double::sum);
+            }
+        }
+        similarity(out, new ArrayList<>(sets.keySet()), centred);
+        out.set("mean_over_layers", JSON.valueToTree(mean));
         return out;
     }
 

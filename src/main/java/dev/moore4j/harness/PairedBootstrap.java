@@ -31,9 +31,25 @@ public final class PairedBootstrap {
      * seed and hold the same tasks over the same examples in the same order.
      */
     public static Comparison compare(List<Map<String, TaskPredictions>> a, List<Map<String, TaskPredictions>> b, int resamples, long seed) {
-        if (a.isEmpty() || a.size() != b.size()) {
-            throw new MooreException("paired comparison: " + a.size() + " and " + b.size() + " seeds; both methods need the same seeds");
+        if (a.isEmpty() || b == null || a.size() != b.size()) {
+            throw new MooreException("paired comparison: " + a.size() + " and " + (b == null ? 0 : b.size()) + " seeds; both methods need the same seeds");
         }
+        return bootstrap(a, b, resamples, seed);
+    }
+
+    /**
+     * One method's own overall score over its seeds with a 95 % interval from the same resampling (seeds, then
+     * evaluation examples per task); the verdict compares it with zero and means nothing here.
+     */
+    public static Comparison interval(List<Map<String, TaskPredictions>> a, int resamples, long seed) {
+        if (a.isEmpty()) {
+            throw new MooreException("bootstrap interval: no runs with stored predictions");
+        }
+        return bootstrap(a, null, resamples, seed);
+    }
+
+    /** The resampling behind both: A − B, or A alone when {@code b} is null. */
+    private static Comparison bootstrap(List<Map<String, TaskPredictions>> a, List<Map<String, TaskPredictions>> b, int resamples, long seed) {
         List<String> tasks = List.copyOf(a.get(0).keySet());
         int[] sizes = new int[tasks.size()];
         for (int t = 0; t < tasks.size(); t++) {
@@ -41,13 +57,15 @@ public final class PairedBootstrap {
             sizes[t] = a.get(0).get(task).size();
             for (int s = 0; s < a.size(); s++) {
                 check(a.get(s), task, sizes[t]);
-                check(b.get(s), task, sizes[t]);
+                if (b != null) {
+                    check(b.get(s), task, sizes[t]);
+                }
             }
         }
         int seeds = a.size();
         double observed = 0;
         for (int s = 0; s < seeds; s++) {
-            observed += (overall(a.get(s), tasks, null) - overall(b.get(s), tasks, null)) / seeds;
+            observed += (overall(a.get(s), tasks, null) - (b == null ? 0 : overall(b.get(s), tasks, null))) / seeds;
         }
         SplittableRandom rnd = new SplittableRandom(seed);
         double[] reps = new double[resamples];
@@ -59,7 +77,7 @@ public final class PairedBootstrap {
             double d = 0;
             for (int i = 0; i < seeds; i++) {
                 int s = rnd.nextInt(seeds);
-                d += (overall(a.get(s), tasks, rows) - overall(b.get(s), tasks, rows)) / seeds;
+                d += (overall(a.get(s), tasks, rows) - (b == null ? 0 : overall(b.get(s), tasks, rows))) / seeds;
             }
             reps[r] = d;
         }

@@ -43,35 +43,52 @@ public final class ResultsDb implements AutoCloseable {
     public static ResultsDb open(Path file) {
         try {
             Files.createDirectories(file.toAbsolutePath().getParent());
-            Connection c = DriverManager.getConnection("jdbc:sqlite:" + file.toAbsolutePath());
-            try (var st = c.createStatement()) {
-                st.execute("""
-                        CREATE TABLE IF NOT EXISTS runs (
-                          suite TEXT NOT NULL, kind TEXT NOT NULL, method TEXT NOT NULL, seed INTEGER NOT NULL, lr REAL NOT NULL,
-                          run_dir TEXT, config TEXT, eval TEXT, overall REAL, oblivion_name TEXT, oblivion_before REAL, oblivion_after REAL,
-                          trainable INTEGER, train_examples_per_s REAL, inference_ms_per_example REAL, peak_rss_mb REAL, commit_id TEXT,
-                          warnings TEXT, recorded_at TEXT DEFAULT CURRENT_TIMESTAMP,
-                          PRIMARY KEY (suite, kind, method, seed, lr))""");
-                // each evaluation example's gold and predicted label, per task, as Run writes them (predictions.json)
-                st.execute("""
-                        CREATE TABLE IF NOT EXISTS predictions (
-                          suite TEXT NOT NULL, kind TEXT NOT NULL, method TEXT NOT NULL, seed INTEGER NOT NULL, lr REAL NOT NULL,
-                          tasks TEXT NOT NULL, PRIMARY KEY (suite, kind, method, seed, lr))""");
-                // a MoORE run's routing analysis (best/analysis.json, eval.RoutingAnalysis)
-                st.execute("""
-                        CREATE TABLE IF NOT EXISTS routing (
-                          suite TEXT NOT NULL, kind TEXT NOT NULL, method TEXT NOT NULL, seed INTEGER NOT NULL, lr REAL NOT NULL,
-                          analysis TEXT NOT NULL, PRIMARY KEY (suite, kind, method, seed, lr))""");
-                // the run's curves as summary.json has them: per-step loss, rate and gradient norm, per-evaluation scores
-                st.execute("""
-                        CREATE TABLE IF NOT EXISTS curves (
-                          suite TEXT NOT NULL, kind TEXT NOT NULL, method TEXT NOT NULL, seed INTEGER NOT NULL, lr REAL NOT NULL,
-                          curves TEXT NOT NULL, PRIMARY KEY (suite, kind, method, seed, lr))""");
-            }
-            return new ResultsDb(c);
+            return create(DriverManager.getConnection("jdbc:sqlite:" + file.toAbsolutePath()));
         } catch (SQLException | IOException e) {
             throw new MooreException(file + ": cannot open the results database: " + e.getMessage());
         }
+    }
+
+    /** A database that lives only in this process: how a directory of run summaries is reported like a suite. */
+    public static ResultsDb inMemory() {
+        try {
+            return create(DriverManager.getConnection("jdbc:sqlite::memory:"));
+        } catch (SQLException e) {
+            throw new MooreException("in-memory results database: " + e.getMessage());
+        }
+    }
+
+    private static ResultsDb create(Connection c) throws SQLException {
+        try (var st = c.createStatement()) {
+            st.execute("""
+                    CREATE TABLE IF NOT EXISTS runs (
+                      suite TEXT NOT NULL, kind TEXT NOT NULL, method TEXT NOT NULL, seed INTEGER NOT NULL, lr REAL NOT NULL,
+                      run_dir TEXT, config TEXT, eval TEXT, overall REAL, oblivion_name TEXT, oblivion_before REAL, oblivion_after REAL,
+                      trainable INTEGER, train_examples_per_s REAL, inference_ms_per_example REAL, peak_rss_mb REAL, commit_id TEXT,
+                      warnings TEXT, recorded_at TEXT DEFAULT CURRENT_TIMESTAMP,
+                      PRIMARY KEY (suite, kind, method, seed, lr))""");
+            // each evaluation example's gold and predicted label, per task, as Run writes them (predictions.json)
+            st.execute("""
+                    CREATE TABLE IF NOT EXISTS predictions (
+                      suite TEXT NOT NULL, kind TEXT NOT NULL, method TEXT NOT NULL, seed INTEGER NOT NULL, lr REAL NOT NULL,
+                      tasks TEXT NOT NULL, PRIMARY KEY (suite, kind, method, seed, lr))""");
+            // a MoORE run's routing analysis (best/analysis.json, eval.RoutingAnalysis)
+            st.execute("""
+                    CREATE TABLE IF NOT EXISTS routing (
+                      suite TEXT NOT NULL, kind TEXT NOT NULL, method TEXT NOT NULL, seed INTEGER NOT NULL, lr REAL NOT NULL,
+                      analysis TEXT NOT NULL, PRIMARY KEY (suite, kind, method, seed, lr))""");
+            // the run's curves as summary.json has them: per-step loss, rate and gradient norm, per-evaluation scores
+            st.execute("""
+                    CREATE TABLE IF NOT EXISTS curves (
+                      suite TEXT NOT NULL, kind TEXT NOT NULL, method TEXT NOT NULL, seed INTEGER NOT NULL, lr REAL NOT NULL,
+                      curves TEXT NOT NULL, PRIMARY KEY (suite, kind, method, seed, lr))""");
+            // where the run ran: summary.json's roofline (matmul GFLOP/s, cores, CPU, MKL code path)
+            st.execute("""
+                    CREATE TABLE IF NOT EXISTS machine (
+                      suite TEXT NOT NULL, kind TEXT NOT NULL, method TEXT NOT NULL, seed INTEGER NOT NULL, lr REAL NOT NULL,
+                      roofline TEXT NOT NULL, PRIMARY KEY (suite, kind, method, seed, lr))""");
+        }
+        return new ResultsDb(c);
     }
 
     public boolean has(String suite, String kind, String method, long seed, double lr) {
@@ -115,7 +132,8 @@ public final class ResultsDb implements AutoCloseable {
         try (PreparedStatement ps = c.prepareStatement(sql);
              PreparedStatement pp = c.prepareStatement("INSERT OR REPLACE INTO predictions (suite, kind, method, seed, lr, tasks) VALUES (?,?,?,?,?,?)");
              PreparedStatement pc = c.prepareStatement("INSERT OR REPLACE INTO curves (suite, kind, method, seed, lr, curves) VALUES (?,?,?,?,?,?)");
-             PreparedStatement pa = c.prepareStatement("INSERT OR REPLACE INTO routing (suite, kind, method, seed, lr, analysis) VALUES (?,?,?,?,?,?)")) {
+             PreparedStatement pa = c.prepareStatement("INSERT OR REPLACE INTO routing (suite, kind, method, seed, lr, analysis) VALUES (?,?,?,?,?,?)");
+             PreparedStatement pm = c.prepareStatement("INSERT OR REPLACE INTO machine (suite, kind, method, seed, lr, roofline) VALUES (?,?,?,?,?,?)")) {
             c.setAutoCommit(false); // the run and its predictions land together or not at all
             bindKey(ps, suite, kind, method, seed, lr);
             ps.setString(6, runDir.toString());
@@ -143,6 +161,11 @@ public final class ResultsDb implements AutoCloseable {
                 pa.setString(6, analysis);
                 pa.executeUpdate();
             }
+            if (summary.path("roofline").isObject()) {
+                bindKey(pm, suite, kind, method, seed, lr);
+                pm.setString(6, summary.get("roofline").toString());
+                pm.executeUpdate();
+            }
             if (summary.path("curves").isObject()) {
                 bindKey(pc, suite, kind, method, seed, lr);
                 pc.setString(6, summary.get("curves").toString());
@@ -165,8 +188,12 @@ public final class ResultsDb implements AutoCloseable {
         }
     }
 
+    /** The routing analysis beside the run's best checkpoint, else beside its last one (where {@code analyze} was pointed at it). */
     private static String readAnalysis(Path runDir) {
         Path f = runDir.resolve("best").resolve("analysis.json");
+        if (!Files.isRegularFile(f)) {
+            f = runDir.resolve("last").resolve("analysis.json");
+        }
         if (!Files.isRegularFile(f)) {
             return null;
         }
@@ -243,17 +270,28 @@ public final class ResultsDb implements AutoCloseable {
         return tree(stored("curves", "curves", suite, kind, method, seed, lr));
     }
 
-    /** A stored run's per-example predictions by task; empty when it has none (runs recorded before they were kept). */
-    public Map<String, TaskPredictions> predictions(String suite, String kind, String method, long seed, double lr) {
-        String text = stored("predictions", "tasks", suite, kind, method, seed, lr);
-        return text == null ? Map.of() : parsePredictions(tree(text), "results database");
+    /** Where a stored run ran (its roofline object); a missing node for runs recorded before it was kept. */
+    public JsonNode machine(String suite, String kind, String method, long seed, double lr) {
+        return tree(stored("machine", "roofline", suite, kind, method, seed, lr));
     }
 
-    /** The kinds of run recorded for a suite (main, sweep, single-TASK). */
-    public List<String> kinds(String suite) {
+    /** The suites recorded in this database, in name order. */
+    public List<String> suites() {
+        return strings("SELECT DISTINCT suite FROM runs ORDER BY suite");
+    }
+
+    /** The first and last time a run of the suite was recorded (UTC, as SQLite wrote it); empty for none. */
+    public List<String> recordedBetween(String suite) {
+        return strings("SELECT MIN(recorded_at) FROM runs WHERE suite=? UNION ALL SELECT MAX(recorded_at) FROM runs WHERE suite=?", suite, suite)
+                .stream().filter(java.util.Objects::nonNull).toList();
+    }
+
+    private List<String> strings(String sql, String... args) {
         List<String> out = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement("SELECT DISTINCT kind FROM runs WHERE suite=? ORDER BY kind")) {
-            ps.setString(1, suite);
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            for (int i = 0; i < args.length; i++) {
+                ps.setString(i + 1, args[i]);
+            }
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     out.add(rs.getString(1));
@@ -263,6 +301,17 @@ public final class ResultsDb implements AutoCloseable {
             throw new MooreException("results database: " + e.getMessage());
         }
         return out;
+    }
+
+    /** A stored run's per-example predictions by task; empty when it has none (runs recorded before they were kept). */
+    public Map<String, TaskPredictions> predictions(String suite, String kind, String method, long seed, double lr) {
+        String text = stored("predictions", "tasks", suite, kind, method, seed, lr);
+        return text == null ? Map.of() : parsePredictions(tree(text), "results database");
+    }
+
+    /** The kinds of run recorded for a suite (main, sweep, single-TASK). */
+    public List<String> kinds(String suite) {
+        return strings("SELECT DISTINCT kind FROM runs WHERE suite=? ORDER BY kind", suite);
     }
 
     public List<Row> rows(String suite, String kind) {

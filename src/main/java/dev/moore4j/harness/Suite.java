@@ -52,7 +52,7 @@ public final class Suite {
         }
     }
 
-    static String rate(double lr) {
+    public static String rate(double lr) {
         return String.format(Locale.ROOT, "%.0e", lr).replace("e-0", "e-");
     }
 
@@ -188,7 +188,8 @@ public final class Suite {
     public static RunTrainer inProcess(SuiteSpec spec, Map<String, Object> adapter, NDManager m) {
         return (k, dir) -> {
             JsonNode summary = Run.train(config(spec, k, adapter), dir, new Trainer.Options(true, 0), m);
-            if (k.kind().equals("main") && SuiteSpec.variant(k.method()).getKey().equals("moore")) {
+            String method = SuiteSpec.variant(k.method()).getKey();
+            if (k.kind().equals("main") && (method.equals("moore") || MIXTURES.contains(method))) {
                 analyze(dir, spec, m);
             }
             return summary;
@@ -198,7 +199,7 @@ public final class Suite {
     /** Evaluation examples per task that a MoORE main run's routing analysis reads. */
     static final int ANALYSIS_EXAMPLES = 200;
 
-    /** The routing analysis of a finished MoORE run's best checkpoint, written beside it ({@code best/analysis.json}). */
+    /** The routing analysis of a finished MoORE or mixture run's best checkpoint, written beside it ({@code best/analysis.json}). */
     static void analyze(Path runDir, SuiteSpec spec, NDManager parent) {
         Path best = runDir.resolve("best");
         if (!Files.isDirectory(best) || Files.isRegularFile(best.resolve(ANALYSIS))) {
@@ -246,6 +247,17 @@ public final class Suite {
      * run is reported and the suite goes on.
      */
     public static int run(SuiteSpec spec, List<Key> plan, Path out, int jobs, RunTrainer trainer, String command) {
+        return run(spec, plan, out, jobs, trainer, command, null);
+    }
+
+    /** Writes a page of a suite's results into its output directory (the HTML report lives above this package). */
+    @FunctionalInterface
+    public interface PageWriter {
+        void write(ResultsDb db, String suite, Path out);
+    }
+
+    /** As above; {@code page}, when given, also writes its page after every finished run, next to {@code results.md}. */
+    public static int run(SuiteSpec spec, List<Key> plan, Path out, int jobs, RunTrainer trainer, String command, PageWriter page) {
         int done = 0;
         // one job runs on this thread (as before); more run side by side, each its own process (see SuiteCommand)
         ExecutorService pool = jobs > 1 ? Executors.newFixedThreadPool(jobs) : null;
@@ -292,9 +304,9 @@ public final class Suite {
                     Thread.currentThread().interrupt();
                     throw new MooreException("suite " + spec.name() + ": interrupted");
                 }
-                writeReport(spec, db, out, command);
+                writeReport(spec, db, out, command, page);
             }
-            writeReport(spec, db, out, command);
+            writeReport(spec, db, out, command, page);
         } finally {
             if (pool != null) {
                 pool.shutdownNow();
@@ -315,7 +327,7 @@ public final class Suite {
         }
     }
 
-    public static void writeReport(SuiteSpec spec, ResultsDb db, Path out, String command) {
+    public static void writeReport(SuiteSpec spec, ResultsDb db, Path out, String command, PageWriter page) {
         List<ResultsDb.Row> single = new ArrayList<>();
         for (String kind : db.kinds(spec.name())) {
             if (kind.startsWith(SINGLE)) {
@@ -325,5 +337,8 @@ public final class Suite {
         String md = SuiteReport.markdown(spec, db.rows(spec.name(), "main"), db.rows(spec.name(), "sweep"), single, command,
                 r -> db.predictions(r.suite(), r.kind(), r.method(), r.seed(), r.lr()));
         AtomicFiles.writeString(out.resolve(REPORT), md);
+        if (page != null && !db.rows(spec.name(), "main").isEmpty()) {
+            page.write(db, spec.name(), out);
+        }
     }
 }

@@ -25,8 +25,8 @@ public final class SuiteReport {
     private SuiteReport() {}
 
     /** mean ± std of the values (sample std; "—" for none). */
-    record Stat(double mean, double std, int n) {
-        static Stat of(List<Double> v) {
+    public record Stat(double mean, double std, int n) {
+        public static Stat of(List<Double> v) {
             List<Double> x = v.stream().filter(d -> !Double.isNaN(d)).toList();
             if (x.isEmpty()) {
                 return new Stat(Double.NaN, Double.NaN, 0);
@@ -36,7 +36,7 @@ public final class SuiteReport {
             return new Stat(mean, x.size() > 1 ? Math.sqrt(ss / (x.size() - 1)) : 0, x.size());
         }
 
-        String pct() {
+        public String pct() {
             return n == 0 ? "—" : n == 1 ? String.format(Locale.ROOT, "%.1f", 100 * mean) : String.format(Locale.ROOT, "%.1f ± %.1f", 100 * mean, 100 * std);
         }
     }
@@ -78,18 +78,80 @@ public final class SuiteReport {
     /** The methods every other one is compared with, when the suite ran them. */
     static final List<String> REFERENCES = List.of("moore", "lora");
 
-    private static void mainTable(StringBuilder sb, List<ResultsDb.Row> rows, PredictionSource predictions) {
+    /** One method's line of the ranked table: its runs' statistics over seeds and its paired comparisons. */
+    public record MethodRow(String method, double lr, List<ResultsDb.Row> runs, long trainable, Map<String, Stat> tasks, Stat overall,
+                            Map<String, PairedBootstrap.Comparison> versus, Stat oblivionAfter, Stat oblivionBefore, double examplesPerSecond,
+                            double inferenceMsPerExample, double peakRssMb) {
+        public int seeds() {
+            return runs.size();
+        }
+    }
+
+    /** The task order of a set of runs (first seen first). */
+    public static List<String> tasks(List<ResultsDb.Row> rows) {
+        Set<String> tasks = new LinkedHashSet<>();
+        rows.forEach(r -> r.eval().path("tasks").fieldNames().forEachRemaining(tasks::add));
+        return List.copyOf(tasks);
+    }
+
+    /** A task's headline metric in one run's evaluation (CoLA: MCC; STS-B: Spearman; others: accuracy). */
+    public static double headline(ResultsDb.Row run, String task) {
+        JsonNode tm = run.eval().path("tasks").path(task);
+        return tm.has("mcc") && task.equals("cola") ? tm.get("mcc").asDouble() : tm.has("spearman") ? tm.get("spearman").asDouble()
+                : tm.path("accuracy").asDouble(Double.NaN);
+    }
+
+    /** The methods ranked by mean overall score, each compared with the references the suite ran (null: no common stored predictions). */
+    public static List<MethodRow> ranked(List<ResultsDb.Row> rows, PredictionSource predictions) {
         Map<String, List<ResultsDb.Row>> byMethod = new LinkedHashMap<>();
         for (ResultsDb.Row x : rows) {
             byMethod.computeIfAbsent(x.method(), k -> new ArrayList<>()).add(x);
         }
-        Set<String> tasks = new LinkedHashSet<>();
-        rows.forEach(r -> r.eval().path("tasks").fieldNames().forEachRemaining(tasks::add));
-        List<String> ranked = new ArrayList<>(byMethod.keySet());
-        ranked.sort(Comparator.comparingDouble((String m) -> -stat(byMethod.get(m), ResultsDb.Row::overall).mean()));
+        List<String> tasks = tasks(rows);
+        List<String> refs = REFERENCES.stream().filter(byMethod::containsKey).toList();
+        List<MethodRow> out = new ArrayList<>();
+        for (Map.Entry<String, List<ResultsDb.Row>> e : byMethod.entrySet()) {
+            List<ResultsDb.Row> r = e.getValue();
+            Map<String, Stat> perTask = new LinkedHashMap<>();
+            tasks.forEach(t -> perTask.put(t, stat(r, x -> headline(x, t))));
+            Map<String, PairedBootstrap.Comparison> versus = new LinkedHashMap<>();
+            for (String ref : refs) {
+                if (!ref.equals(e.getKey())) {
+                    versus.put(ref, paired(r, byMethod.get(ref), predictions));
+                }
+            }
+            out.add(new MethodRow(e.getKey(), r.get(0).lr(), r, r.get(0).trainable(), perTask, stat(r, ResultsDb.Row::overall), versus,
+                    stat(r, ResultsDb.Row::oblivionAfter), stat(r, ResultsDb.Row::oblivionBefore), median(r, ResultsDb.Row::examplesPerSecond),
+                    median(r, ResultsDb.Row::inferenceMsPerExample), median(r, ResultsDb.Row::peakRssMb)));
+        }
+        out.sort(Comparator.comparingDouble((MethodRow m) -> -m.overall().mean()));
+        return out;
+    }
+
+    /** The references the ranked rows are compared with. */
+    public static List<String> references(List<MethodRow> ranked) {
+        return REFERENCES.stream().filter(ref -> ranked.stream().anyMatch(m -> m.method().equals(ref))).toList();
+    }
+
+    /** "+1.2 [+0.3, +2.0] better"; "—" without a comparison. */
+    public static String versus(PairedBootstrap.Comparison c) {
+        if (c == null) {
+            return "—";
+        }
+        String word = switch (c.verdict()) {
+            case BETTER -> "better";
+            case WORSE -> "worse";
+            case INDISTINGUISHABLE -> "≈";
+        };
+        return String.format(Locale.ROOT, "%+.1f [%+.1f, %+.1f] %s", 100 * c.difference(), 100 * c.low(), 100 * c.high(), word);
+    }
+
+    private static void mainTable(StringBuilder sb, List<ResultsDb.Row> rows, PredictionSource predictions) {
+        List<MethodRow> ranked = ranked(rows, predictions);
+        List<String> tasks = tasks(rows);
+        List<String> refs = references(ranked);
         sb.append("| rank | method | lr | seeds | trainable |");
         tasks.forEach(t -> sb.append(' ').append(t).append(" |"));
-        List<String> refs = REFERENCES.stream().filter(byMethod::containsKey).toList();
         sb.append(" overall |");
         refs.forEach(r -> sb.append(" vs ").append(r).append(" |"));
         sb.append(" oblivion after (before) | train ex/s | infer ms/ex | peak MB |\n|---|---|---|---|---|");
@@ -97,25 +159,15 @@ public final class SuiteReport {
         refs.forEach(r -> sb.append("---|"));
         sb.append("---|---|---|---|---|\n");
         int rank = 1;
-        for (String m : ranked) {
-            List<ResultsDb.Row> r = byMethod.get(m);
-            sb.append(String.format(Locale.ROOT, "| %d | %s | %s | %d | %,d |", rank++, m, Suite.rate(r.get(0).lr()), r.size(), r.get(0).trainable()));
-            for (String t : tasks) {
-                sb.append(' ').append(stat(r, x -> {
-                    JsonNode tm = x.eval().path("tasks").path(t);
-                    return tm.has("mcc") && t.equals("cola") ? tm.get("mcc").asDouble() : tm.has("spearman") ? tm.get("spearman").asDouble()
-                            : tm.path("accuracy").asDouble(Double.NaN);
-                }).pct()).append(" |");
-            }
-            Stat before = stat(r, ResultsDb.Row::oblivionBefore);
-            sb.append(' ').append(stat(r, ResultsDb.Row::overall).pct()).append(" |");
+        for (MethodRow m : ranked) {
+            sb.append(String.format(Locale.ROOT, "| %d | %s | %s | %d | %,d |", rank++, m.method(), Suite.rate(m.lr()), m.seeds(), m.trainable()));
+            m.tasks().values().forEach(st -> sb.append(' ').append(st.pct()).append(" |"));
+            sb.append(' ').append(m.overall().pct()).append(" |");
             for (String ref : refs) {
-                sb.append(' ').append(ref.equals(m) ? "—" : paired(r, byMethod.get(ref), predictions)).append(" |");
+                sb.append(' ').append(ref.equals(m.method()) ? "—" : versus(m.versus().get(ref))).append(" |");
             }
-            sb.append(' ')
-                    .append(stat(r, ResultsDb.Row::oblivionAfter).pct()).append(before.n() > 0 ? " (" + before.pct() + ")" : "").append(" | ")
-                    .append(String.format(Locale.ROOT, "%.1f | %.2f | %.0f |%n", median(r, ResultsDb.Row::examplesPerSecond),
-                            median(r, ResultsDb.Row::inferenceMsPerExample), median(r, ResultsDb.Row::peakRssMb)));
+            sb.append(' ').append(m.oblivionAfter().pct()).append(m.oblivionBefore().n() > 0 ? " (" + m.oblivionBefore().pct() + ")" : "").append(" | ")
+                    .append(String.format(Locale.ROOT, "%.1f | %.2f | %.0f |%n", m.examplesPerSecond(), m.inferenceMsPerExample(), m.peakRssMb()));
         }
         sb.append("\nCells: mean ± sample std over seeds, ×100 (CoLA: MCC; STS-B: Spearman; others: accuracy). ");
         if (!refs.isEmpty()) {
@@ -127,35 +179,45 @@ public final class SuiteReport {
                 + "Spearman of the mean-pooled embeddings under task-free routing, after training (before, the base model). Speeds and memory are "
                 + "the median over seeds (robust to one run that shared the cores, or ran in another session on a faster or slower "
                 + "machine); compare them within one suite only.\n\n");
-        if (byMethod.containsKey("full") && byMethod.containsKey("heads")) {
-            Stat full = stat(byMethod.get("full"), ResultsDb.Row::overall);
-            Stat heads = stat(byMethod.get("heads"), ResultsDb.Row::overall);
-            double gap = full.mean() - heads.mean();
-            if (full.n() < 2 || heads.n() < 2) {
+        MethodRow full = ranked.stream().filter(m -> m.method().equals("full")).findFirst().orElse(null);
+        MethodRow heads = ranked.stream().filter(m -> m.method().equals("heads")).findFirst().orElse(null);
+        if (full != null && heads != null) {
+            double gap = full.overall().mean() - heads.overall().mean();
+            if (full.overall().n() < 2 || heads.overall().n() < 2) {
                 sb.append(String.format(Locale.ROOT, "Separation: full fine-tuning − heads only = %.1f points overall; with one seed the spreads "
                         + "are unknown, so separation is not established (run more seeds).%n%n", 100 * gap));
             } else {
                 sb.append(String.format(Locale.ROOT, "Separation: full fine-tuning − heads only = %.1f points overall; spreads %.1f and %.1f: %s.%n%n",
-                        100 * gap, 100 * full.std(), 100 * heads.std(),
-                        gap > full.std() && gap > heads.std() ? "the suite separates methods" : "NOT separated (enlarge the suite)"));
+                        100 * gap, 100 * full.overall().std(), 100 * heads.overall().std(),
+                        gap > full.overall().std() && gap > heads.overall().std() ? "the suite separates methods" : "NOT separated (enlarge the suite)"));
             }
         }
-        Set<String> warnings = new TreeSet<>();
-        for (ResultsDb.Row r : rows) {
-            r.warnings().forEach(w -> warnings.add(r.method() + " seed " + r.seed() + ": " + w.asText()));
-        }
+        Set<String> warnings = warnings(rows);
         if (!warnings.isEmpty()) {
             sb.append("Warnings:\n\n");
             warnings.forEach(w -> sb.append("- ").append(w).append('\n'));
             sb.append('\n');
         }
-        Set<String> commits = new TreeSet<>();
-        rows.forEach(r -> commits.add(r.commit()));
-        sb.append("Commits: ").append(String.join(", ", commits)).append("\n\n");
+        sb.append("Commits: ").append(String.join(", ", commits(rows))).append("\n\n");
     }
 
-    /** "+1.2 [+0.3, +2.0] better": this method against the reference over their common seeds. */
-    static String paired(List<ResultsDb.Row> method, List<ResultsDb.Row> reference, PredictionSource predictions) {
+    /** The runs' warnings, each prefixed with its method and seed. */
+    public static Set<String> warnings(List<ResultsDb.Row> rows) {
+        Set<String> warnings = new TreeSet<>();
+        for (ResultsDb.Row r : rows) {
+            r.warnings().forEach(w -> warnings.add(r.method() + " seed " + r.seed() + ": " + w.asText()));
+        }
+        return warnings;
+    }
+
+    public static Set<String> commits(List<ResultsDb.Row> rows) {
+        Set<String> commits = new TreeSet<>();
+        rows.forEach(r -> commits.add(r.commit()));
+        return commits;
+    }
+
+    /** This method against the reference over their common seeds; null without stored predictions for one. */
+    static PairedBootstrap.Comparison paired(List<ResultsDb.Row> method, List<ResultsDb.Row> reference, PredictionSource predictions) {
         List<Map<String, TaskPredictions>> a = new ArrayList<>();
         List<Map<String, TaskPredictions>> b = new ArrayList<>();
         for (ResultsDb.Row x : method) {
@@ -170,16 +232,7 @@ public final class SuiteReport {
                 }
             }
         }
-        if (a.isEmpty()) {
-            return "—";
-        }
-        PairedBootstrap.Comparison c = PairedBootstrap.compare(a, b, PairedBootstrap.RESAMPLES, 1);
-        String word = switch (c.verdict()) {
-            case BETTER -> "better";
-            case WORSE -> "worse";
-            case INDISTINGUISHABLE -> "≈";
-        };
-        return String.format(Locale.ROOT, "%+.1f [%+.1f, %+.1f] %s", 100 * c.difference(), 100 * c.low(), 100 * c.high(), word);
+        return a.isEmpty() ? null : PairedBootstrap.compare(a, b, PairedBootstrap.RESAMPLES, 1);
     }
 
     /** The median over seeds: one run slowed by other work, or timed in another session, moves it least. */

@@ -273,7 +273,25 @@ public final class Run {
         r.put("fraction_of_roofline", achieved / roof);
         r.put("flop_per_token", perToken);
         MklKernels.codePath().ifPresent(c -> r.put("mkl_code_path", c));
+        r.put("cores", Runtime.getRuntime().availableProcessors());
+        r.put("threads", cfgThreads());
+        cpuModel().ifPresent(c -> r.put("cpu", c));
         return r;
+    }
+
+    /** The compute threads the engine was configured with (all cores when left to libtorch). */
+    private static int cfgThreads() {
+        String t = System.getProperty("ai.djl.pytorch.num_threads");
+        return t != null ? Integer.parseInt(t) : Runtime.getRuntime().availableProcessors();
+    }
+
+    /** The CPU's name as the kernel reports it (Linux), for the provenance of a run's timings. */
+    static java.util.Optional<String> cpuModel() {
+        try (var lines = java.nio.file.Files.lines(java.nio.file.Path.of("/proc/cpuinfo"))) {
+            return lines.filter(l -> l.startsWith("model name")).map(l -> l.substring(l.indexOf(':') + 1).trim()).findFirst();
+        } catch (java.io.IOException | java.io.UncheckedIOException e) {
+            return java.util.Optional.empty();
+        }
     }
 
     /** Bytes as MB, keeping -1 ("not measured") as -1. */

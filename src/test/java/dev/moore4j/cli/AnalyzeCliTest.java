@@ -46,7 +46,11 @@ class AnalyzeCliTest {
                     assertThat(t.get("off_share").asDouble()).isZero();
                     assertThat(t.get("task_part_rms").asDouble()).isZero();
                     assertThat(t.get("sample_part_rms").asDouble()).isZero();
+                    assertThat(t.get("adjustment_bins")).isNotEmpty().allSatisfy(v -> assertThat(v.asDouble()).isCloseTo(0.0, within(1e-5)));
                 }
+                int experts = layer.get("experts").asInt();
+                assertThat(layer.get("tasks").get("cola").get("adjustment_bins").size())
+                        .isEqualTo((experts + layer.get("bin_size").asInt() - 1) / layer.get("bin_size").asInt()).isLessThanOrEqualTo(RoutingAnalysis.BINS);
             }
         }
     }
@@ -74,5 +78,39 @@ class AnalyzeCliTest {
         assertThat(first.fieldNames()).toIterable().containsExactly("cola", "sst2", "rte", RoutingAnalysis.TASK_FREE);
         assertThat(first.get("cola").get("task_part_rms").asDouble()).as("trained: the router moved").isPositive();
         assertThat(Files.readString(out.resolve("last").resolve("analysis.json"))).contains("\"task_similarity\"");
+        // the run, reported on its own, shows its routing
+        Path page = dir.resolve("run.html");
+        CliTest.Run rep = run("report", out.toString(), "--html", page.toString());
+        assertThat(rep.code()).as(rep.err()).isZero();
+        assertThat(Files.readString(page)).contains("data-chart=\"routing-moore-cola\"").contains("data-chart=\"similarity-moore\"");
+    }
+
+    @Test
+    void aMixturesRoutingIsItsExpertLoadPerTask(@TempDir Path dir) throws Exception {
+        Path out = dir.resolve("run");
+        CliTest.Run train = run("train", "--method", "mixlora", "--tasks", "cola,sst2", "--max-train", "24", "--max-eval", "8", "--max-steps", "4",
+                "--batch-size", "6", "--max-length", "48", "--lr", "1e-2", "--no-oblivion", "--out", out.toString(), "--threads", TestSupport.THREADS);
+        assertThat(train.code()).as(train.err()).isZero();
+        CliTest.Run r = run("analyze", "--adapter", out.resolve("last").toString(), "--max-examples", "8", "--json", "--threads", TestSupport.THREADS);
+        assertThat(r.code()).as(r.err()).isZero();
+        JsonNode a = r.json();
+        assertThat(a.get("method").asText()).isEqualTo("mixlora");
+        assertThat(a.get("layers")).isNotEmpty();
+        for (JsonNode layer : a.get("layers")) {
+            assertThat(layer.get("tasks").fieldNames()).toIterable().containsExactly("cola", "sst2", RoutingAnalysis.TASK_FREE);
+            for (JsonNode t : layer.get("tasks")) {
+                JsonNode load = t.get("expert_load");
+                assertThat(load.size()).isEqualTo(layer.get("experts").asInt());
+                double sum = 0;
+                for (JsonNode v : load) {
+                    sum += v.asDouble();
+                }
+                assertThat(sum).as("every token goes somewhere").isCloseTo(1.0, within(1e-3));
+                assertThat(t.get("entropy").asDouble()).isBetween(0.0, 1.0);
+            }
+        }
+        JsonNode mx = a.get("task_similarity").get("matrix");
+        assertThat(mx.get(0).get(0).asDouble()).isEqualTo(1.0);
+        assertThat(mx.get(0).get(1).asDouble()).isCloseTo(mx.get(1).get(0).asDouble(), within(1e-12));
     }
 }

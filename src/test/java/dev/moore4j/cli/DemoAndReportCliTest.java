@@ -39,6 +39,9 @@ class DemoAndReportCliTest {
             assertThat(j.get("gain_over_heads").get(arm).asDouble()).isEqualTo(j.get(arm).get("overall").asDouble() - j.get("base").get("overall").asDouble());
         }
         assertThat(Files.exists(dir.resolve("results.sqlite"))).isTrue();
+        // the demo's page: its three arms ranked, and MoORE's routing recorded by the suite and drawn
+        String page = Files.readString(dir.resolve("report.html"));
+        assertThat(page).contains("data-chart=\"ranking\" data-series=\"").contains("data-chart=\"similarity-moore\"");
         try (var runs = Files.list(dir.resolve("runs"))) {
             assertThat(runs.map(p -> p.getFileName().toString()).sorted().toList()).hasSize(3).allMatch(n -> n.startsWith("main-"));
         }

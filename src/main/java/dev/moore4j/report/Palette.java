@@ -1,0 +1,72 @@
+package dev.moore4j.report;
+
+import java.awt.Color;
+import java.util.Map;
+
+/**
+ * One colour per method in every chart of a report. The colour is a function of the method's name alone (not
+ * of its position in a chart), so a method keeps its colour across charts that hold different subsets.
+ * Known methods get fixed, well-separated colours (Okabe–Ito and Tableau hues, readable in print and by most
+ * colour-blind readers); any other name, such as a variant with bracketed settings, gets its base method's hue,
+ * darkened, or a hue from its name's hash.
+ */
+public final class Palette {
+    private Palette() {}
+
+    private static final Map<String, Color> FIXED = Map.ofEntries(
+            Map.entry("moore", new Color(0xD5, 0x5E, 0x00)),
+            Map.entry("lora", new Color(0x00, 0x72, 0xB2)),
+            Map.entry("heads", new Color(0x88, 0x88, 0x88)),
+            Map.entry("full", new Color(0x22, 0x22, 0x22)),
+            Map.entry("pissa", new Color(0x56, 0xB4, 0xE9)),
+            Map.entry("milora", new Color(0x00, 0x9E, 0x73)),
+            Map.entry("hra", new Color(0xCC, 0x79, 0xA7)),
+            Map.entry("mixlora", new Color(0xE6, 0x9F, 0x00)),
+            Map.entry("loramoe", new Color(0x8C, 0x56, 0x4B)),
+            Map.entry("mola", new Color(0x94, 0x67, 0xBD)),
+            Map.entry("hydralora", new Color(0x17, 0xBE, 0xCF)),
+            Map.entry("mtllora", new Color(0xBC, 0xBD, 0x22)),
+            Map.entry("mosld", new Color(0x7F, 0x3C, 0x8D)),
+            Map.entry("omoe", new Color(0xE4, 0x1A, 0x1C)),
+            Map.entry("goat", new Color(0x4D, 0xAF, 0x4A)));
+
+    /** Colours for series that are not methods (tasks, routing labels), by position: Tableau's ten. */
+    private static final Color[] CATEGORICAL = {new Color(0x4E, 0x79, 0xA7), new Color(0xF2, 0x8E, 0x2B), new Color(0x59, 0xA1, 0x4F),
+            new Color(0xE1, 0x57, 0x59), new Color(0x76, 0xB7, 0xB2), new Color(0xED, 0xC9, 0x48), new Color(0xB0, 0x7A, 0xA1),
+            new Color(0xFF, 0x9D, 0xA7), new Color(0x9C, 0x75, 0x5F), new Color(0x79, 0x70, 0x6E)};
+
+    /** Whether the name is a method (or a variant of one) and so has a colour of its own. */
+    public static boolean isMethod(String name) {
+        int bracket = name.indexOf('[');
+        return FIXED.containsKey(bracket > 0 ? name.substring(0, bracket) : name);
+    }
+
+    /** A method's colour; any other series (a task) gets the categorical colour of its position in its chart. */
+    public static Color of(String name, int position) {
+        return isMethod(name) ? of(name) : CATEGORICAL[Math.floorMod(position, CATEGORICAL.length)];
+    }
+
+    /** The colour of a method (or of any other series name, such as a task). */
+    public static Color of(String name) {
+        Color c = FIXED.get(name);
+        if (c != null) {
+            return c;
+        }
+        int bracket = name.indexOf('[');
+        if (bracket > 0 && FIXED.containsKey(name.substring(0, bracket))) {
+            // a variant (lora[r=132,…]) is its base method's hue, darker, and distinct per variant
+            Color base = FIXED.get(name.substring(0, bracket));
+            float[] hsb = Color.RGBtoHSB(base.getRed(), base.getGreen(), base.getBlue(), null);
+            float shift = (Math.floorMod(name.hashCode(), 5) + 1) * 0.09f;
+            return Color.getHSBColor(hsb[0], Math.min(1f, hsb[1] + 0.1f), Math.max(0.25f, hsb[2] - shift));
+        }
+        float hue = Math.floorMod(name.hashCode(), 360) / 360f;
+        return Color.getHSBColor(hue, 0.65f, 0.75f);
+    }
+
+    /** {@code #rrggbb} for CSS. */
+    public static String css(String name) {
+        Color c = of(name);
+        return String.format("#%02x%02x%02x", c.getRed(), c.getGreen(), c.getBlue());
+    }
+}
