@@ -189,6 +189,7 @@ public final class HtmlReport {
         section("ranking");
         List<Charts.Interval> items = new ArrayList<>();
         boolean allBootstrapped = true;
+        List<String> without = new ArrayList<>();
         for (MethodRow m : ranked) {
             List<Map<String, TaskPredictions>> preds = new ArrayList<>();
             for (ResultsDb.Row r : m.runs()) {
@@ -203,13 +204,17 @@ public final class HtmlReport {
             } else {
                 allBootstrapped = false;
                 Stat s = m.overall();
+                if (s.n() < 2) {
+                    without.add(m.method());
+                }
                 items.add(new Charts.Interval(m.method(), 100 * s.mean(), 100 * (s.mean() - s.std()), 100 * (s.mean() + s.std())));
             }
         }
         figure(Charts.intervals("ranking", "Overall score by method", "overall score (mean of task metrics, ×100)", items, null, null),
                 allBootstrapped ? "Mean over seeds; bars: 95 % interval from a bootstrap over seeds and evaluation examples (" + PairedBootstrap.RESAMPLES
                         + " replicates)." : "Mean over seeds; bars: 95 % bootstrap interval over seeds and evaluation examples where the runs' "
-                        + "predictions are stored, else ± one standard deviation over seeds.");
+                        + "predictions are stored, else ± one standard deviation over seeds" + (without.isEmpty() ? "." : "; no interval for "
+                        + esc(String.join(", ", without)) + " (one seed, no stored predictions)."));
         List<String> tasks = SuiteReport.tasks(main);
         List<String> refs = SuiteReport.references(ranked);
         out.append("<div class=\"scroll\"><table>\n<thead><tr><th>rank</th><th>method</th><th>lr</th><th>seeds</th><th>trainable</th>");
