@@ -9,7 +9,7 @@ home="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cp="$home/target/test-classpath.txt"
 classes="$home/target/ort-peer"
 if [ ! -s "$cp" ] || [ "$home/pom.xml" -nt "$cp" ]; then
-  (cd "$home" && mvn -q -B dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile="$cp" >&2)
+  (cd "$home" && mvn -q -B -pl core -am dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile="$cp" >&2)
 fi
 if [ ! -f "$classes/BenchEmbedOrt.class" ] || [ "$home/scripts/BenchEmbedOrt.java" -nt "$classes/BenchEmbedOrt.class" ]; then
   mkdir -p "$classes" && javac -d "$classes" -cp "$(cat "$cp")" "$home/scripts/BenchEmbedOrt.java"

@@ -8,11 +8,11 @@ set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=(safetensors onnx llama2c llama2cTokenizer hfConfig hfTokenizer glueTsv llmAdaptersJson jsonl taskSpecYaml trainConfig adapterConfig adapterWeights)
-mvn -q -B test-compile || exit 1
+mvn -q -B -pl core -am test-compile || exit 1
 status=0
 for t in "${targets[@]}"; do
   echo "== fuzzing $t" >&2
-  JAZZER_FUZZ=1 mvn -B surefire:test -Dtest="ReaderFuzzTest#$t" -Dsurefire.failIfNoSpecifiedTests=false > "target/fuzz-$t.log" 2>&1 || status=1
+  JAZZER_FUZZ=1 mvn -B -pl core surefire:test -Dtest="ReaderFuzzTest#$t" -Dsurefire.failIfNoSpecifiedTests=false > "target/fuzz-$t.log" 2>&1 || status=1
   grep -E "^#[0-9]+ *(DONE|NEW|REDUCE|pulse)|Done [0-9]+ runs|FuzzTestFinding|== Java Exception" "target/fuzz-$t.log" | tail -3 >&2
 done
 exit $status
