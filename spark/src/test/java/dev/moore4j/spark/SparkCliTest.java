@@ -1,0 +1,89 @@
+package dev.moore4j.spark;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import dev.moore4j.api.AdaptedModel;
+
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+/** {@code moore spark embed}: the shipped sample through the embedded local mode, against the model, and its errors. */
+class SparkCliTest {
+    static final Path SAMPLE = Path.of("examples", "spark", "sample.jsonl");
+
+    record Run(int code, String out, String err) {}
+
+    static Run cli(String... args) {
+        PrintStream oldOut = System.out;
+        PrintStream oldErr = System.err;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        try {
+            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            return new Run(SparkMain.execute(args), out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(oldOut);
+            System.setErr(oldErr);
+            SparkSession.getActiveSession().foreach(s -> { s.stop(); return null; });
+        }
+    }
+
+    @Test
+    void embedsTheSampleOneObjectPerRowLikeTheModel(@TempDir Path dir) throws Exception {
+        Path out = dir.resolve("sample.jsonl");
+        Run r = cli("embed", "--model", "minilm", "--input", SAMPLE.toString(), "--output", out.toString(), "--master", "local[2]",
+                "--partitions", "3", "--threads-per-executor", "1", "--json");
+        assertThat(r.code()).as(r.err()).isZero();
+        ObjectMapper json = new ObjectMapper();
+        assertThat(json.readTree(r.out()).get("rows").asInt()).isEqualTo(8);
+        List<String> in = Files.readAllLines(SAMPLE);
+        List<String> lines = Files.readAllLines(out);
+        assertThat(lines).hasSameSizeAs(in);
+        List<String> texts = new ArrayList<>();
+        for (String l : in) {
+            texts.add(json.readTree(l).get("text").asText());
+        }
+        try (AdaptedModel m = AdaptedModel.base("minilm", 1)) {
+            for (int i = 0; i < lines.size(); i++) {
+                JsonNode row = json.readTree(lines.get(i));
+                assertThat(row.get("id").asLong()).isEqualTo(i);
+                if (texts.get(i).isEmpty()) {
+                    assertThat(row.get("embedding").isNull()).isTrue();
+                    assertThat(row.get("error").asText()).contains("empty");
+                    continue;
+                }
+                assertThat(row.get("error").isNull()).isTrue();
+                float[] expected = m.embed(List.of(texts.get(i)), (String) null)[0];
+                assertThat(row.get("embedding").size()).isEqualTo(expected.length);
+                for (int k = 0; k < expected.length; k++) {
+                    assertThat(row.get("embedding").get(k).asDouble()).isCloseTo(expected[k], within(1e-5));
+                }
+            }
+        }
+        // Parquet out, then the existing output is refused, and a missing input is named
+        Path pq = dir.resolve("sample.parquet");
+        assertThat(cli("embed", "--model", "minilm", "--input", SAMPLE.toString(), "--output", pq.toString(), "--master", "local[1]").code()).isZero();
+        assertThat(Files.isDirectory(pq)).isTrue();
+        Run again = cli("embed", "--model", "minilm", "--input", SAMPLE.toString(), "--output", pq.toString());
+        assertThat(again.code()).isEqualTo(2);
+        assertThat(again.err()).contains(pq.toString()).contains("--overwrite");
+        Run missing = cli("embed", "--model", "minilm", "--input", dir.resolve("nope.jsonl").toString(), "--output", dir.resolve("x.jsonl").toString());
+        assertThat(missing.code()).isEqualTo(2);
+        assertThat(missing.err()).contains("nope.jsonl").contains("no such file");
+        assertThat(dir.resolve("x.jsonl")).doesNotExist();
+    }
+}
