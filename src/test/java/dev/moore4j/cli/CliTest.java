@@ -9,7 +9,9 @@ import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -40,6 +42,24 @@ class CliTest {
         assertThat(norm).isCloseTo(1.0, Offset.offset(1e-4));
         // the well-known all-MiniLM-L6-v2 embedding of "hello world" starts -0.0345, 0.0310, 0.0067
         assertThat(j.get("embeddings").get(0).get(0).asDouble()).isCloseTo(-0.0345, Offset.offset(1e-3));
+    }
+
+    @Test
+    void embedReadsTextsFromAFile(@TempDir Path dir) throws Exception {
+        Path lines = dir.resolve("texts.txt");
+        Files.writeString(lines, "hello world\n\nA longer sentence about cats.\n");
+        Path jsonl = dir.resolve("texts.jsonl");
+        Files.writeString(jsonl, "{\"id\": 1, \"text\": \"hello world\"}\n{\"text\": \"A longer sentence about cats.\"}\n");
+        JsonNode args = run("embed", "minilm", "hello world", "A longer sentence about cats.", "--json", "--threads", TestSupport.THREADS).json();
+        for (Path f : List.of(lines, jsonl)) {
+            Run r = run("embed", "minilm", "--input", f.toString(), "--json", "--threads", TestSupport.THREADS);
+            assertThat(r.code()).as(r.err()).isZero();
+            assertThat(r.json().get("embeddings")).isEqualTo(args.get("embeddings"));
+        }
+        Files.writeString(jsonl, "{\"text\": \"fine\"}\n{\"label\": 1}\n");
+        Run bad = run("embed", "minilm", "--input", jsonl.toString(), "--threads", TestSupport.THREADS);
+        assertThat(bad.code()).isEqualTo(2);
+        assertThat(bad.err()).contains("texts.jsonl:2").contains("\"text\"");
     }
 
     @Test

@@ -96,6 +96,10 @@ public final class SparkMain implements Runnable {
         @Option(names = "--master", description = "Spark master (spark://host:7077, local[4]…). Default: local[*], or spark-submit's.")
         String master;
 
+        @Option(names = "--conf", paramLabel = "KEY=VALUE", description = "A Spark setting (repeatable), e.g. --conf "
+                + "spark.executor.memoryOverhead=1g.")
+        List<String> conf = new java.util.ArrayList<>();
+
         @Option(names = "--partitions", defaultValue = "0", description = "Repartition the input into N partitions (0: as read).")
         int partitions;
 
@@ -156,7 +160,7 @@ public final class SparkMain implements Runnable {
             throw new MooreException("give --adapter DIR (or --model MODEL for a base model)");
         }
         if (c.adapter != null) {
-            t.put(t.adapterPath, c.adapter);
+            t.put(t.adapterPath, absolute(c.adapter));
         }
         if (c.model != null) {
             t.put(t.baseModel, c.model);
@@ -174,7 +178,7 @@ public final class SparkMain implements Runnable {
     }
 
     private static int run(Common c, MooreTransformer t, Finish finish) {
-        Path out = Path.of(c.output);
+        Path out = Path.of(c.output).toAbsolutePath().normalize();
         if (Files.exists(out) && !c.overwrite) {
             throw new MooreException(out + ": exists already (give --overwrite to replace it)");
         }
@@ -184,14 +188,26 @@ public final class SparkMain implements Runnable {
         } else if (System.getProperty("spark.master") == null) {
             b.master("local[*]");
         }
+        for (String kv : c.conf) {
+            int eq = kv.indexOf('=');
+            if (eq <= 0) {
+                throw new MooreException("--conf " + kv + ": give KEY=VALUE");
+            }
+            b.config(kv.substring(0, eq), kv.substring(eq + 1));
+        }
         SparkSession spark = b.config("spark.ui.showConsoleProgress", "false").getOrCreate();
         try {
             long start = System.nanoTime();
-            Dataset<Row> df = withIds(read(spark, c.input), c.idCol);
+            Dataset<Row> df = withIds(read(spark, absolute(c.input)), c.idCol);
             if (c.partitions > 0) {
                 df = df.repartition(c.partitions);
             }
-            Dataset<Row> result = finish.apply(t.transform(df)).orderBy(c.idCol);
+            Dataset<Row> result = finish.apply(t.transform(df));
+            if (c.output.endsWith(".jsonl")) {
+                // one file in id order: a shuffle into one partition, then a local sort (a global orderBy would run the
+                // model twice, once more to sample the range boundaries)
+                result = result.repartition(1).sortWithinPartitions(c.idCol);
+            }
             write(result, out, c.overwrite);
             Dataset<Row> back = c.output.endsWith(".jsonl") ? spark.read().json(out.toString()) : spark.read().parquet(out.toString());
             long rows = back.count();
@@ -207,6 +223,11 @@ public final class SparkMain implements Runnable {
         } finally {
             spark.stop();
         }
+    }
+
+    /** A local path made absolute (executors resolve relative paths against their own working directories); a URI as is. */
+    static String absolute(String path) {
+        return path.contains("://") ? path : Path.of(path).toAbsolutePath().normalize().toString();
     }
 
     static Dataset<Row> read(SparkSession spark, String input) {
@@ -254,7 +275,7 @@ public final class SparkMain implements Runnable {
         try {
             deleteTree(tmp);
             if (out.toString().endsWith(".jsonl")) {
-                df.coalesce(1).write().option("ignoreNullFields", "false").json(tmp.toString());
+                df.write().option("ignoreNullFields", "false").json(tmp.toString()); // one partition (run), so one part file
                 Path part;
                 try (Stream<Path> s = Files.list(tmp)) {
                     part = s.filter(f -> f.getFileName().toString().startsWith("part-")).findFirst()
