@@ -58,6 +58,9 @@ public final class ResultsDb implements AutoCloseable {
         }
     }
 
+    /** The side tables and their one column. */
+    private static final String[][] SIDE_TABLES = {{"predictions", "tasks"}, {"routing", "analysis"}, {"curves", "curves"}, {"machine", "roofline"}};
+
     private static ResultsDb create(Connection c) throws SQLException {
         try (var st = c.createStatement()) {
             st.execute("""
@@ -67,26 +70,13 @@ public final class ResultsDb implements AutoCloseable {
                       trainable INTEGER, train_examples_per_s REAL, inference_ms_per_example REAL, peak_rss_mb REAL, commit_id TEXT,
                       warnings TEXT, recorded_at TEXT DEFAULT CURRENT_TIMESTAMP,
                       PRIMARY KEY (suite, kind, method, seed, lr))""");
-            // each evaluation example's gold and predicted label, per task, as Run writes them (predictions.json)
-            st.execute("""
-                    CREATE TABLE IF NOT EXISTS predictions (
-                      suite TEXT NOT NULL, kind TEXT NOT NULL, method TEXT NOT NULL, seed INTEGER NOT NULL, lr REAL NOT NULL,
-                      tasks TEXT NOT NULL, PRIMARY KEY (suite, kind, method, seed, lr))""");
-            // a MoORE run's routing analysis (best/analysis.json, eval.RoutingAnalysis)
-            st.execute("""
-                    CREATE TABLE IF NOT EXISTS routing (
-                      suite TEXT NOT NULL, kind TEXT NOT NULL, method TEXT NOT NULL, seed INTEGER NOT NULL, lr REAL NOT NULL,
-                      analysis TEXT NOT NULL, PRIMARY KEY (suite, kind, method, seed, lr))""");
-            // the run's curves as summary.json has them: per-step loss, rate and gradient norm, per-evaluation scores
-            st.execute("""
-                    CREATE TABLE IF NOT EXISTS curves (
-                      suite TEXT NOT NULL, kind TEXT NOT NULL, method TEXT NOT NULL, seed INTEGER NOT NULL, lr REAL NOT NULL,
-                      curves TEXT NOT NULL, PRIMARY KEY (suite, kind, method, seed, lr))""");
-            // where the run ran: summary.json's roofline (matmul GFLOP/s, cores, CPU, MKL code path)
-            st.execute("""
-                    CREATE TABLE IF NOT EXISTS machine (
-                      suite TEXT NOT NULL, kind TEXT NOT NULL, method TEXT NOT NULL, seed INTEGER NOT NULL, lr REAL NOT NULL,
-                      roofline TEXT NOT NULL, PRIMARY KEY (suite, kind, method, seed, lr))""");
+            // the side tables, one text column each, keyed like the runs: each evaluation example's gold and predicted label per task
+            // (predictions.json); a MoORE or mixture run's routing analysis (analysis.json); the curves of summary.json (loss, rate and
+            // gradient norm per step, scores per evaluation); where the run ran (summary.json's roofline: GFLOP/s, cores, CPU, MKL path)
+            for (String[] t : SIDE_TABLES) {
+                st.execute("CREATE TABLE IF NOT EXISTS " + t[0] + " (suite TEXT NOT NULL, kind TEXT NOT NULL, method TEXT NOT NULL, seed INTEGER NOT NULL, "
+                        + "lr REAL NOT NULL, " + t[1] + " TEXT NOT NULL, PRIMARY KEY (suite, kind, method, seed, lr))");
+            }
         }
         return new ResultsDb(c);
     }

@@ -58,22 +58,10 @@ class AnalyzeCliTest {
     @Test
     void afterTrainingTheSimilarityIsSymmetricWithAUnitDiagonal(@TempDir Path dir) throws Exception {
         Path out = dir.resolve("run");
-        CliTest.Run train = run("train", "--method", "moore", "--tasks", "cola,sst2,rte", "--max-train", "24", "--max-eval", "8", "--max-steps", "6",
-                "--batch-size", "6", "--max-length", "48", "--lr", "1e-2", "--no-oblivion", "--out", out.toString(), "--threads", TestSupport.THREADS);
-        assertThat(train.code()).as(train.err()).isZero();
-        CliTest.Run r = run("analyze", "--adapter", out.resolve("last").toString(), "--max-examples", "8", "--json", "--threads", TestSupport.THREADS);
-        assertThat(r.code()).as(r.err()).isZero();
-        JsonNode a = r.json();
-        assertThat(a.get("method").asText()).isEqualTo("moore");
+        JsonNode a = trainAndAnalyze("moore", "cola,sst2,rte", 6, out);
         JsonNode sim = a.get("task_similarity");
         assertThat(sim.get("tasks")).extracting(JsonNode::asText).containsExactly("cola", "sst2", "rte");
-        JsonNode mx = sim.get("matrix");
-        for (int i = 0; i < 3; i++) {
-            assertThat(mx.get(i).get(i).asDouble()).isEqualTo(1.0);
-            for (int j = 0; j < 3; j++) {
-                assertThat(mx.get(i).get(j).asDouble()).isCloseTo(mx.get(j).get(i).asDouble(), within(1e-12)).isBetween(-1.0, 1.0);
-            }
-        }
+        symmetricWithAUnitDiagonal(sim.get("matrix"), 3);
         JsonNode first = a.get("layers").get(0).get("tasks");
         assertThat(first.fieldNames()).toIterable().containsExactly("cola", "sst2", "rte", RoutingAnalysis.TASK_FREE);
         assertThat(first.get("cola").get("task_part_rms").asDouble()).as("trained: the router moved").isPositive();
@@ -87,14 +75,7 @@ class AnalyzeCliTest {
 
     @Test
     void aMixturesRoutingIsItsExpertLoadPerTask(@TempDir Path dir) throws Exception {
-        Path out = dir.resolve("run");
-        CliTest.Run train = run("train", "--method", "mixlora", "--tasks", "cola,sst2", "--max-train", "24", "--max-eval", "8", "--max-steps", "4",
-                "--batch-size", "6", "--max-length", "48", "--lr", "1e-2", "--no-oblivion", "--out", out.toString(), "--threads", TestSupport.THREADS);
-        assertThat(train.code()).as(train.err()).isZero();
-        CliTest.Run r = run("analyze", "--adapter", out.resolve("last").toString(), "--max-examples", "8", "--json", "--threads", TestSupport.THREADS);
-        assertThat(r.code()).as(r.err()).isZero();
-        JsonNode a = r.json();
-        assertThat(a.get("method").asText()).isEqualTo("mixlora");
+        JsonNode a = trainAndAnalyze("mixlora", "cola,sst2", 4, dir.resolve("run"));
         assertThat(a.get("layers")).isNotEmpty();
         for (JsonNode layer : a.get("layers")) {
             assertThat(layer.get("tasks").fieldNames()).toIterable().containsExactly("cola", "sst2", RoutingAnalysis.TASK_FREE);
@@ -109,8 +90,29 @@ class AnalyzeCliTest {
                 assertThat(t.get("entropy").asDouble()).isBetween(0.0, 1.0);
             }
         }
-        JsonNode mx = a.get("task_similarity").get("matrix");
-        assertThat(mx.get(0).get(0).asDouble()).isEqualTo(1.0);
-        assertThat(mx.get(0).get(1).asDouble()).isCloseTo(mx.get(1).get(0).asDouble(), within(1e-12));
+        symmetricWithAUnitDiagonal(a.get("task_similarity").get("matrix"), 2);
+    }
+
+    /** A short training run of the method on the tasks, then its routing analysis (into OUT/last/analysis.json). */
+    static JsonNode trainAndAnalyze(String method, String tasks, int steps, Path out) throws Exception {
+        CliTest.Run train = run("train", "--method", method, "--tasks", tasks, "--max-train", "24", "--max-eval", "8", "--max-steps",
+                Integer.toString(steps), "--batch-size", "6", "--max-length", "48", "--lr", "1e-2", "--no-oblivion", "--out", out.toString(),
+                "--threads", TestSupport.THREADS);
+        assertThat(train.code()).as(train.err()).isZero();
+        CliTest.Run r = run("analyze", "--adapter", out.resolve("last").toString(), "--max-examples", "8", "--json", "--threads", TestSupport.THREADS);
+        assertThat(r.code()).as(r.err()).isZero();
+        JsonNode a = r.json();
+        assertThat(a.get("method").asText()).isEqualTo(method);
+        return a;
+    }
+
+    static void symmetricWithAUnitDiagonal(JsonNode mx, int n) {
+        assertThat(mx).hasSize(n);
+        for (int i = 0; i < n; i++) {
+            assertThat(mx.get(i).get(i).asDouble()).isEqualTo(1.0);
+            for (int j = 0; j < n; j++) {
+                assertThat(mx.get(i).get(j).asDouble()).isCloseTo(mx.get(j).get(i).asDouble(), within(1e-12)).isBetween(-1.0, 1.0);
+            }
+        }
     }
 }

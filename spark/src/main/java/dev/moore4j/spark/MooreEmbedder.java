@@ -22,7 +22,7 @@ import java.util.List;
  * Dataset<Row> out = new MooreEmbedder().setAdapterPath("runs/nlu/best").setTaskCol("task").transform(df);
  * }</pre>
  */
-public final class MooreEmbedder extends MooreTransformer {
+public final class MooreEmbedder extends MooreTransformer<MooreEmbedder> {
     public MooreEmbedder() {
         this(Identifiable$.MODULE$.randomUID("mooreEmbedder"));
     }
@@ -38,42 +38,6 @@ public final class MooreEmbedder extends MooreTransformer {
 
     public static MooreEmbedder load(String path) {
         return read().load(path);
-    }
-
-    public MooreEmbedder setAdapterPath(String v) {
-        return put(adapterPath, v);
-    }
-
-    public MooreEmbedder setBaseModel(String v) {
-        return put(baseModel, v);
-    }
-
-    public MooreEmbedder setTask(String v) {
-        return put(task, v);
-    }
-
-    public MooreEmbedder setTaskCol(String v) {
-        return put(taskCol, v);
-    }
-
-    public MooreEmbedder setInputCol(String v) {
-        return put(inputCol, v);
-    }
-
-    public MooreEmbedder setOutputCol(String v) {
-        return put(outputCol, v);
-    }
-
-    public MooreEmbedder setErrorCol(String v) {
-        return put(errorCol, v);
-    }
-
-    public MooreEmbedder setBatchSize(int v) {
-        return put(batchSize, v);
-    }
-
-    public MooreEmbedder setThreadsPerExecutor(int v) {
-        return put(threadsPerExecutor, v);
     }
 
     @Override

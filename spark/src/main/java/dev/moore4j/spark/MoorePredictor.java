@@ -27,7 +27,7 @@ import scala.collection.JavaConverters;
  * Dataset<Row> out = new MoorePredictor().setAdapterPath("runs/nlu/best").setTaskCol("task").setPairCol("pair").transform(df);
  * }</pre>
  */
-public final class MoorePredictor extends MooreTransformer {
+public final class MoorePredictor extends MooreTransformer<MoorePredictor> {
     final Param<String> pairCol;
     final Param<String> choicesCol;
 
@@ -67,48 +67,12 @@ public final class MoorePredictor extends MooreTransformer {
         return choicesCol;
     }
 
-    public MoorePredictor setAdapterPath(String v) {
-        return put(adapterPath, v);
-    }
-
-    public MoorePredictor setBaseModel(String v) {
-        return put(baseModel, v);
-    }
-
-    public MoorePredictor setTask(String v) {
-        return put(task, v);
-    }
-
-    public MoorePredictor setTaskCol(String v) {
-        return put(taskCol, v);
-    }
-
-    public MoorePredictor setInputCol(String v) {
-        return put(inputCol, v);
-    }
-
     public MoorePredictor setPairCol(String v) {
         return put(pairCol, v);
     }
 
     public MoorePredictor setChoicesCol(String v) {
         return put(choicesCol, v);
-    }
-
-    public MoorePredictor setOutputCol(String v) {
-        return put(outputCol, v);
-    }
-
-    public MoorePredictor setErrorCol(String v) {
-        return put(errorCol, v);
-    }
-
-    public MoorePredictor setBatchSize(int v) {
-        return put(batchSize, v);
-    }
-
-    public MoorePredictor setThreadsPerExecutor(int v) {
-        return put(threadsPerExecutor, v);
     }
 
     @Override

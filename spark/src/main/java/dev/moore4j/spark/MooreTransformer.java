@@ -31,7 +31,7 @@ import java.util.List;
  * shares forward passes across tasks, as the server does); a row the model cannot take (empty text, unknown task,
  * too long) gets a null output and a message in the error column instead of failing the job.
  */
-public abstract class MooreTransformer extends Transformer implements DefaultParamsWritable {
+public abstract class MooreTransformer<T extends MooreTransformer<T>> extends Transformer implements DefaultParamsWritable {
     private final String uid;
     final Param<String> adapterPath;
     final Param<String> baseModel;
@@ -118,9 +118,45 @@ public abstract class MooreTransformer extends Transformer implements DefaultPar
     }
 
     @SuppressWarnings("unchecked")
-    <T extends MooreTransformer> T put(Param<?> p, Object value) {
+    T put(Param<?> p, Object value) {
         set((Param<Object>) p, value);
         return (T) this;
+    }
+
+    public T setAdapterPath(String v) {
+        return put(adapterPath, v);
+    }
+
+    public T setBaseModel(String v) {
+        return put(baseModel, v);
+    }
+
+    public T setTask(String v) {
+        return put(task, v);
+    }
+
+    public T setTaskCol(String v) {
+        return put(taskCol, v);
+    }
+
+    public T setInputCol(String v) {
+        return put(inputCol, v);
+    }
+
+    public T setOutputCol(String v) {
+        return put(outputCol, v);
+    }
+
+    public T setErrorCol(String v) {
+        return put(errorCol, v);
+    }
+
+    public T setBatchSize(int v) {
+        return put(batchSize, v);
+    }
+
+    public T setThreadsPerExecutor(int v) {
+        return put(threadsPerExecutor, v);
     }
 
     /** The output column's type. */

@@ -155,7 +155,7 @@ public final class SparkMain implements Runnable {
         }
     }
 
-    private static void configure(MooreTransformer t, Common c) {
+    private static void configure(MooreTransformer<?> t, Common c) {
         if (c.adapter == null && c.model == null) {
             throw new MooreException("give --adapter DIR (or --model MODEL for a base model)");
         }
@@ -177,7 +177,7 @@ public final class SparkMain implements Runnable {
         Dataset<Row> apply(Dataset<Row> df);
     }
 
-    private static int run(Common c, MooreTransformer t, Finish finish) {
+    private static int run(Common c, MooreTransformer<?> t, Finish finish) {
         Path out = Path.of(c.output).toAbsolutePath().normalize();
         if (Files.exists(out) && !c.overwrite) {
             throw new MooreException(out + ": exists already (give --overwrite to replace it)");
