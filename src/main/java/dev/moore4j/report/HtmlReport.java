@@ -236,9 +236,11 @@ public final class HtmlReport {
                     case WORSE -> " worse";
                     case INDISTINGUISHABLE -> "";
                 };
-                out.append("<td class=\"num").append(cls).append("\">").append(ref.equals(m.method()) ? "—" : esc(SuiteReport.versus(c))).append("</td>");
+                // the difference over its interval, so that a wide table still fits the page
+                String v = ref.equals(m.method()) ? "—" : esc(SuiteReport.versus(c)).replaceFirst(" \\[", "<br>[");
+                out.append("<td class=\"num").append(cls).append("\">").append(v).append("</td>");
             }
-            out.append("<td class=\"num\">").append(m.oblivionAfter().pct()).append(m.oblivionBefore().n() > 0 ? " (" + m.oblivionBefore().pct() + ")" : "")
+            out.append("<td class=\"num\">").append(m.oblivionAfter().pct()).append(m.oblivionBefore().n() > 0 ? "<br>(" + m.oblivionBefore().pct() + ")" : "")
                     .append(String.format(Locale.ROOT, "</td><td class=\"num\">%.1f</td><td class=\"num\">%.2f</td><td class=\"num\">%.0f</td></tr>%n",
                             m.examplesPerSecond(), m.inferenceMsPerExample(), m.peakRssMb()));
         }
@@ -605,8 +607,9 @@ public final class HtmlReport {
             figure.chart{margin:12px 0 20px;break-inside:avoid}figure.chart svg{width:100%;height:auto;display:block}
             figcaption{font-size:14px;color:#333;margin-top:4px}.note{font-size:14px;color:#333}
             .grid{display:grid;grid-template-columns:1fr;gap:8px}
-            .scroll{overflow-x:auto}table{border-collapse:collapse;font-size:13px;margin:8px 0}
-            th,td{border:1px solid #ccc;padding:3px 6px;text-align:left;white-space:nowrap}td.num{text-align:right}
+            .scroll{overflow-x:auto}table{border-collapse:collapse;font-size:12px;margin:8px 0}
+            th,td{border:1px solid #ccc;padding:3px 5px;text-align:left;white-space:nowrap}th{white-space:normal;vertical-align:bottom}
+            td.num{text-align:right}
             td.better{background:#e3f2e1}td.worse{background:#fbe3e1}table.kv td{white-space:normal}
             .swatch{display:inline-block;width:10px;height:10px;margin-right:6px;border:1px solid #555}
             @media print{nav{display:none}body{max-width:none}section{break-before:auto}h2{break-after:avoid}}

@@ -72,16 +72,20 @@ class ReportBrowserTest {
 
         // a copy with a probe that writes every chart's rendered size into the DOM, read back with --dump-dom
         String html = Files.readString(page);
-        String probe = "<pre id=\"svg-sizes\"></pre><script>document.getElementById('svg-sizes').textContent = Array.from("
+        String probe = "<div id=\"svg-sizes\" hidden></div><script>document.getElementById('svg-sizes').textContent = Array.from("
                 + "document.querySelectorAll('figure.chart svg')).map(s => { const r = s.getBoundingClientRect(); "
-                + "return s.closest('figure').dataset.chart + '=' + Math.round(r.width) + 'x' + Math.round(r.height); }).join(' ');</script>";
+                + "return s.closest('figure').dataset.chart + '=' + Math.round(r.width) + 'x' + Math.round(r.height); }).join(' ');"
+                + "document.getElementById('svg-sizes').dataset.overflow = Array.from(document.querySelectorAll('body, body *'))"
+                + ".filter(e => e.clientWidth > 0 && e.scrollWidth > e.clientWidth + 1)"
+                + ".map(e => e.tagName + '.' + e.className + ':' + e.scrollWidth + '>' + e.clientWidth).join(' ');</script>";
         Path probed = dir.resolve("probed.html");
         Files.writeString(probed, html.replace("</body>", probe + "</body>"));
         Result dom = browse(browser, dir.resolve("profile2"), "--window-size=1280,2000", "--dump-dom", probed.toUri().toString());
         assertThat(dom.console()).isEmpty();
-        Matcher m = Pattern.compile("<pre id=\"svg-sizes\">([^<]*)</pre>").matcher(dom.stdout());
+        Matcher m = Pattern.compile("<div id=\"svg-sizes\" hidden=\"\" data-overflow=\"([^\"]*)\">([^<]*)</div>").matcher(dom.stdout());
         assertThat(m.find()).as("the probe ran").isTrue();
-        List<String> sizes = Arrays.asList(m.group(1).trim().split(" "));
+        assertThat(m.group(1)).as("elements wider than the 1280 px window (clipped, or scrolled sideways)").isEmpty();
+        List<String> sizes = Arrays.asList(m.group(2).trim().split(" "));
         assertThat(sizes).hasSize(HtmlReportTest.figures(html).size());
         for (String s : sizes) {
             String[] wh = s.substring(s.indexOf('=') + 1).split("x");
