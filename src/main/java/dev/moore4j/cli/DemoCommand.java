@@ -64,8 +64,7 @@ public final class DemoCommand implements Runnable {
         SuiteSpec spec = d.withSizes(model, train, maxEval != null ? maxEval : d.maxEval(), steps, maxOblivion, List.of(seed));
         AtomicFiles.deleteTree(out); // the demo always starts afresh
         try (NDManager m = common.manager()) {
-            Suite.run(spec, Suite.plan(spec, spec.methods(), spec.seeds(), 0, null), out, 1, Suite.inProcess(spec, Map.of(), m), "moore demo",
-                    HtmlReport::writeSuite);
+            Suite.run(spec, Suite.plan(spec, spec.methods(), spec.seeds(), 0, null), out, 1, Suite.inProcess(spec, Map.of(), m), "moore demo");
         }
         ObjectNode result = Common.JSON.createObjectNode();
         ObjectNode ob = Common.JSON.createObjectNode();
@@ -74,6 +73,7 @@ public final class DemoCommand implements Runnable {
         ObjectNode rates = Common.JSON.createObjectNode();
         Map<String, ResultsDb.Row> rows = new LinkedHashMap<>();
         try (ResultsDb db = ResultsDb.open(out.resolve(Suite.DB))) {
+            HtmlReport.writeSuite(db, spec.name(), out); // once, at the end: the demo starts afresh, so no earlier page is worth updating
             db.rows(spec.name(), "main").forEach(r -> rows.put(r.method(), r));
         }
         for (Arm arm : ARMS) {
