@@ -441,18 +441,28 @@ public final class HtmlReport {
             if (cols == 0) {
                 continue;
             }
-            double[][] v = new double[names.length][cols];
+            // MoORE's bins are merged in pairs (or more) down to at most MAX_BINS columns: every cell is an SVG element, and
+            // five maps of 36 × 32 cells made a page of 1.5 MB for no detail a reader could use
+            int merge = moore ? (cols + MAX_BINS - 1) / MAX_BINS : 1;
+            int shown = (cols + merge - 1) / merge;
+            double[][] v = new double[names.length][shown];
             for (int i = 0; i < names.length; i++) {
                 JsonNode arr = layers.get(i).path("tasks").path(label).path(moore ? "adjustment_bins" : "expert_load");
-                for (int j = 0; j < cols; j++) {
-                    v[i][j] = j < arr.size() ? (moore ? 100 : 1) * arr.get(j).asDouble() : Double.NaN;
+                for (int j = 0; j < shown; j++) {
+                    double sum = 0;
+                    int n = 0;
+                    for (int k = j * merge; k < Math.min(arr.size(), (j + 1) * merge); k++) {
+                        sum += arr.get(k).asDouble();
+                        n++;
+                    }
+                    v[i][j] = n > 0 ? (moore ? 100 : 1) * sum / n : Double.NaN;
                 }
             }
-            String[] colNames = new String[cols];
-            for (int j = 0; j < cols; j++) {
+            String[] colNames = new String[shown];
+            for (int j = 0; j < shown; j++) {
                 colNames[j] = Integer.toString(j);
             }
-            int bin = layers.get(0).path("bin_size").asInt(1);
+            int bin = layers.get(0).path("bin_size").asInt(1) * merge;
             figure(Charts.heatmap("routing-" + slug + "-" + label.replaceAll("[^A-Za-z0-9]+", "-"), method + ": " + label, moore ? "expert bin ("
                             + bin + " experts each, by singular value, largest first)" : "expert", colNames, "layer", names, v,
                     moore ? "mean (w − s)/s (%)" : "share of tokens", moore, null, moore ? 0.98 : 1.0),
@@ -494,6 +504,9 @@ public final class HtmlReport {
                 moore ? "Share of (token, expert) pairs whose routed singular value the ReLU set to zero, per task."
                         : "Entropy of each layer's expert load per task, normalised by log(experts).");
     }
+
+    /** The most expert columns a MoORE routing heat map draws. */
+    static final int MAX_BINS = 8;
 
     /** Layer names without the prefix and suffix they all share, so the heat maps' rows stay readable. */
     static String[] shortNames(JsonNode layers) {
