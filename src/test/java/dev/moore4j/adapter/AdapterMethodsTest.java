@@ -330,4 +330,148 @@ class AdapterMethodsTest {
             assertThat(Arrays.stream(load).sum()).isCloseTo(1.0, Offset.offset(1e-9));
         }
     }
+    /**
+     * OMoE's mixture, computed through the Gram matrix, against Gram–Schmidt done directly on the expert outputs
+     * in doubles: random experts, and experts 0 and 1 made identical (r_1 ≈ 0, the cancellation case).
+     */
+    @Test
+    void omoeMixtureEqualsGramSchmidtOnTheOutputs() {
+        for (boolean duplicate : new boolean[] {false, true}) {
+            try (NDManager m = TestSupport.manager()) {
+                Tiny tiny = new Tiny(m, new Random(1));
+                DenseLinear base = (DenseLinear) tiny.attn.get();
+                Adapter a = Adapter.attach(tiny, "omoe", Methods.config("omoe", small("omoe"), "t"), new AdaptContext(1, 2, FactorCache.disabled()));
+                perturb(a, m, 0.5);
+                LowRankLinear layer = (LowRankLinear) tiny.attn.get();
+                List<Param> ps = layer.parameters(); // A [E·r, d_in], B [E·r, d_out], router [E, d_in]
+                int experts = 3, r = 2, topK = 2, dIn = 6, dOut = 6, n = 5;
+                double scale = 16.0 / r;
+                if (duplicate) {
+                    for (int k = 0; k < 2; k++) {
+                        double[] v = ps.get(k).value().toDoubleArray();
+                        int width = k == 0 ? dIn : dOut;
+                        System.arraycopy(v, 0, v, r * width, r * width);
+                        ps.get(k).set(m.create(v, ps.get(k).value().getShape()));
+                    }
+                }
+                double[] av = ps.get(0).value().toDoubleArray();
+                double[] bv = ps.get(1).value().toDoubleArray();
+                double[] wg = ps.get(2).value().toDoubleArray();
+                double[] xv = gauss(new Random(5), n * dIn, 1);
+                NDArray x = m.create(xv, new Shape(n, dIn));
+                double[] got = layer.forward(x, ForwardContext.inference()).sub(base.forward(x, ForwardContext.inference())).toDoubleArray();
+                double worst = 0;
+                double size = 0;
+                for (int t = 0; t < n; t++) {
+                    double[][] o = new double[experts][dOut];
+                    for (int e = 0; e < experts; e++) {
+                        for (int k = 0; k < r; k++) {
+                            double z = 0;
+                            for (int i = 0; i < dIn; i++) {
+                                z += av[(e * r + k) * dIn + i] * xv[t * dIn + i];
+                            }
+                            for (int j = 0; j < dOut; j++) {
+                                o[e][j] += z * bv[(e * r + k) * dOut + j];
+                            }
+                        }
+                    }
+                    double[] logits = new double[experts];
+                    for (int e = 0; e < experts; e++) {
+                        for (int i = 0; i < dIn; i++) {
+                            logits[e] += wg[e * dIn + i] * xv[t * dIn + i];
+                        }
+                    }
+                    double[] sorted = logits.clone();
+                    Arrays.sort(sorted);
+                    double kth = sorted[experts - topK];
+                    double[] gate = new double[experts];
+                    double total = 0;
+                    for (int e = 0; e < experts; e++) {
+                        gate[e] = logits[e] >= kth ? Math.exp(logits[e]) : 0;
+                        total += gate[e];
+                    }
+                    double[][] res = new double[experts][];
+                    double[] want = new double[dOut];
+                    for (int e = 0; e < experts; e++) {
+                        res[e] = o[e].clone();
+                        for (int j = 0; j < e; j++) {
+                            double num = 0;
+                            double den = 1e-6;
+                            for (int q = 0; q < dOut; q++) {
+                                num += o[e][q] * res[j][q];
+                                den += res[j][q] * res[j][q];
+                            }
+                            for (int q = 0; q < dOut; q++) {
+                                res[e][q] -= num / den * res[j][q];
+                            }
+                        }
+                        for (int q = 0; q < dOut; q++) {
+                            want[q] += scale * gate[e] / total * res[e][q];
+                        }
+                    }
+                    if (duplicate) {
+                        double norm = 0;
+                        double length = 0;
+                        for (int q = 0; q < dOut; q++) {
+                            norm += res[1][q] * res[1][q];
+                            length += o[1][q] * o[1][q];
+                        }
+                        // r_1 = ε/(|o|² + ε) o exactly, so |r_1|·|o_1| < ε: the copy of expert 0 is orthogonalised away
+                        assertThat(Math.sqrt(norm * length)).isLessThan(1.0001e-6);
+                    }
+                    for (int q = 0; q < dOut; q++) {
+                        worst = Math.max(worst, Math.abs(got[t * dOut + q] - want[q]));
+                        size = Math.max(size, Math.abs(want[q]));
+                    }
+                }
+                assertThat(size).as("the update is not zero").isGreaterThan(0.1);
+                assertThat(worst).as("duplicate experts: " + duplicate).isLessThan(1e-9 * size);
+            }
+        }
+    }
+    /** MixLoRA's sorted dispatch against the definition, every expert run on every token and mixed by the dense gates. */
+    @Test
+    void mixLoraDispatchEqualsTheDenseDefinition() {
+        try (NDManager m = TestSupport.manager()) {
+            Tiny tiny = new Tiny(m, new Random(1));
+            Map<String, Object> o = small("mixlora");
+            o.put("experts", 4);
+            Adapter a = Adapter.attach(tiny, "mixlora", Methods.config("mixlora", o, "t"), new AdaptContext(1, 2, FactorCache.disabled()));
+            perturb(a, m, 0.5);
+            List<Param> ps = ((AdapterModule) tiny.ffn.replacement()).parameters(); // A_in, B_in, A_out, B_out, router
+            int experts = 4, r = 2, n = 7;
+            double scale = 16.0 / r;
+            NDArray x = m.create(gauss(new Random(5), n * 6, 1), new Shape(n, 6));
+            double[] got = tiny.ffn.forward(x, ForwardContext.inference()).toDoubleArray();
+            double[] logits = x.matMul(ps.get(4).value().transpose()).toDoubleArray();
+            NDArray want = null;
+            for (int e = 0; e < experts; e++) {
+                String rows = e * r + ":" + (e + 1) * r;
+                NDArray h = tiny.in.forward(x, ForwardContext.inference())
+                        .add(x.matMul(ps.get(0).value().get(rows).transpose()).matMul(ps.get(1).value().get(rows)).mul(scale));
+                h = dev.moore4j.model.Ops.gelu(h);
+                NDArray y = tiny.out.forward(h, ForwardContext.inference())
+                        .add(h.matMul(ps.get(2).value().get(rows).transpose()).matMul(ps.get(3).value().get(rows)).mul(scale));
+                double[] g = new double[n];
+                for (int t = 0; t < n; t++) {
+                    double[] row = Arrays.copyOfRange(logits, t * experts, (t + 1) * experts);
+                    double[] sorted = row.clone();
+                    Arrays.sort(sorted);
+                    double total = 0;
+                    for (double l : row) {
+                        total += l >= sorted[experts - 2] ? Math.exp(l) : 0;
+                    }
+                    g[t] = row[e] >= sorted[experts - 2] ? Math.exp(row[e]) / total : 0;
+                }
+                NDArray term = y.mul(m.create(g, new Shape(n, 1)));
+                want = want == null ? term : want.add(term);
+            }
+            double[] w = want.toDoubleArray();
+            double worst = 0;
+            for (int i = 0; i < w.length; i++) {
+                worst = Math.max(worst, Math.abs(got[i] - w[i]));
+            }
+            assertThat(worst).isLessThan(1e-12);
+        }
+    }
 }

@@ -1,6 +1,7 @@
 package dev.moore4j.adapter.common;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.Shape;
 
 import dev.moore4j.MooreException;
 import dev.moore4j.adapter.Param;
@@ -81,27 +82,48 @@ public final class LowRankLinear extends FrozenLinearAdapter implements Mergeabl
         return y.add(Ops.mul(delta, scale));
     }
 
-    /** Σ_e g_e r_e, r_e = o_e − Σ_{j<e} ⟨o_e, r_j⟩/(⟨r_j, r_j⟩ + ε) r_j: Gram–Schmidt over the expert outputs o_e of each token. */
+    /**
+     * Σ_e g_e r_e, r_e = o_e − Σ_{j<e} ⟨o_e, r_j⟩/(⟨r_j, r_j⟩ + ε) r_j: Gram–Schmidt over the expert outputs o_e of
+     * each token. It runs on the Gram matrix G = O Oᵀ [N, E, E] instead of on the outputs: with r_e = Σ_i L_ei o_i,
+     * ⟨o_e, r_j⟩ = (G L_j)_e and ⟨r_j, r_j⟩ = L_j·G L_j, so the recurrence touches [N, E] tensors and the outputs
+     * are read twice (G, then y = (gᵀ L) O) rather than once per projection — E²/2 fewer passes over [N, d_out]
+     * and nothing of that size saved for the backward pass but O itself.
+     */
     private NDArray orthogonalMix(NDArray x, NDArray gates, ForwardContext ctx) {
         long[] shape = x.getShape().getShape().clone();
         NDArray flat = x.reshape(-1, shape[shape.length - 1]);
-        NDArray o = bank.expertOutputs(flat, aDropout, ctx.training()); // [E, N, d_out]
-        NDArray g = gates == null ? null : gates.reshape(-1, bank.experts());
-        List<NDArray> rs = new ArrayList<>();
-        NDArray y = null;
-        for (int e = 0; e < bank.experts(); e++) {
-            NDArray r = o.get(e);
-            NDArray oe = r;
-            for (NDArray prev : rs) {
-                NDArray coef = oe.mul(prev).sum(new int[] {-1}, true).div(Ops.add(prev.mul(prev).sum(new int[] {-1}, true), GS_EPS));
-                r = r.sub(coef.mul(prev));
+        int experts = bank.experts();
+        NDArray o = bank.expertOutputs(flat, aDropout, ctx.training()).transpose(1, 0, 2); // [N, E, d_out]
+        NDArray gram = o.matMul(o.transpose(0, 2, 1));                                        // [N, E, E]
+        NDArray g = gates == null ? null : gates.reshape(-1, experts);
+        NDArray[] rows = new NDArray[experts]; // L_e [N, E] (row 0: the unit vector, [1, E])
+        NDArray[] q = new NDArray[experts];    // (G L_j) / (L_j·G L_j + ε) [N, E]
+        NDArray weight = null;                 // gᵀ L [N, E]
+        for (int e = 0; e < experts; e++) {
+            NDArray row = unitRow(flat, experts, e);
+            for (int j = 0; j < e; j++) {
+                row = row.sub(q[j].get(":, {}:{}", e, e + 1).mul(rows[j]));
             }
-            rs.add(r);
-            NDArray term = g == null ? r : r.mul(g.get(":, {}:{}", e, e + 1));
-            y = y == null ? term : y.add(term);
+            rows[e] = row;
+            if (e < experts - 1) {
+                NDArray v = gram.matMul(row.expandDims(-1)).squeeze(-1);
+                // ⟨r_j, r_j⟩ ≥ 0 exactly; clamped because through G it can round below zero
+                NDArray den = Ops.add(Ops.maximum(row.mul(v).sum(new int[] {-1}, true), 0), GS_EPS);
+                q[e] = v.div(den);
+            }
+            NDArray term = g == null ? row : row.mul(g.get(":, {}:{}", e, e + 1));
+            weight = weight == null ? term : weight.add(term);
         }
+        NDArray y = weight.expandDims(1).matMul(o).squeeze(1); // [N, d_out]
         shape[shape.length - 1] = y.getShape().get(1);
         return y.reshape(shape);
+    }
+
+    /** The unit row e_e as [1, E]. */
+    private static NDArray unitRow(NDArray like, int experts, int e) {
+        double[] v = new double[experts];
+        v[e] = 1;
+        return like.getManager().create(v, new Shape(1, experts)).toType(like.getDataType(), false);
     }
 
     /** Single expert: merge into one matrix W + scale·AᵀB for inference (the LoRA family's fast form). */

@@ -5,7 +5,6 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
 
 import dev.moore4j.MooreException;
 import dev.moore4j.adapter.AdaptContext;
@@ -160,55 +159,45 @@ public final class MixLoraMethod implements Method<MixLoraMethod.Config> {
             return block.name();
         }
 
+        /**
+         * Dispatch without reading the routing back token by token: the N·k (token, expert) pairs are sorted by
+         * expert on the device, each expert runs once on its contiguous run of tokens, and the outputs are put
+         * back in (token, slot) order by the inverse permutation and summed over the k slots. The host reads only
+         * the E token counts, which the split needs.
+         */
         @Override
         public NDArray forward(NDArray x, ForwardContext ctx) {
             long[] shape = x.getShape().getShape().clone();
             NDArray flat = x.reshape(-1, shape[shape.length - 1]);
-            int n = (int) flat.getShape().get(0);
-            NDArray gates = router.gates(flat, ctx);                                   // [N, E], zero off the top-k
-            float[] g = gates.toType(DataType.FLOAT32, false).toFloatArray();
-            int experts = c.experts();
-            List<List<Integer>> slots = new ArrayList<>();                              // rows of the gathered outputs per token
-            for (int t = 0; t < n; t++) {
-                slots.add(new ArrayList<>(c.topK()));
-            }
-            NDList parts = new NDList();
-            int row = 0;
+            long n = flat.getShape().get(0);
+            int k = c.topK();
+            NDManager m = flat.getManager();
+            NDArray gates = router.gates(flat, ctx);                                        // [N, E], zero off the top-k
+            NDArray chosen = gates.stopGradient().topK(k, -1).get(1);                         // [N, k] expert ids
+            NDArray gate = gates.gather(chosen, 1).reshape(-1);                              // [N·k], with autograd
+            NDArray experts = chosen.reshape(-1);
+            NDArray order = experts.argSort(0, true);                                        // pairs grouped by expert
+            NDArray tokens = m.arange(0, (int) n, 1, DataType.INT64).expandDims(1).repeat(1, k).reshape(-1).get(order);
+            long[] counts = experts.oneHot(c.experts()).sum(new int[] {0}).toType(DataType.INT64, false).toLongArray();
+            NDArray xs = flat.get(tokens);
             double scale = c.alpha() / c.r();
-            for (int e = 0; e < experts; e++) {
-                List<Integer> tokens = new ArrayList<>();
-                for (int t = 0; t < n; t++) {
-                    if (g[t * experts + e] > 0) {
-                        tokens.add(t);
-                    }
-                }
-                if (tokens.isEmpty()) {
+            NDList parts = new NDList();
+            long start = 0;
+            for (int e = 0; e < counts.length; e++) {
+                if (counts[e] == 0) {
                     continue;
                 }
-                NDArray idx = Ops.indices(flat.getManager(), tokens.stream().mapToLong(Integer::longValue).toArray());
-                NDArray xe = flat.get(idx);
+                NDArray xe = xs.get("{}:{}", start, start + counts[e]);
+                start += counts[e];
                 int expert = e;
-                NDArray he = block.apply(xe, (i, in) -> {
+                parts.add(block.apply(xe, (i, in) -> {
                     NDArray[] ab = banks.get(i).expert(expert);
                     NDArray lora = Ops.dropout(in, c.dropout(), ctx.training()).matMul(ab[0].transpose()).matMul(ab[1]);
                     return block.projections().get(i).forward(in, ctx).add(Ops.mul(lora, scale));
-                });
-                parts.add(he.mul(gates.get(idx).get(":, {}:{}", e, e + 1)));
-                for (int t : tokens) {
-                    slots.get(t).add(row++);
-                }
+                }));
             }
-            NDArray gathered = (parts.size() == 1 ? parts.get(0) : NDArrays.concat(parts, 0)).concat(flat.getManager().zeros(new Shape(1, parts.get(0).getShape().get(1)), flat.getDataType()), 0);
-            int most = slots.stream().mapToInt(List::size).max().orElse(0);
-            NDArray y = null;
-            for (int j = 0; j < most; j++) {
-                long[] pick = new long[n];
-                for (int t = 0; t < n; t++) {
-                    pick[t] = j < slots.get(t).size() ? slots.get(t).get(j) : row; // row: the zero row
-                }
-                NDArray term = gathered.get(Ops.indices(flat.getManager(), pick));
-                y = y == null ? term : y.add(term);
-            }
+            NDArray sorted = (parts.size() == 1 ? parts.get(0) : NDArrays.concat(parts, 0)).mul(gate.get(order).expandDims(1));
+            NDArray y = sorted.get(order.argSort(0, true)).reshape(n, k, -1).sum(new int[] {1}); // back to (token, slot)
             shape[shape.length - 1] = y.getShape().get(1);
             return y.reshape(shape);
         }
