@@ -67,6 +67,11 @@ public final class SuiteCommand implements Runnable {
     @Option(names = "--report", description = "Only regenerate OUT/results.md and OUT/report.html from the database.")
     boolean reportOnly;
 
+    @Option(names = "--export", paramLabel = "FILE", description = "Only write a compact copy of OUT/results.sqlite to FILE, for publishing or "
+            + "sharing: predictions as digit strings, curves rounded to 4 significant digits, the sweep's predictions and the curves of all "
+            + "but the main runs dropped. It gives the same tables and report, and a suite resumes from it.")
+    Path export;
+
     @Option(names = "--jobs", description = "Runs side by side, each its own process with --threads/J compute threads (its log in OUT/logs/). "
             + "Default: ${DEFAULT-VALUE}.")
     int jobs = 1;
@@ -99,6 +104,16 @@ public final class SuiteCommand implements Runnable {
                 + (methods != null ? " --methods " + String.join(",", ms) : "")
                 + (seeds != null ? " --seeds " + String.join(",", ss.stream().map(String::valueOf).toList()) : "") + (lr > 0 ? " --lr " + lr : "")
                 + " --out " + dir;
+        if (export != null) {
+            if (!Files.isRegularFile(dir.resolve(Suite.DB))) {
+                throw new MooreException(dir.resolve(Suite.DB) + ": no results database here");
+            }
+            try (ResultsDb db = ResultsDb.open(dir.resolve(Suite.DB))) {
+                db.export(export);
+            }
+            System.err.printf("suite %s: %s written (%,d bytes)%n", spec.name(), export, export.toFile().length());
+            return;
+        }
         if (reportOnly) {
             if (!Files.isRegularFile(dir.resolve(Suite.DB))) {
                 throw new MooreException(dir.resolve(Suite.DB) + ": no results database here");

@@ -3,6 +3,7 @@ package dev.moore4j.harness;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import dev.moore4j.MooreException;
 import dev.moore4j.eval.TaskPredictions;
@@ -227,7 +228,7 @@ public final class ResultsDb implements AutoCloseable {
         try {
             JsonNode n = JSON.readTree(f.toFile());
             parsePredictions(n, f.toString()); // checked now: a bad file is named here, not in a later comparison
-            return n.toString();
+            return compactPredictions(n).toString();
         } catch (IOException e) {
             throw new MooreException(f + ": cannot read predictions: " + e.getMessage());
         }
@@ -239,20 +240,154 @@ public final class ResultsDb implements AutoCloseable {
         while (it.hasNext()) {
             var e = it.next();
             JsonNode t = e.getValue();
-            if (!t.path("metric").isTextual() || !t.path("gold").isArray() || !t.path("pred").isArray()) {
+            if (!t.path("metric").isTextual() || !labels(t.path("gold")) || !labels(t.path("pred"))) {
                 throw new MooreException(source + ": task '" + e.getKey() + "' needs 'metric', 'gold' and 'pred'");
             }
-            out.put(e.getKey(), new TaskPredictions(t.get("metric").asText(), doubles(t.get("gold")), doubles(t.get("pred"))));
+            String where = source + ": task '" + e.getKey() + "'";
+            out.put(e.getKey(), new TaskPredictions(t.get("metric").asText(), doubles(t.get("gold"), where), doubles(t.get("pred"), where)));
         }
         return out;
     }
 
-    private static double[] doubles(JsonNode a) {
+    private static boolean labels(JsonNode a) {
+        return a.isArray() || a.isTextual();
+    }
+
+    /** An array of numbers, or its compact form: a string of single-digit labels ({@link #compactPredictions}). */
+    private static double[] doubles(JsonNode a, String where) {
+        if (a.isTextual()) {
+            String digits = a.asText();
+            double[] out = new double[digits.length()];
+            for (int i = 0; i < out.length; i++) {
+                char ch = digits.charAt(i);
+                if (ch < '0' || ch > '9') {
+                    throw new MooreException(where + ": a label string holds '" + ch + "' at position " + i + "; only digits 0-9 are labels");
+                }
+                out[i] = ch - '0';
+            }
+            return out;
+        }
         double[] out = new double[a.size()];
         for (int i = 0; i < out.length; i++) {
             out[i] = a.get(i).asDouble();
         }
         return out;
+    }
+
+    /**
+     * Predictions as stored: a task's gold and predicted labels, when all are integers 0–9 (every classification and
+     * multiple-choice task here), become one digit per example ("0110…") instead of a JSON array of doubles ("0.0,1.0,…"),
+     * a quarter of the bytes. Regression targets stay arrays. Lossless: {@link #predictions} reads both forms.
+     */
+    static JsonNode compactPredictions(JsonNode n) {
+        if (!n.isObject()) {
+            return n;
+        }
+        ObjectNode out = JSON.createObjectNode();
+        n.fields().forEachRemaining(e -> {
+            if (!e.getValue().isObject()) {
+                out.set(e.getKey(), e.getValue());
+                return;
+            }
+            ObjectNode t = e.getValue().deepCopy();
+            for (String f : new String[] {"gold", "pred"}) {
+                String digits = digits(t.path(f));
+                if (digits != null) {
+                    t.put(f, digits);
+                }
+            }
+            out.set(e.getKey(), t);
+        });
+        return out;
+    }
+
+    private static String digits(JsonNode a) {
+        if (!a.isArray()) {
+            return null;
+        }
+        StringBuilder sb = new StringBuilder(a.size());
+        for (JsonNode v : a) {
+            double d = v.asDouble(Double.NaN);
+            if (!v.isNumber() || d != Math.rint(d) || d < 0 || d > 9) {
+                return null;
+            }
+            sb.append((char) ('0' + (int) d));
+        }
+        return sb.toString();
+    }
+
+    /** Curves rounded to 4 significant digits: what a plot needs, about a third of the bytes. */
+    private static JsonNode rounded(JsonNode n) {
+        if (n.isObject()) {
+            ObjectNode out = JSON.createObjectNode();
+            n.fields().forEachRemaining(e -> out.set(e.getKey(), rounded(e.getValue())));
+            return out;
+        }
+        if (n.isArray()) {
+            var out = JSON.createArrayNode();
+            n.forEach(v -> out.add(rounded(v)));
+            return out;
+        }
+        if (n.isFloatingPointNumber() && Double.isFinite(n.asDouble()) && n.asDouble() != 0) {
+            return JSON.getNodeFactory().numberNode(new java.math.BigDecimal(n.asDouble()).round(new java.math.MathContext(4)).doubleValue());
+        }
+        return n;
+    }
+
+    /**
+     * A compact copy of this database for publishing (docs, sharing), written to a temporary file and renamed into place:
+     * predictions as digit strings, curves rounded to 4 significant digits, and what no table or chart reads dropped (the
+     * sweep's predictions, the curves of every run but the main ones). Every run row, routing analysis and machine record is
+     * kept, so the copy gives the same tables and report, and a suite resumes from it.
+     */
+    public void export(Path target) {
+        Path abs = target.toAbsolutePath();
+        Path tmp = abs.resolveSibling(abs.getFileName() + ".tmp");
+        try {
+            Files.createDirectories(abs.getParent());
+            Files.deleteIfExists(tmp);
+            try (var st = c.createStatement()) {
+                st.execute("VACUUM INTO '" + tmp.toString().replace("'", "''") + "'");
+            }
+            try (Connection x = DriverManager.getConnection("jdbc:sqlite:" + tmp)) {
+                try (var st = x.createStatement()) {
+                    st.execute("DELETE FROM predictions WHERE kind = 'sweep'");
+                    st.execute("DELETE FROM curves WHERE kind <> 'main'");
+                }
+                rewrite(x, "predictions", "tasks", ResultsDb::compactPredictions);
+                rewrite(x, "curves", "curves", ResultsDb::rounded);
+                try (var st = x.createStatement()) {
+                    st.execute("VACUUM");
+                }
+            }
+            Files.move(tmp, abs, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        } catch (SQLException | IOException e) {
+            try {
+                Files.deleteIfExists(tmp);
+            } catch (IOException ignored) {
+                // the first error is the one to report
+            }
+            throw new MooreException(target + ": cannot export the results database: " + e.getMessage());
+        }
+    }
+
+    private static void rewrite(Connection x, String table, String column, java.util.function.UnaryOperator<JsonNode> f) throws SQLException {
+        List<String[]> rows = new ArrayList<>();
+        try (var st = x.createStatement(); ResultSet rs = st.executeQuery("SELECT rowid, " + column + " FROM " + table)) {
+            while (rs.next()) {
+                rows.add(new String[] {rs.getString(1), rs.getString(2)});
+            }
+        }
+        x.setAutoCommit(false);
+        try (PreparedStatement ps = x.prepareStatement("UPDATE " + table + " SET " + column + " = ? WHERE rowid = ?")) {
+            for (String[] r : rows) {
+                ps.setString(1, f.apply(tree(r[1])).toString());
+                ps.setLong(2, Long.parseLong(r[0]));
+                ps.executeUpdate();
+            }
+        }
+        x.commit();
+        x.setAutoCommit(true);
     }
 
     /** A stored run's curves ({@code Trainer#curves}); a missing node when the run has none. */

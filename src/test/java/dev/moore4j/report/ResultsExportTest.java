@@ -1,0 +1,103 @@
+package dev.moore4j.report;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import dev.moore4j.MooreException;
+import dev.moore4j.eval.TaskPredictions;
+import dev.moore4j.harness.ResultsDb;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The compact predictions form and {@code moore suite --export}: lossless where tables read, smaller, and the same report. */
+class ResultsExportTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void exportKeepsEveryRowAndPredictionDropsOnlyWhatNoTableReadsAndGivesTheSameReport() throws Exception {
+        Path db = ReportFixture.build(dir.resolve("full"));
+        Path copy = dir.resolve("copy").resolve("results.sqlite");
+        try (ResultsDb a = ResultsDb.open(db)) {
+            a.export(copy);
+        }
+        assertThat(copy).exists();
+        assertThat(copy.resolveSibling("results.sqlite.tmp")).doesNotExist();
+        try (ResultsDb a = ResultsDb.open(db); ResultsDb b = ResultsDb.open(copy)) {
+            for (String kind : new String[] {"main", "sweep"}) {
+                assertThat(b.rows(ReportFixture.SUITE, kind)).isEqualTo(a.rows(ReportFixture.SUITE, kind));
+            }
+            for (ResultsDb.Row r : a.rows(ReportFixture.SUITE, "main")) {
+                Map<String, TaskPredictions> pa = a.predictions(r.suite(), r.kind(), r.method(), r.seed(), r.lr());
+                Map<String, TaskPredictions> pb = b.predictions(r.suite(), r.kind(), r.method(), r.seed(), r.lr());
+                assertThat(pa).isNotEmpty();
+                assertThat(pb.keySet()).isEqualTo(pa.keySet());
+                pa.forEach((t, p) -> {
+                    assertThat(pb.get(t).gold()).containsExactly(p.gold());
+                    assertThat(pb.get(t).pred()).containsExactly(p.pred());
+                    assertThat(pb.get(t).metric()).isEqualTo(p.metric());
+                });
+                JsonNode ca = a.curves(r.suite(), r.kind(), r.method(), r.seed(), r.lr()).get("loss");
+                JsonNode cb = b.curves(r.suite(), r.kind(), r.method(), r.seed(), r.lr()).get("loss");
+                assertThat(cb.size()).isEqualTo(ca.size());
+                for (int i = 0; i < ca.size(); i++) {
+                    assertThat(cb.get(i).asDouble()).isCloseTo(ca.get(i).asDouble(), org.assertj.core.data.Percentage.withPercentage(0.05));
+                }
+                assertThat(b.routing(r.suite(), r.kind(), r.method(), r.seed(), r.lr())).isEqualTo(a.routing(r.suite(), r.kind(), r.method(), r.seed(), r.lr()));
+                assertThat(b.machine(r.suite(), r.kind(), r.method(), r.seed(), r.lr())).isEqualTo(a.machine(r.suite(), r.kind(), r.method(), r.seed(), r.lr()));
+            }
+            for (ResultsDb.Row r : a.rows(ReportFixture.SUITE, "sweep")) {
+                assertThat(a.predictions(r.suite(), r.kind(), r.method(), r.seed(), r.lr())).isNotEmpty();
+                assertThat(b.predictions(r.suite(), r.kind(), r.method(), r.seed(), r.lr())).isEmpty();
+                assertThat(b.curves(r.suite(), r.kind(), r.method(), r.seed(), r.lr()).isMissingNode()).isTrue();
+            }
+        }
+        assertThat(Files.size(copy)).isLessThan(Files.size(db));
+        // the same page but for the curves' coordinates, which were rounded
+        HtmlReport.write(db.getParent(), null, dir.resolve("a.html"));
+        HtmlReport.write(copy.getParent(), null, dir.resolve("b.html"));
+        String ha = withoutCurves(Files.readString(dir.resolve("a.html")));
+        String hb = withoutCurves(Files.readString(dir.resolve("b.html")));
+        assertThat(hb).isEqualTo(ha);
+        assertThat(HtmlReportTest.figures(Files.readString(dir.resolve("b.html")))).anyMatch(f -> f.section().equals("curves"));
+    }
+
+    private static String withoutCurves(String html) {
+        return html.replaceAll("(?s)<section id=\"curves\">.*?</section>", "").replaceAll("(?s)<p class=\"sub\">.*?</p>", "")
+                .replaceAll("generated [0-9T:Z-]+", "generated"); // the time stamp
+    }
+
+    @Test
+    void predictionsAreStoredAsDigitStringsAndOldArraysStillRead() throws Exception {
+        Path db = ReportFixture.build(dir);
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db);
+             ResultSet rs = c.createStatement().executeQuery("SELECT tasks FROM predictions WHERE method = 'lora' AND seed = 1 AND kind = 'main'")) {
+            assertThat(rs.next()).isTrue();
+            assertThat(rs.getString(1)).contains("\"gold\":\"0101010101").doesNotContain("[");
+        }
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db)) {
+            // a database written before the compact form: arrays of doubles
+            c.createStatement().execute("UPDATE predictions SET tasks = '{\"sst2\":{\"metric\":\"accuracy\",\"gold\":[0.0,1.0,1.0],\"pred\":[0.0,0.0,1.0]}}' "
+                    + "WHERE method = 'heads' AND seed = 1 AND kind = 'main'");
+            c.createStatement().execute("UPDATE predictions SET tasks = '{\"rte\":{\"metric\":\"accuracy\",\"gold\":\"01x\",\"pred\":\"011\"}}' "
+                    + "WHERE method = 'heads' AND seed = 2 AND kind = 'main'");
+        }
+        try (ResultsDb r = ResultsDb.open(db)) {
+            TaskPredictions p = r.predictions(ReportFixture.SUITE, "main", "heads", 1, 1e-4).get("sst2");
+            assertThat(p.gold()).containsExactly(0, 1, 1);
+            assertThat(p.pred()).containsExactly(0, 0, 1);
+            assertThatThrownBy(() -> r.predictions(ReportFixture.SUITE, "main", "heads", 2, 1e-4)).isInstanceOf(MooreException.class)
+                    .hasMessageContaining("task 'rte'").hasMessageContaining("'x' at position 2");
+        }
+    }
+}
