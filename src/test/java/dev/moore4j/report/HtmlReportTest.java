@@ -158,4 +158,24 @@ class HtmlReportTest {
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(figures(Files.readString(out))).hasSize(19);
     }
+
+    @Test
+    void everyChartDefinesTheClassesAndClipsItUses() throws Exception {
+        for (Figure f : figures(html)) {
+            java.util.Set<String> defined = new java.util.HashSet<>();
+            Matcher d = Pattern.compile("\\.(c-[^{]+)\\{").matcher(f.svg());
+            while (d.find()) {
+                defined.add(d.group(1));
+            }
+            Matcher u = Pattern.compile(" class='([^']+)'").matcher(f.svg());
+            while (u.find()) {
+                assertThat(defined).as(f.id()).contains(u.group(1));
+            }
+            Matcher c = Pattern.compile("clip-path='url\\(#([^)]+)\\)'").matcher(f.svg());
+            while (c.find()) {
+                assertThat(f.svg()).as(f.id()).contains("<clipPath id='" + c.group(1) + "'>");
+            }
+            assertThat(f.svg()).as(f.id()).doesNotContainPattern(" (x|y|x1|y1|x2|y2|width|height)='-?\\d+\\.0'"); // coordinates drop a trailing .0
+        }
+    }
 }

@@ -93,4 +93,59 @@ class ReportBrowserTest {
             assertThat(Integer.parseInt(wh[1])).as(s).isPositive();
         }
     }
+
+    /**
+     * The page as drawn with every chart's repeated styles moved into classes ({@link Charts#compact}) renders pixel for
+     * pixel like the same page with each class, and each fill attribute, written back as the inline style it stands for.
+     */
+    @Test
+    void compactStylesRenderLikeInlineStyles(@TempDir Path dir) throws Exception {
+        Path browser = chromium();
+        assumeTrue(browser != null, "no chromium on the PATH (apt-get install chromium)");
+        ReportFixture.build(dir);
+        Path page = dir.resolve("report.html");
+        HtmlReport.write(dir, null, page);
+        String html = Files.readString(page);
+        assertThat(html).contains("<style>.c-routing-moore");
+        Path inline = dir.resolve("inline.html");
+        Files.writeString(inline, inlineStyles(html));
+        assertThat(Files.readString(inline)).doesNotContain(" class='c-").doesNotContain(" fill='#");
+        byte[][] shots = new byte[2][];
+        int i = 0;
+        for (Path p : List.of(page, inline)) {
+            Path shot = dir.resolve("shot" + i + ".png");
+            Result r = browse(browser, dir.resolve("profile-c" + i), "--window-size=1280,6000", "--screenshot=" + shot, p.toUri().toString());
+            assertThat(r.console()).isEmpty();
+            shots[i++] = Files.readAllBytes(shot);
+        }
+        assertThat(shots[0].length).isGreaterThan(10_000);
+        assertThat(shots[0]).as("the two renderings, as PNG bytes").isEqualTo(shots[1]);
+    }
+
+    /** Every SVG's {@code <style>} classes written back as inline style attributes, and the style elements removed. */
+    static String inlineStyles(String html) {
+        Matcher block = Pattern.compile("<style>((?:\\.c-[^{]+\\{[^}]*\\})+)</style>").matcher(html);
+        java.util.Map<String, String> styles = new java.util.HashMap<>();
+        while (block.find()) {
+            Matcher rule = Pattern.compile("\\.(c-[^{]+)\\{([^}]*)\\}").matcher(block.group(1));
+            while (rule.find()) {
+                styles.put(rule.group(1), rule.group(2));
+            }
+        }
+        String out = block.replaceAll("");
+        Matcher use = Pattern.compile(" class='(c-[^']+)'").matcher(out);
+        StringBuilder sb = new StringBuilder();
+        while (use.find()) {
+            use.appendReplacement(sb, Matcher.quoteReplacement(" style='" + styles.get(use.group(1)) + "'"));
+        }
+        use.appendTail(sb);
+        Matcher fill = Pattern.compile(" fill='#(\\p{XDigit}{2})(\\p{XDigit}{2})(\\p{XDigit}{2})'").matcher(sb.toString());
+        StringBuilder back = new StringBuilder();
+        while (fill.find()) {
+            fill.appendReplacement(back, " style='fill:rgb(" + Integer.parseInt(fill.group(1), 16) + "," + Integer.parseInt(fill.group(2), 16) + ","
+                    + Integer.parseInt(fill.group(3), 16) + ")'");
+        }
+        fill.appendTail(back);
+        return back.toString();
+    }
 }
