@@ -42,6 +42,10 @@ public final class ReportCommand implements Runnable {
     @Option(names = "--suite", description = "With --html: the suite to report when the database holds several (default: the first).")
     String suite;
 
+    @Option(names = "--routing", split = ",(?![^\\[]*\\])", paramLabel = "METHOD", description = "With --html: draw the routing of these "
+            + "methods only (default: every method with a stored analysis; each adds about half a megabyte of charts).")
+    List<String> routing;
+
     @Option(names = "--title", description = "Heading of the table.")
     String title;
 
@@ -51,7 +55,7 @@ public final class ReportCommand implements Runnable {
     @Override
     public void run() {
         if (html != null) {
-            HtmlReport.write(dir, suite, html);
+            HtmlReport.write(dir, suite, html, routing == null ? null : Set.copyOf(routing));
             System.err.println("report: wrote " + html);
             return;
         }

@@ -58,11 +58,14 @@ public final class HtmlReport {
 
     private final ResultsDb db;
     private final String suite;
+    /** The methods whose routing is drawn; null for every method that has an analysis. */
+    private final java.util.Set<String> routingOf;
     private final StringBuilder out = new StringBuilder();
 
-    private HtmlReport(ResultsDb db, String suite) {
+    private HtmlReport(ResultsDb db, String suite, java.util.Set<String> routingOf) {
         this.db = db;
         this.suite = suite;
+        this.routingOf = routingOf;
     }
 
     /** The page's name in a suite's output directory, next to {@code results.md}. */
@@ -75,7 +78,7 @@ public final class HtmlReport {
 
     /** The page for one suite of a results database; {@code source} says where the data came from. */
     public static String html(ResultsDb db, String suite, String source) {
-        return new HtmlReport(db, suite).page(source);
+        return new HtmlReport(db, suite, null).page(source);
     }
 
     /**
@@ -84,6 +87,14 @@ public final class HtmlReport {
      * of run directories.
      */
     public static void write(Path dir, String suite, Path outFile) {
+        write(dir, suite, outFile, null);
+    }
+
+    /**
+     * As {@link #write(Path, String, Path)}, drawing the routing of the given methods only (null: of every method with an
+     * analysis). Each routing analysis adds half a megabyte of SVG; a page meant to be committed or mailed keeps a few.
+     */
+    public static void write(Path dir, String suite, Path outFile, java.util.Set<String> routingOf) {
         Path dbFile = Files.isRegularFile(dir) ? dir : dir.resolve(Suite.DB);
         if (Files.isRegularFile(dbFile)) {
             try (ResultsDb db = ResultsDb.open(dbFile)) {
@@ -95,7 +106,7 @@ public final class HtmlReport {
                 if (!suites.contains(name)) {
                     throw new MooreException(dbFile + ": no suite '" + name + "' (it holds " + String.join(", ", suites) + ")");
                 }
-                AtomicFiles.writeString(outFile, html(db, name, dbFile.getFileName().toString()));
+                AtomicFiles.writeString(outFile, new HtmlReport(db, name, routingOf).page(dbFile.getFileName().toString()));
             }
             return;
         }
@@ -107,7 +118,8 @@ public final class HtmlReport {
                 JsonNode cfg = summary.path("config");
                 db.record(name, "main", summary.path("method").asText("?"), cfg.path("seed").asLong(0), cfg.path("lr").asDouble(0), run, summary);
             }
-            AtomicFiles.writeString(outFile, html(db, name, runs.size() == 1 ? "run " + runs.get(0).getFileName() : runs.size() + " runs under " + dir));
+            AtomicFiles.writeString(outFile, new HtmlReport(db, name, routingOf)
+                    .page(runs.size() == 1 ? "run " + runs.get(0).getFileName() : runs.size() + " runs under " + dir));
         }
     }
 
@@ -399,6 +411,7 @@ public final class HtmlReport {
     private void routing(List<MethodRow> ranked) {
         section("routing");
         boolean any = false;
+        List<String> left = new ArrayList<>();
         for (MethodRow m : ranked) {
             JsonNode a = null;
             long seed = 0;
@@ -413,13 +426,21 @@ public final class HtmlReport {
             if (a == null) {
                 continue;
             }
+            if (routingOf != null && !routingOf.contains(m.method())) {
+                left.add(m.method());
+                continue;
+            }
             any = true;
             out.append("<h3><span class=\"swatch\" style=\"background:").append(Palette.css(m.method())).append("\"></span>").append(esc(m.method()))
                     .append(" (seed ").append(seed).append(")</h3>\n");
             boolean moore = a.get("layers").get(0).path("tasks").elements().next().has("w_over_s_mean");
             routingOf(m.method(), a, moore);
         }
-        if (!any) {
+        if (!left.isEmpty()) {
+            note("Not drawn on this page: the routing of " + esc(String.join(", ", left)) + ", which the database holds (<code>moore report DB "
+                    + "--html OUT.html</code> without <code>--routing</code> draws every method's).");
+        }
+        if (!any && left.isEmpty()) {
             note("No routing analysis is stored: it is recorded for MoORE and mixture main runs by <code>moore suite</code>, and for one adapter "
                     + "by <code>moore analyze --adapter DIR</code>.");
         }

@@ -178,4 +178,16 @@ class HtmlReportTest {
             assertThat(f.svg()).as(f.id()).doesNotContainPattern(" (x|y|x1|y1|x2|y2|width|height)='-?\\d+\\.0'"); // coordinates drop a trailing .0
         }
     }
+
+    @Test
+    void routingCanBeLimitedToSomeMethodsAndThePageSaysWhichWereLeftOut() throws Exception {
+        Path out = dir.resolve("moore-only.html");
+        HtmlReport.write(dir, null, out, java.util.Set.of("moore"));
+        String page = Files.readString(out);
+        List<Figure> routing = figures(page).stream().filter(f -> f.section().equals("routing")).toList();
+        assertThat(routing).isNotEmpty().allMatch(f -> f.id().contains("moore")).noneMatch(f -> f.id().contains("mixlora"));
+        assertThat(routing).hasSize((int) figures(html).stream().filter(f -> f.section().equals("routing") && f.id().contains("moore")).count());
+        assertThat(page).contains("Not drawn on this page: the routing of mixlora");
+        assertThat(page.length()).isLessThan(html.length());
+    }
 }
