@@ -68,8 +68,8 @@ public final class SuiteCommand implements Runnable {
     boolean reportOnly;
 
     @Option(names = "--export", paramLabel = "FILE", description = "Only write a compact copy of OUT/results.sqlite to FILE, for publishing or "
-            + "sharing: predictions as digit strings, curves rounded to 4 significant digits, the sweep's predictions and the curves of all "
-            + "but the main runs dropped. It gives the same tables and report, and a suite resumes from it.")
+            + "sharing: predictions as digit strings, curves and routing rounded to 4 significant digits, the sweep's predictions, the curves "
+            + "of all but the main runs and the routing of all but a method's first seed dropped. Same tables and report; a suite resumes from it.")
     Path export;
 
     @Option(names = "--jobs", description = "Runs side by side, each its own process with --threads/J compute threads (its log in OUT/logs/). "
