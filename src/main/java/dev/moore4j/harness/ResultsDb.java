@@ -329,7 +329,8 @@ public final class ResultsDb implements AutoCloseable {
             return out;
         }
         if (n.isFloatingPointNumber() && Double.isFinite(n.asDouble()) && n.asDouble() != 0) {
-            return JSON.getNodeFactory().numberNode(new java.math.BigDecimal(n.asDouble()).round(new java.math.MathContext(4)).doubleValue());
+            // a decimal node prints 0.00027 where a double prints 2.7E-4
+            return JSON.getNodeFactory().numberNode(new java.math.BigDecimal(n.asDouble()).round(new java.math.MathContext(4)).stripTrailingZeros());
         }
         return n;
     }
