@@ -316,6 +316,27 @@ public final class ResultsDb implements AutoCloseable {
         return sb.toString();
     }
 
+    /**
+     * The training loss per step, which is what the report draws: the rate (the schedule, known from the config), the
+     * gradient norms and the evaluation scores are left out, and so are the steps when they are just 1, 2, …, n.
+     */
+    private static JsonNode lossOnly(JsonNode curves) {
+        if (!curves.path("loss").isArray()) {
+            return curves;
+        }
+        ObjectNode out = JSON.createObjectNode();
+        JsonNode step = curves.path("step");
+        boolean plain = step.isArray() && step.size() == curves.get("loss").size();
+        for (int i = 0; plain && i < step.size(); i++) {
+            plain = step.get(i).asDouble() == i + 1;
+        }
+        if (step.isArray() && !plain) {
+            out.set("step", step);
+        }
+        out.set("loss", curves.get("loss"));
+        return out;
+    }
+
     /** Curves and routing analyses rounded to 4 significant digits: what a chart needs, in about half the bytes. */
     private static JsonNode rounded(JsonNode n) {
         if (n.isObject()) {
@@ -338,8 +359,8 @@ public final class ResultsDb implements AutoCloseable {
     /**
      * A compact copy of this database for publishing (docs, sharing), written to a temporary file and renamed into place:
      * predictions as digit strings, curves and routing analyses rounded to 4 significant digits, and what no table or chart
-     * reads dropped (the sweep's predictions, the curves of every run but the main ones, the routing of every seed but a
-     * method's first). Every run row and machine record is kept, so the copy gives the same tables, the same report up to
+     * reads dropped (the sweep's predictions, the curves of every run but the main ones and all of them but the loss, the
+     * routing of every seed but a method's first). Every run row and machine record is kept, so the copy gives the same tables, the same report up to
      * the rounding of its charts, and a suite resumes from it.
      */
     public void export(Path target) {
@@ -360,7 +381,7 @@ public final class ResultsDb implements AutoCloseable {
                             + "AND r.kind = routing.kind AND r.method = routing.method AND r.lr = routing.lr)");
                 }
                 rewrite(x, "predictions", "tasks", ResultsDb::compactPredictions);
-                rewrite(x, "curves", "curves", ResultsDb::rounded);
+                rewrite(x, "curves", "curves", c -> rounded(lossOnly(c)));
                 rewrite(x, "routing", "analysis", ResultsDb::rounded);
                 try (var st = x.createStatement()) {
                     st.execute("VACUUM");

@@ -370,9 +370,12 @@ public final class HtmlReport {
             for (ResultsDb.Row r : m.runs()) {
                 JsonNode c = db.curves(r.suite(), r.kind(), r.method(), r.seed(), r.lr());
                 if (c.path("loss").isArray() && c.path("loss").size() > 0) {
-                    losses.add(doubles(c.get("loss")));
-                    if (steps == null || c.get("step").size() < steps.length) {
-                        steps = doubles(c.get("step"));
+                    double[] loss = doubles(c.get("loss"));
+                    losses.add(loss);
+                    // a published copy (suite --export) leaves out steps that are just 1, 2, …, n
+                    double[] at = c.path("step").isArray() ? doubles(c.get("step")) : java.util.stream.IntStream.rangeClosed(1, loss.length).asDoubleStream().toArray();
+                    if (steps == null || at.length < steps.length) {
+                        steps = at;
                     }
                 }
             }

@@ -50,6 +50,7 @@ class ResultsExportTest {
                 JsonNode ca = a.curves(r.suite(), r.kind(), r.method(), r.seed(), r.lr()).get("loss");
                 JsonNode cb = b.curves(r.suite(), r.kind(), r.method(), r.seed(), r.lr()).get("loss");
                 assertThat(cb.size()).isEqualTo(ca.size());
+                assertThat(b.curves(r.suite(), r.kind(), r.method(), r.seed(), r.lr()).has("step")).as("steps 1..n left out").isFalse();
                 for (int i = 0; i < ca.size(); i++) {
                     assertThat(cb.get(i).asDouble()).isCloseTo(ca.get(i).asDouble(), org.assertj.core.data.Percentage.withPercentage(0.05));
                 }
