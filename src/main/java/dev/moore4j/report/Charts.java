@@ -422,6 +422,7 @@ public final class Charts {
      *   <li>the clip to the whole canvas, which JFreeChart puts on every element, clips nothing inside the view box, so
      *       its references go;</li>
      *   <li>a style that is only a fill colour becomes the {@code fill} attribute;</li>
+     *   <li>adjacent shapes with the same clip share one group that carries it;</li>
      *   <li>a style repeated on many elements (axis lines, tick labels, grid lines) becomes one class of a {@code <style>}
      *       inside the SVG, named after the chart so that classes of different charts on one page never meet.</li>
      * </ul>
@@ -453,6 +454,7 @@ public final class Charts {
         uses.entrySet().stream().filter(e -> e.getValue() >= 3 && e.getKey().length() >= 20)
                 .sorted(java.util.Map.Entry.<String, Integer>comparingByValue().reversed().thenComparing(java.util.Map.Entry.comparingByKey()))
                 .forEach(e -> classes.put(e.getKey(), prefix + "-s" + classes.size()));
+        out = groupClips(out);
         if (classes.isEmpty() || out.contains(" class='")) {
             return out;
         }
@@ -478,6 +480,47 @@ public final class Charts {
         return svg.replaceFirst(" xmlns='http://www.w3.org/2000/svg'", "")
                 .replaceFirst(" xmlns:xlink='http://www.w3.org/1999/xlink'", "")
                 .replaceFirst(" xmlns:jfreesvg='http://www.jfree.org/jfreesvg/svg'", "");
+    }
+
+    /**
+     * Runs of two or more adjacent shapes clipped to the same region (a heat map's cells, a plot's grid lines) become one
+     * group that carries the clip once.
+     */
+    static String groupClips(String svg) {
+        var m = java.util.regex.Pattern.compile("<(rect|line|path)\\b([^>]*?) clip-path='url\\(#([^)]+)\\)'/>").matcher(svg);
+        StringBuilder out = new StringBuilder(svg.length());
+        int copied = 0;
+        int runStart = -1;
+        int runEnd = -1;
+        String runClip = null;
+        List<String> run = new ArrayList<>();
+        while (true) {
+            boolean found = m.find();
+            if (runClip != null && (!found || m.start() != runEnd || !m.group(3).equals(runClip))) {
+                out.append(svg, copied, runStart);
+                if (run.size() > 1) {
+                    out.append("<g clip-path='url(#").append(runClip).append(")'>");
+                    run.forEach(out::append);
+                    out.append("</g>");
+                } else {
+                    out.append(svg, runStart, runEnd);
+                }
+                copied = runEnd;
+                runClip = null;
+                run.clear();
+            }
+            if (!found) {
+                break;
+            }
+            if (runClip == null) {
+                runStart = m.start();
+                runClip = m.group(3);
+            }
+            run.add("<" + m.group(1) + m.group(2) + "/>");
+            runEnd = m.end();
+        }
+        out.append(svg, copied, svg.length());
+        return out.toString();
     }
 
     private static double luminance(Color c) {

@@ -39,4 +39,14 @@ class ChartsCompactTest {
     void coordinatesPrintToATenthWithoutTrailingZero() {
         assertThat(List.of(1100.0, 7.06, -0.04, 0.0, 12.35)).extracting(Charts::tenths).containsExactly("1100", "7.1", "0", "0", "12.4");
     }
+
+    @Test
+    void adjacentShapesWithTheSameClipShareOneGroup() {
+        String a = "<rect x='1' y='1' width='2' height='2' fill='#010203' clip-path='url(#z-clip-1)'/>";
+        String b = "<line x1='0' y1='1' x2='5' y2='1' clip-path='url(#z-clip-1)'/>";
+        String c = "<rect x='3' y='3' width='2' height='2' clip-path='url(#z-clip-2)'/>";
+        String svg = "<svg>" + a + b + c + "<g><text x='1' y='2'>t</text></g>" + a + "</svg>";
+        assertThat(Charts.groupClips(svg)).isEqualTo("<svg><g clip-path='url(#z-clip-1)'>" + a.replace(" clip-path='url(#z-clip-1)'", "")
+                + b.replace(" clip-path='url(#z-clip-1)'", "") + "</g>" + c + "<g><text x='1' y='2'>t</text></g>" + a + "</svg>");
+    }
 }

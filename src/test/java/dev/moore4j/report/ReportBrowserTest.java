@@ -96,7 +96,8 @@ class ReportBrowserTest {
 
     /**
      * The page as drawn with every chart's repeated styles moved into classes ({@link Charts#compact}) renders pixel for
-     * pixel like the same page with each class, and each fill attribute, written back as the inline style it stands for.
+     * pixel like the same page with each class, and each fill attribute, written back as the inline style it stands for, and
+     * each group of shapes sharing a clip written back as shapes that carry it.
      */
     @Test
     void compactStylesRenderLikeInlineStyles(@TempDir Path dir) throws Exception {
@@ -106,10 +107,10 @@ class ReportBrowserTest {
         Path page = dir.resolve("report.html");
         HtmlReport.write(dir, null, page);
         String html = Files.readString(page);
-        assertThat(html).contains("<style>.c-routing-moore");
+        assertThat(html).contains("<style>.c-routing-moore").contains("<g clip-path=");
         Path inline = dir.resolve("inline.html");
         Files.writeString(inline, inlineStyles(html));
-        assertThat(Files.readString(inline)).doesNotContain(" class='c-").doesNotContain(" fill='#");
+        assertThat(Files.readString(inline)).doesNotContain(" class='c-").doesNotContain(" fill='#").doesNotContain("<g clip-path=");
         byte[][] shots = new byte[2][];
         int i = 0;
         for (Path p : List.of(page, inline)) {
@@ -146,6 +147,14 @@ class ReportBrowserTest {
                     + Integer.parseInt(fill.group(3), 16) + ")'");
         }
         fill.appendTail(back);
-        return back.toString();
+        // and each group of shapes sharing a clip back to shapes that carry it one by one
+        Matcher group = Pattern.compile("<g clip-path='url\\(#([^)]+)\\)'>((?:<(?:rect|line|path)\\b[^>]*/>)+)</g>").matcher(back.toString());
+        StringBuilder ungrouped = new StringBuilder();
+        while (group.find()) {
+            String clip = " clip-path='url(#" + group.group(1) + ")'/>";
+            group.appendReplacement(ungrouped, Matcher.quoteReplacement(group.group(2).replace("/>", clip)));
+        }
+        group.appendTail(ungrouped);
+        return ungrouped.toString();
     }
 }
