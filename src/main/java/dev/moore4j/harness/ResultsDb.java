@@ -74,6 +74,8 @@ public final class ResultsDb implements AutoCloseable {
             // the side tables, one text column each, keyed like the runs: each evaluation example's gold and predicted label per task
             // (predictions.json); a MoORE or mixture run's routing analysis (analysis.json); the curves of summary.json (loss, rate and
             // gradient norm per step, scores per evaluation); where the run ran (summary.json's roofline: GFLOP/s, cores, CPU, MKL path)
+            // a suite's own settings that its reports need (so far: the tasks its overall score leaves out, as a JSON list)
+            st.execute("CREATE TABLE IF NOT EXISTS suites (suite TEXT NOT NULL PRIMARY KEY, overall_excludes TEXT NOT NULL)");
             for (String[] t : SIDE_TABLES) {
                 st.execute("CREATE TABLE IF NOT EXISTS " + t[0] + " (suite TEXT NOT NULL, kind TEXT NOT NULL, method TEXT NOT NULL, seed INTEGER NOT NULL, "
                         + "lr REAL NOT NULL, " + t[1] + " TEXT NOT NULL, PRIMARY KEY (suite, kind, method, seed, lr))");
@@ -425,6 +427,28 @@ public final class ResultsDb implements AutoCloseable {
     /** Where a stored run ran (its roofline object); a missing node for runs recorded before it was kept. */
     public JsonNode machine(String suite, String kind, String method, long seed, double lr) {
         return tree(stored("machine", "roofline", suite, kind, method, seed, lr));
+    }
+
+    /** Records which tasks the suite's overall score leaves out ({@link OverallScore}), for reports made from this database alone. */
+    public void overallScore(String suite, OverallScore score) {
+        try (PreparedStatement ps = c.prepareStatement("INSERT OR REPLACE INTO suites (suite, overall_excludes) VALUES (?, ?)")) {
+            ps.setString(1, suite);
+            ps.setString(2, JSON.writeValueAsString(score.excluded()));
+            ps.executeUpdate();
+        } catch (SQLException | JsonProcessingException e) {
+            throw new MooreException("results database: " + e.getMessage());
+        }
+    }
+
+    /** The suite's overall score as recorded; every task when none was (databases written before the setting existed). */
+    public OverallScore overallScore(String suite) {
+        List<String> stored = strings("SELECT overall_excludes FROM suites WHERE suite=?", suite);
+        if (stored.isEmpty()) {
+            return OverallScore.ALL_TASKS;
+        }
+        List<String> excluded = new ArrayList<>();
+        tree(stored.get(0)).forEach(t -> excluded.add(t.asText()));
+        return new OverallScore(excluded);
     }
 
     /** The suites recorded in this database, in name order. */

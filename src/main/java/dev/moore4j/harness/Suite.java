@@ -110,10 +110,14 @@ public final class Suite {
         return keys;
     }
 
-    /** Validation overall by rate, of the recorded sweep runs of one method. */
+    /** Validation overall (the suite's {@link OverallScore}) by rate, of the recorded sweep runs of one method. */
     static Map<Double, Double> sweepScores(SuiteSpec spec, ResultsDb db, String method) {
+        return sweepScores(spec.overallScore().of(db.rows(spec.name(), "sweep")), method);
+    }
+
+    private static Map<Double, Double> sweepScores(List<ResultsDb.Row> sweep, String method) {
         Map<Double, Double> out = new TreeMap<>();
-        for (ResultsDb.Row r : db.rows(spec.name(), "sweep")) {
+        for (ResultsDb.Row r : sweep) {
             if (r.method().equals(method)) {
                 out.merge(r.lr(), r.overall(), Double::sum);
             }
@@ -136,14 +140,29 @@ public final class Suite {
 
     /** Each swept method's best rate: the argmax of its validation overall over the rates recorded. */
     public static Map<String, Double> bestRates(SuiteSpec spec, ResultsDb db) {
+        return bestRates(spec.overallScore().of(db.rows(spec.name(), "sweep")));
+    }
+
+    /** As above, from sweep rows already scored by the suite's overall. */
+    public static Map<String, Double> bestRates(List<ResultsDb.Row> sweep) {
         Map<String, Double> out = new LinkedHashMap<>();
         Set<String> methods = new LinkedHashSet<>();
-        db.rows(spec.name(), "sweep").forEach(r -> methods.add(r.method()));
+        sweep.forEach(r -> methods.add(r.method()));
         for (String m : methods) {
-            Map<Double, Double> scores = sweepScores(spec, db, m);
+            Map<Double, Double> scores = sweepScores(sweep, m);
             out.put(m, argmax(scores, scores.keySet()));
         }
         return out;
+    }
+
+    /**
+     * The main runs a report shows: of a swept method, those at its selected rate when any is recorded (runs at a rate
+     * an earlier selection chose stay in the database but out of the tables); every run of the others.
+     */
+    public static List<ResultsDb.Row> current(List<ResultsDb.Row> main, List<ResultsDb.Row> sweep) {
+        Map<String, Double> best = bestRates(sweep);
+        return main.stream().filter(r -> !best.containsKey(r.method()) || r.lr() == best.get(r.method())
+                || main.stream().noneMatch(x -> x.method().equals(r.method()) && x.lr() == best.get(r.method()))).toList();
     }
 
     /**
@@ -158,6 +177,9 @@ public final class Suite {
         for (long seed : seeds) {
             for (String method : methods) {
                 for (String task : singleTaskSteps(spec).keySet()) {
+                    if (spec.overallExcludes().contains(task)) {
+                        continue; // the conflict table compares overall scores, which this task is not part of
+                    }
                     keys.add(new Key("single-" + task, method, seed, rates.get(method)));
                 }
             }
@@ -328,16 +350,20 @@ public final class Suite {
     }
 
     public static void writeReport(SuiteSpec spec, ResultsDb db, Path out, String command, PageWriter page) {
+        OverallScore score = spec.overallScore();
+        db.overallScore(spec.name(), score); // the HTML page, made from the database alone, scores the same way
         List<ResultsDb.Row> single = new ArrayList<>();
         for (String kind : db.kinds(spec.name())) {
             if (kind.startsWith(SINGLE)) {
-                single.addAll(db.rows(spec.name(), kind));
+                single.addAll(score.of(db.rows(spec.name(), kind)));
             }
         }
-        String md = SuiteReport.markdown(spec, db.rows(spec.name(), "main"), db.rows(spec.name(), "sweep"), single, command,
-                r -> db.predictions(r.suite(), r.kind(), r.method(), r.seed(), r.lr()));
+        List<ResultsDb.Row> sweep = score.of(db.rows(spec.name(), "sweep"));
+        List<ResultsDb.Row> main = current(score.of(db.rows(spec.name(), "main")), sweep);
+        String md = SuiteReport.markdown(spec, main, sweep, single, command,
+                r -> score.kept(db.predictions(r.suite(), r.kind(), r.method(), r.seed(), r.lr())));
         AtomicFiles.writeString(out.resolve(REPORT), md);
-        if (page != null && !db.rows(spec.name(), "main").isEmpty()) {
+        if (page != null && !main.isEmpty()) {
             page.write(db, spec.name(), out);
         }
     }

@@ -64,7 +64,7 @@ public final class SuiteReport {
                 spec.maxEval() > 0 ? "up to " + spec.maxEval() + " examples per task" : "the full dev/test sets", spec.maxSteps(), spec.batchSize(),
                 spec.maxLength(), spec.schedule(), 100 * spec.warmup(), Suite.rate(spec.headLr())));
         if (!main.isEmpty()) {
-            mainTable(sb, main, predictions);
+            mainTable(sb, main, predictions, spec.overallScore().note(tasks(main)));
         }
         if (!single.isEmpty()) {
             conflictTable(sb, main, single, predictions);
@@ -146,7 +146,7 @@ public final class SuiteReport {
         return String.format(Locale.ROOT, "%+.1f [%+.1f, %+.1f] %s", 100 * c.difference(), 100 * c.low(), 100 * c.high(), word);
     }
 
-    private static void mainTable(StringBuilder sb, List<ResultsDb.Row> rows, PredictionSource predictions) {
+    private static void mainTable(StringBuilder sb, List<ResultsDb.Row> rows, PredictionSource predictions, String overallNote) {
         List<MethodRow> ranked = ranked(rows, predictions);
         List<String> tasks = tasks(rows);
         List<String> refs = references(ranked);
@@ -179,6 +179,9 @@ public final class SuiteReport {
                 + "Spearman of the mean-pooled embeddings under task-free routing, after training (before, the base model). Speeds and memory are "
                 + "the median over seeds (robust to one run that shared the cores, or ran in another session on a faster or slower "
                 + "machine); compare them within one suite only.\n\n");
+        if (!overallNote.isEmpty()) {
+            sb.append(overallNote).append("\n\n");
+        }
         MethodRow full = ranked.stream().filter(m -> m.method().equals("full")).findFirst().orElse(null);
         MethodRow heads = ranked.stream().filter(m -> m.method().equals("heads")).findFirst().orElse(null);
         if (full != null && heads != null) {

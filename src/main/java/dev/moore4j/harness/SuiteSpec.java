@@ -9,6 +9,7 @@ import dev.moore4j.adapter.Methods;
 import dev.moore4j.config.TrainConfig;
 import dev.moore4j.io.ObjectFiles;
 import dev.moore4j.task.TaskRegistry;
+import dev.moore4j.task.TaskSpec;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -41,17 +42,18 @@ import java.util.stream.Stream;
  * @param validation training examples per task held out for the sweep, which never reads the evaluation split
  * @param seedStd    the overall score's standard deviation over seeds, as measured and written in the file (NaN: not
  *                   given); the demo prints it beside the differences it shows
+ * @param overallExcludes tasks kept in their columns but left out of the overall score ({@link OverallScore})
  */
 public record SuiteSpec(String name, String title, String model, List<String> tasks, int maxTrain, int maxEval, int maxLength, int batchSize,
                         int maxSteps, int evalEvery, String schedule, double warmup, double headLr, boolean oblivion, int oblivionExamples,
                         int validation, List<String> methods, List<Long> seeds, Map<String, Double> rates, Map<String, List<Double>> grids,
-                        List<String> sweepMethods, double seedStd) {
+                        List<String> sweepMethods, double seedStd, List<String> overallExcludes) {
     /** Every method of the registry, in its order, and GOAT's second scale choice. */
     static final List<String> ALL = Stream.concat(Methods.names().stream(), Stream.of("goat[scale=paper]")).toList();
     public static final List<String> BUILT_IN = List.of("nlu-mtl", "csr-mtl", "demo");
     static final Set<String> FAMILIES = Set.of("adapter", "full", "heads");
     private static final Set<String> TOP = Set.of("name", "title", "model", "tasks", "protocol", "methods", "seeds", "rates", "grids", "sweep_methods",
-            "seed_std");
+            "seed_std", "overall_excludes");
     private static final Set<String> PROTOCOL = Set.of("train_examples", "eval_examples", "max_length", "batch_size", "steps", "eval_every",
             "schedule", "warmup", "head_lr", "oblivion", "oblivion_examples", "validation_examples");
 
@@ -62,6 +64,12 @@ public record SuiteSpec(String name, String title, String model, List<String> ta
         rates = Map.copyOf(rates);
         grids = Map.copyOf(grids);
         sweepMethods = List.copyOf(sweepMethods);
+        overallExcludes = List.copyOf(overallExcludes);
+    }
+
+    /** Which tasks the overall score averages. */
+    public OverallScore overallScore() {
+        return new OverallScore(overallExcludes);
     }
 
     /**
@@ -138,7 +146,7 @@ public record SuiteSpec(String name, String title, String model, List<String> ta
         for (String t : f.texts("tasks", null)) {
             tasks.add(task(t, base, source));
         }
-        TaskRegistry.resolveAll(tasks); // every task readable now, not at the first run
+        List<String> taskNames = TaskRegistry.resolveAll(tasks).stream().map(TaskSpec::name).toList(); // every task readable now
         Fields p = new Fields(f.object("protocol"), source, "protocol.", PROTOCOL);
         int maxTrain = p.integer("train_examples", 0, 0);
         int maxEval = p.integer("eval_examples", 0, 0);
@@ -173,8 +181,17 @@ public record SuiteSpec(String name, String title, String model, List<String> ta
         }
         List<String> sweepMethods = f.has("sweep_methods") ? f.texts("sweep_methods", null) : methods;
         double seedStd = f.has("seed_std") ? f.number("seed_std", null) : Double.NaN;
+        List<String> excludes = f.has("overall_excludes") ? f.texts("overall_excludes", null) : List.of();
+        for (String t : excludes) {
+            if (!taskNames.contains(t)) {
+                throw new MooreException(source + ": field 'overall_excludes': '" + t + "' is not one of the suite's tasks (" + String.join(", ", taskNames) + ")");
+            }
+        }
+        if (excludes.containsAll(taskNames)) {
+            throw new MooreException(source + ": field 'overall_excludes' leaves no task in the overall score");
+        }
         SuiteSpec s = new SuiteSpec(name, title, model, tasks, maxTrain, maxEval, maxLength, batch, steps, evalEvery, schedule, warmup, headLr, oblivion,
-                oblivionExamples, validation, methods, seeds, rates, grids, sweepMethods, seedStd);
+                oblivionExamples, validation, methods, seeds, rates, grids, sweepMethods, seedStd, excludes);
         for (String m : methods) {
             if (s.rateOrNull(m) == null) {
                 throw new MooreException(source + ": no rate for method '" + m + "': give rates." + family(m) + " or rates." + variant(m).getKey());
@@ -261,7 +278,7 @@ public record SuiteSpec(String name, String title, String model, List<String> ta
     /** A copy with other protocol sizes (the demo's options). */
     public SuiteSpec withSizes(String model, int maxTrain, int maxEval, int maxSteps, int oblivionExamples, List<Long> seeds) {
         return new SuiteSpec(name, title, model, tasks, maxTrain, maxEval, maxLength, batchSize, maxSteps, evalEvery, schedule, warmup, headLr, oblivion,
-                oblivionExamples, validation, methods, seeds, rates, grids, sweepMethods, seedStd);
+                oblivionExamples, validation, methods, seeds, rates, grids, sweepMethods, seedStd, overallExcludes);
     }
 
     /** Reads the fields of one object, refusing unknown ones and wrong types with the field's full name. */

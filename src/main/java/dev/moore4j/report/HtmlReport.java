@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.moore4j.MooreException;
 import dev.moore4j.eval.RoutingAnalysis;
 import dev.moore4j.eval.TaskPredictions;
+import dev.moore4j.harness.OverallScore;
 import dev.moore4j.harness.PairedBootstrap;
 import dev.moore4j.harness.ResultsDb;
 import dev.moore4j.harness.Suite;
@@ -61,11 +62,14 @@ public final class HtmlReport {
     /** The methods whose routing is drawn; null for every method that has an analysis. */
     private final java.util.Set<String> routingOf;
     private final StringBuilder out = new StringBuilder();
+    /** Which tasks the suite's overall averages, as its last run recorded. */
+    private final OverallScore score;
 
     private HtmlReport(ResultsDb db, String suite, java.util.Set<String> routingOf) {
         this.db = db;
         this.suite = suite;
         this.routingOf = routingOf;
+        this.score = db.overallScore(suite);
     }
 
     /** The page's name in a suite's output directory, next to {@code results.md}. */
@@ -156,7 +160,7 @@ public final class HtmlReport {
     }
 
     private String page(String source) {
-        List<ResultsDb.Row> main = db.rows(suite, "main");
+        List<ResultsDb.Row> main = Suite.current(score.of(db.rows(suite, "main")), score.of(db.rows(suite, "sweep")));
         if (main.isEmpty()) {
             throw new MooreException("report: suite '" + suite + "' has no finished main runs yet");
         }
@@ -180,8 +184,9 @@ public final class HtmlReport {
         return out.toString();
     }
 
+    /** A run's predictions on the tasks its overall score averages. */
     private Map<String, TaskPredictions> predictions(ResultsDb.Row r) {
-        return db.predictions(r.suite(), r.kind(), r.method(), r.seed(), r.lr());
+        return score.kept(db.predictions(r.suite(), r.kind(), r.method(), r.seed(), r.lr()));
     }
 
     private void section(String id) {
@@ -260,6 +265,9 @@ public final class HtmlReport {
         note("Cells: mean ± sample standard deviation over seeds, ×100 (CoLA: MCC; STS-B: Spearman; others: accuracy). \"vs M\": this "
                 + "method's overall minus M's with a 95 % paired-bootstrap interval (same seeds and evaluation examples); better / worse when "
                 + "the interval excludes 0, ≈ when it does not. Speed and memory: median over seeds.");
+        if (!score.allTasks()) {
+            note(esc(score.note(tasks)));
+        }
         Set<String> warnings = SuiteReport.warnings(main);
         if (!warnings.isEmpty()) {
             out.append("<p><b>Warnings</b></p><ul>");
@@ -341,7 +349,7 @@ public final class HtmlReport {
 
     private void sensitivity() {
         section("sensitivity");
-        List<ResultsDb.Row> sweep = db.rows(suite, "sweep");
+        List<ResultsDb.Row> sweep = score.of(db.rows(suite, "sweep"));
         if (sweep.isEmpty()) {
             note("This suite did not sweep learning rates (run <code>moore suite NAME --sweep</code>); each method ran at its configured rate.");
         } else {

@@ -130,6 +130,59 @@ class SuiteFileTest {
         assertThat(cfg.oblivion()).isFalse();
     }
 
+    @Test
+    void aTaskLeftOutOfOverallIsLeftOutOfTheSweepTheTablesAndThePage(@TempDir Path dir) throws Exception {
+        Path file = userSuite(dir);
+        Files.writeString(file, SUITE + "overall_excludes: [topic]\n");
+        SuiteSpec spec = SuiteSpec.resolve(file.toString());
+        assertThat(spec.overallExcludes()).containsExactly("topic");
+        for (String[] c : new String[][] {{"[topick]", "topick"}, {"[topic, sentiment]", "leaves no task"}}) {
+            Files.writeString(file, SUITE + "overall_excludes: " + c[0] + "\n");
+            assertThatThrownBy(() -> SuiteSpec.resolve(file.toString())).hasMessageContaining("overall_excludes").hasMessageContaining(c[1]);
+        }
+        try (ResultsDb db = ResultsDb.open(dir.resolve("r.sqlite"))) {
+            // over both tasks 3e-3 wins (0.70 against 0.50); over sentiment alone 1e-3 does (0.90 against 0.80)
+            record(db, spec, "sweep", "lora", 1e-3, 0.9, 0.1);
+            record(db, spec, "sweep", "lora", 3e-3, 0.8, 0.6);
+            assertThat(Suite.bestRates(SuiteSpec.resolve(withoutExcludes(file)), db))
+                    .containsEntry("lora", 3e-3);
+            assertThat(Suite.bestRates(spec, db)).containsEntry("lora", 1e-3);
+            ResultsDb.Row row = spec.overallScore().of(db.rows("mine", "sweep")).get(0);
+            assertThat(row.overall()).isEqualTo(0.9);
+            assertThat(db.rows("mine", "sweep").get(0).overall()).as("the stored run keeps its own overall").isEqualTo(0.5);
+            // main runs at the old choice stay out of the tables once the new choice has runs of its own
+            record(db, spec, "main", "lora", 3e-3, 0.8, 0.6);
+            List<ResultsDb.Row> sweep = spec.overallScore().of(db.rows("mine", "sweep"));
+            assertThat(Suite.current(db.rows("mine", "main"), sweep)).extracting(ResultsDb.Row::lr).containsExactly(3e-3);
+            record(db, spec, "main", "lora", 1e-3, 0.9, 0.1);
+            assertThat(Suite.current(db.rows("mine", "main"), sweep)).extracting(ResultsDb.Row::lr).containsExactly(1e-3);
+            Suite.writeReport(spec, db, dir, "t", null);
+            assertThat(db.overallScore("mine").excluded()).containsExactly("topic");
+            assertThat(db.overallScore("another").allTasks()).isTrue();
+            assertThat(Files.readString(dir.resolve(Suite.REPORT))).contains("Overall here is the mean over sentiment only: topic keeps its column")
+                    .contains("| 1 | lora | 1e-3 | 1 | 0 | 90.0 | 10.0 | 90.0 |");
+        }
+        assertThat(Suite.conflictPlan(spec, List.of("lora"), List.of(1L), null)).extracting(Suite.Key::kind).containsExactly("single-sentiment");
+    }
+
+    private static String withoutExcludes(Path file) throws Exception {
+        Path plain = file.resolveSibling("plain.yaml");
+        Files.writeString(plain, SUITE);
+        return plain.toString();
+    }
+
+    /** A run with both user tasks' accuracies in its evaluation, its own overall their mean. */
+    private static void record(ResultsDb db, SuiteSpec spec, String kind, String method, double lr, double sentiment, double topic) {
+        ObjectNode summary = new ObjectMapper().createObjectNode();
+        ObjectNode eval = summary.putObject("eval");
+        eval.putObject("tasks").<ObjectNode>set("sentiment", new ObjectMapper().createObjectNode().put("accuracy", sentiment))
+                .putObject("topic").put("accuracy", topic);
+        eval.put("overall", (sentiment + topic) / 2);
+        summary.putObject("config");
+        summary.putArray("warnings");
+        db.record(spec.name(), kind, method, 1, lr, Path.of("nowhere"), summary);
+    }
+
     private static void record(ResultsDb db, SuiteSpec spec, String method, double lr, double overall) {
         ObjectNode summary = new ObjectMapper().createObjectNode();
         summary.putObject("eval").put("overall", overall);
