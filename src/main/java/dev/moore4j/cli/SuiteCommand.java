@@ -170,24 +170,13 @@ public final class SuiteCommand implements Runnable {
         }
     }
 
-    /** heads, full, lora, moore and the two mixtures ranked highest in the main table (the first two of the suite's without one). */
     private static List<String> conflictMethods(SuiteSpec spec, Path dir) {
-        List<String> out = new ArrayList<>(List.of("heads", "full", "lora", "moore"));
-        List<String> mixtures = new ArrayList<>(spec.methods().stream().filter(m -> Suite.MIXTURES.contains(SuiteSpec.variant(m).getKey())).toList());
-        if (Files.isRegularFile(dir.resolve(Suite.DB))) {
-            try (ResultsDb db = ResultsDb.open(dir.resolve(Suite.DB))) {
-                Map<String, Double> mean = new java.util.HashMap<>();
-                Map<String, Integer> n = new java.util.HashMap<>();
-                for (ResultsDb.Row r : db.rows(spec.name(), "main")) {
-                    mean.merge(r.method(), r.overall(), Double::sum);
-                    n.merge(r.method(), 1, Integer::sum);
-                }
-                mixtures.sort(java.util.Comparator.comparingDouble(m -> -mean.getOrDefault(m, Double.NEGATIVE_INFINITY) / n.getOrDefault(m, 1)));
-            }
+        if (!Files.isRegularFile(dir.resolve(Suite.DB))) {
+            return Suite.conflictMethods(spec, null);
         }
-        out.addAll(mixtures.subList(0, Math.min(2, mixtures.size())));
-        out.retainAll(spec.methods());
-        return out;
+        try (ResultsDb db = ResultsDb.open(dir.resolve(Suite.DB))) {
+            return Suite.conflictMethods(spec, db);
+        }
     }
 
     /**

@@ -187,6 +187,27 @@ public final class Suite {
         return keys;
     }
 
+    /**
+     * The conflict pass's methods: heads, full, lora, moore and the two mixtures ranked highest by the suite's overall at
+     * their current rates (without main runs in {@code db}, or without one, the suite's first two), those the suite has.
+     */
+    public static List<String> conflictMethods(SuiteSpec spec, ResultsDb db) {
+        List<String> out = new ArrayList<>(List.of("heads", "full", "lora", "moore"));
+        List<String> mixtures = new ArrayList<>(spec.methods().stream().filter(m -> MIXTURES.contains(SuiteSpec.variant(m).getKey())).toList());
+        if (db != null) {
+            OverallScore score = spec.overallScore();
+            Map<String, List<Double>> overall = new LinkedHashMap<>();
+            for (ResultsDb.Row r : current(score.of(db.rows(spec.name(), "main")), score.of(db.rows(spec.name(), "sweep")))) {
+                overall.computeIfAbsent(r.method(), k -> new ArrayList<>()).add(r.overall());
+            }
+            mixtures.sort(java.util.Comparator.comparingDouble(
+                    m -> -overall.getOrDefault(m, List.of(Double.NEGATIVE_INFINITY)).stream().mapToDouble(Double::doubleValue).average().orElseThrow()));
+        }
+        out.addAll(mixtures.subList(0, Math.min(2, mixtures.size())));
+        out.retainAll(spec.methods());
+        return out;
+    }
+
     /** Steps of each single-task run: the task's share of the multi-task run's steps, rounded up. */
     public static Map<String, Integer> singleTaskSteps(SuiteSpec spec) {
         TrainConfig cfg = spec.config(spec.methods().get(0), spec.seeds().get(0), spec.rateFor(spec.methods().get(0)), false, Map.of());

@@ -165,6 +165,26 @@ class SuiteFileTest {
         assertThat(Suite.conflictPlan(spec, List.of("lora"), List.of(1L), null)).extracting(Suite.Key::kind).containsExactly("single-sentiment");
     }
 
+    @Test
+    void theConflictPassTakesTheTwoMixturesRankedHighestByTheSuitesOverall(@TempDir Path dir) throws Exception {
+        Path file = userSuite(dir);
+        Files.writeString(file, SUITE.replace("methods: [heads, lora]", "methods: [heads, lora, moore, mixlora, mola, omoe]") + "overall_excludes: [topic]\n");
+        SuiteSpec spec = SuiteSpec.resolve(file.toString());
+        assertThat(Suite.conflictMethods(spec, null)).containsExactly("heads", "lora", "moore", "mixlora", "mola");
+        try (ResultsDb db = ResultsDb.open(dir.resolve("r.sqlite"))) {
+            // over both tasks mixlora and mola lead; over sentiment alone, the suite's overall, omoe and mola do
+            record(db, spec, "main", "mixlora", 3e-3, 0.70, 0.90);
+            record(db, spec, "main", "mola", 3e-3, 0.80, 0.60);
+            record(db, spec, "main", "omoe", 3e-3, 0.90, 0.10);
+            assertThat(Suite.conflictMethods(spec, db)).containsExactly("heads", "lora", "moore", "omoe", "mola");
+            // a run at a rate the sweep no longer selects does not count once the selected rate has one
+            record(db, spec, "sweep", "omoe", 1e-3, 0.95, 0.0);
+            record(db, spec, "sweep", "omoe", 3e-3, 0.50, 0.0);
+            record(db, spec, "main", "omoe", 1e-3, 0.10, 0.10);
+            assertThat(Suite.conflictMethods(spec, db)).containsExactly("heads", "lora", "moore", "mola", "mixlora");
+        }
+    }
+
     private static String withoutExcludes(Path file) throws Exception {
         Path plain = file.resolveSibling("plain.yaml");
         Files.writeString(plain, SUITE);
