@@ -104,10 +104,10 @@ public final class SuiteCommand implements Runnable {
                 + (methods != null ? " --methods " + String.join(",", ms) : "")
                 + (seeds != null ? " --seeds " + String.join(",", ss.stream().map(String::valueOf).toList()) : "") + (lr > 0 ? " --lr " + lr : "")
                 + " --out " + dir;
+        if ((export != null || reportOnly) && !Files.isRegularFile(dir.resolve(Suite.DB))) {
+            throw new MooreException(dir.resolve(Suite.DB) + ": no results database here");
+        }
         if (export != null) {
-            if (!Files.isRegularFile(dir.resolve(Suite.DB))) {
-                throw new MooreException(dir.resolve(Suite.DB) + ": no results database here");
-            }
             try (ResultsDb db = ResultsDb.open(dir.resolve(Suite.DB))) {
                 db.export(export);
             }
@@ -115,9 +115,6 @@ public final class SuiteCommand implements Runnable {
             return;
         }
         if (reportOnly) {
-            if (!Files.isRegularFile(dir.resolve(Suite.DB))) {
-                throw new MooreException(dir.resolve(Suite.DB) + ": no results database here");
-            }
             try (ResultsDb db = ResultsDb.open(dir.resolve(Suite.DB))) {
                 Suite.writeReport(spec, db, dir, command, HtmlReport::writeSuite);
             }

@@ -62,6 +62,9 @@ class DemoAndReportCliTest {
         // a method entry's own commas do not split --methods
         CliTest.Run entries = run("suite", "nlu-mtl", "--methods", "heads,lora[r=16,alpha=32],moore", "--report", "--out", dir.resolve("none").toString());
         assertThat(entries.err()).doesNotContain("expected NAME").contains("no results database");
+        CliTest.Run export = run("suite", "nlu-mtl", "--export", dir.resolve("x.sqlite").toString(), "--out", dir.resolve("none").toString());
+        assertThat(export.err()).contains("none").contains("no results database");
+        assertThat(dir.resolve("x.sqlite")).doesNotExist();
     }
 
     @Test
