@@ -69,7 +69,8 @@ public final class SuiteCommand implements Runnable {
 
     @Option(names = "--export", paramLabel = "FILE", description = "Only write a compact copy of OUT/results.sqlite to FILE, for publishing or "
             + "sharing: predictions as digit strings, curves and routing rounded to 4 significant digits, the sweep's predictions, the curves "
-            + "of all but the main runs and the routing of all but a method's first seed dropped. Same tables and report; a suite resumes from it.")
+            + "of all but the main runs, the routing of all but a method's first seed, and the predictions, curves and routing of main runs at a rate "
+            + "the sweep no longer selects and of single-task runs on tasks left out of overall dropped. Same tables and report; a suite resumes from it.")
     Path export;
 
     @Option(names = "--jobs", description = "Runs side by side, each its own process with --threads/J compute threads (its log in OUT/logs/). "
@@ -109,7 +110,13 @@ public final class SuiteCommand implements Runnable {
         }
         if (export != null) {
             try (ResultsDb db = ResultsDb.open(dir.resolve(Suite.DB))) {
-                db.export(export);
+                var score = spec.overallScore();
+                List<ResultsDb.Row> main = score.of(db.rows(spec.name(), "main"));
+                List<ResultsDb.Row> shown = Suite.current(main, score.of(db.rows(spec.name(), "sweep")));
+                List<ResultsDb.Row> unread = new ArrayList<>(main.stream().filter(r -> shown.stream().noneMatch(x -> x.method().equals(r.method())
+                        && x.seed() == r.seed() && x.lr() == r.lr())).toList());
+                spec.overallExcludes().forEach(t -> unread.addAll(db.rows(spec.name(), Suite.SINGLE + t))); // no conflict row reads them
+                db.export(export, unread);
             }
             System.err.printf("suite %s: %s written (%,d bytes)%n", spec.name(), export, export.toFile().length());
             return;

@@ -366,6 +366,14 @@ public final class ResultsDb implements AutoCloseable {
      * the rounding of its charts, and a suite resumes from it.
      */
     public void export(Path target) {
+        export(target, List.of());
+    }
+
+    /**
+     * As {@link #export(Path)}, also dropping the predictions, curves and routing of the given runs (main runs at a rate the
+     * sweep no longer selects, which the tables and the report leave out); their rows stay.
+     */
+    public void export(Path target, List<Row> superseded) {
         Path abs = target.toAbsolutePath();
         Path tmp = abs.resolveSibling(abs.getFileName() + ".tmp");
         try {
@@ -375,6 +383,16 @@ public final class ResultsDb implements AutoCloseable {
                 st.execute("VACUUM INTO '" + tmp.toString().replace("'", "''") + "'");
             }
             try (Connection x = DriverManager.getConnection("jdbc:sqlite:" + tmp)) {
+                for (Row r : superseded) {
+                    for (String[] t : SIDE_TABLES) {
+                        if (!t[0].equals("machine")) {
+                            try (PreparedStatement ps = x.prepareStatement("DELETE FROM " + t[0] + " WHERE suite=? AND kind=? AND method=? AND seed=? AND lr=?")) {
+                                bindKey(ps, r.suite(), r.kind(), r.method(), r.seed(), r.lr());
+                                ps.executeUpdate();
+                            }
+                        }
+                    }
+                }
                 try (var st = x.createStatement()) {
                     st.execute("DELETE FROM predictions WHERE kind = 'sweep'");
                     st.execute("DELETE FROM curves WHERE kind <> 'main'");
@@ -386,6 +404,7 @@ public final class ResultsDb implements AutoCloseable {
                 rewrite(x, "curves", "curves", c -> rounded(lossOnly(c)));
                 rewrite(x, "routing", "analysis", ResultsDb::rounded);
                 try (var st = x.createStatement()) {
+                    st.execute("PRAGMA page_size = 1024"); // small pages waste less on the long text values: about a tenth smaller
                     st.execute("VACUUM");
                 }
             }

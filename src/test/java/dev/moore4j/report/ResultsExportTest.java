@@ -85,6 +85,26 @@ class ResultsExportTest {
         assertThat(fb).anyMatch(f -> f.section().equals("curves")).anyMatch(f -> f.section().equals("routing"));
     }
 
+    @Test
+    void exportDropsTheSideDataOfSupersededRunsAndKeepsTheirRows() throws Exception {
+        Path db = ReportFixture.build(dir.resolve("full"));
+        Path copy = dir.resolve("copy.sqlite");
+        try (ResultsDb a = ResultsDb.open(db)) {
+            ResultsDb.Row old = a.rows(ReportFixture.SUITE, "main").stream().filter(r -> r.method().equals("moore") && r.seed() == 1).findFirst().orElseThrow();
+            ResultsDb.Row kept = a.rows(ReportFixture.SUITE, "main").stream().filter(r -> r.method().equals("lora") && r.seed() == 1).findFirst().orElseThrow();
+            assertThat(a.routing(old.suite(), old.kind(), old.method(), old.seed(), old.lr()).isMissingNode()).isFalse();
+            a.export(copy, java.util.List.of(old));
+            try (ResultsDb b = ResultsDb.open(copy)) {
+                assertThat(b.rows(ReportFixture.SUITE, "main")).isEqualTo(a.rows(ReportFixture.SUITE, "main"));
+                assertThat(b.predictions(old.suite(), old.kind(), old.method(), old.seed(), old.lr())).isEmpty();
+                assertThat(b.curves(old.suite(), old.kind(), old.method(), old.seed(), old.lr()).isMissingNode()).isTrue();
+                assertThat(b.routing(old.suite(), old.kind(), old.method(), old.seed(), old.lr()).isMissingNode()).isTrue();
+                assertThat(b.machine(old.suite(), old.kind(), old.method(), old.seed(), old.lr())).isNotNull();
+                assertThat(b.predictions(kept.suite(), kept.kind(), kept.method(), kept.seed(), kept.lr())).isNotEmpty();
+            }
+        }
+    }
+
     private static String withoutCurves(String html) {
         return html.replaceAll("(?s)<section id=\"(curves|routing)\">.*?</section>", "").replaceAll("(?s)<p class=\"sub\">.*?</p>", "")
                 .replaceAll("generated [0-9T:Z-]+", "generated"); // the time stamp
