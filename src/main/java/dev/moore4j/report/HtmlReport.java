@@ -227,7 +227,8 @@ public final class HtmlReport {
                 items.add(new Charts.Interval(m.method(), 100 * s.mean(), 100 * (s.mean() - s.std()), 100 * (s.mean() + s.std())));
             }
         }
-        figure(Charts.intervals("ranking", "Overall score by method", "overall score (mean of task metrics, ×100)", items, null, null),
+        String of = score.allTasks() ? "task metrics" : String.join(", ", SuiteReport.tasks(main).stream().filter(t -> !score.excluded().contains(t)).toList());
+        figure(Charts.intervals("ranking", "Overall score by method", "overall score (mean of " + of + ", ×100)", items, null, null),
                 allBootstrapped ? "Mean over seeds; bars: 95 % interval from a bootstrap over seeds and evaluation examples (" + PairedBootstrap.RESAMPLES
                         + " replicates)." : "Mean over seeds; bars: 95 % bootstrap interval over seeds and evaluation examples where the runs' "
                         + "predictions are stored, else ± one standard deviation over seeds" + (without.isEmpty() ? "." : "; no interval for "
