@@ -108,9 +108,12 @@ public final class Evaluator {
         return new TaskPredictions(spec.metric(), gold, pred);
     }
 
-    /** A warning when every prediction of a classification task is the same class (the model collapsed), else null. */
+    /**
+     * A warning when every prediction of a classification task is the same class, or of a multiple-choice task the same
+     * answer position (BoolQ's "no" every time), else null: the model collapsed.
+     */
     static String collapse(TaskSpec spec, List<TaskModel.Prediction> p) {
-        if (spec.kind() != TaskKind.CLASSIFICATION || p.size() < 20) {
+        if (spec.kind() == TaskKind.REGRESSION || p.size() < 20) {
             return null;
         }
         int first = p.get(0).predicted();
@@ -119,7 +122,9 @@ public final class Evaluator {
                 return null;
             }
         }
-        return spec.name() + ": all " + p.size() + " predictions are '" + spec.labels().get(first) + "' (collapsed to one class)";
+        String what = spec.kind() == TaskKind.CLASSIFICATION ? "'" + spec.labels().get(first) + "'"
+                : first < spec.labels().size() ? "'" + spec.labels().get(first) + "' (choice " + first + ")" : "choice " + first;
+        return spec.name() + ": all " + p.size() + " predictions are " + what + " (collapsed to one class)";
     }
 
     static Map<String, Double> metrics(TaskSpec spec, List<Example> ex, List<TaskModel.Prediction> p) {

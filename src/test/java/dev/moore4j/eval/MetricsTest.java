@@ -45,5 +45,14 @@ class MetricsTest {
         assertThat(Evaluator.collapse(spec, same)).contains("sst2: all 30 predictions are").contains("collapsed to one class");
         same.set(3, new TaskModel.Prediction(0, Double.NaN, new double[] {0.8, 0.2}));
         assertThat(Evaluator.collapse(spec, same)).isNull();
+        // a multiple-choice task answering the same position every time (BoolQ's first choice) is a collapse too
+        var boolq = TaskRegistry.resolve("boolq");
+        List<TaskModel.Prediction> first = new ArrayList<>();
+        for (int i = 0; i < 30; i++) {
+            first.add(new TaskModel.Prediction(0, Double.NaN, new double[] {0.6, 0.4}));
+        }
+        assertThat(Evaluator.collapse(boolq, first)).contains("boolq: all 30 predictions are").contains("choice 0").contains("collapsed to one class");
+        first.set(7, new TaskModel.Prediction(1, Double.NaN, new double[] {0.4, 0.6}));
+        assertThat(Evaluator.collapse(boolq, first)).isNull();
     }
 }
