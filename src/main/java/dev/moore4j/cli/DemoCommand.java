@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import dev.moore4j.MooreException;
-import dev.moore4j.harness.OverallScore;
 import dev.moore4j.harness.ResultsDb;
 import dev.moore4j.harness.Suite;
 import dev.moore4j.harness.SuiteSpec;
@@ -73,7 +72,6 @@ public final class DemoCommand implements Runnable {
         var warnings = Common.JSON.createArrayNode();
         ObjectNode rates = Common.JSON.createObjectNode();
         Map<String, ResultsDb.Row> rows = new LinkedHashMap<>();
-        OverallScore score = d.overallScore();
         try (ResultsDb db = ResultsDb.open(out.resolve(Suite.DB))) {
             HtmlReport.writeSuite(db, spec.name(), out); // once, at the end: the demo starts afresh, so no earlier page is worth updating
             db.rows(spec.name(), "main").forEach(r -> rows.put(r.method(), r));
@@ -83,13 +81,7 @@ public final class DemoCommand implements Runnable {
             if (r == null) {
                 throw new MooreException("demo: the " + arm.method() + " run failed; see the messages above");
             }
-            // overall as the demo suite scores it: without the tasks it leaves out (at chance on this budget), named beside it
-            ObjectNode eval = r.eval().deepCopy();
-            if (!score.allTasks()) {
-                eval.put("overall", score.of(r).overall());
-                eval.put("overall_all_tasks", r.overall());
-            }
-            result.set(arm.key(), eval);
+            result.set(arm.key(), r.eval());
             rates.put(arm.key(), r.lr());
             if (!arm.method().equals("heads")) {
                 after.put(arm.method(), r.oblivionAfter());
@@ -118,11 +110,6 @@ public final class DemoCommand implements Runnable {
                 + rates.get("moore").asDouble());
         List<JsonNode> evals = ARMS.stream().map(a -> result.get(a.key())).toList();
         System.out.print(Report.table(List.of("base (heads)", "LoRA", "MoORE"), evals));
-        if (!score.allTasks()) {
-            List<String> tasks = new java.util.ArrayList<>();
-            evals.get(0).path("tasks").fieldNames().forEachRemaining(tasks::add);
-            System.out.println(score.note(tasks));
-        }
         System.out.printf("oblivion: zero-shot STS-B Spearman %.4f before; after LoRA %.4f, after MoORE %.4f (task-free routing)%n",
                 ob.get("stsb_before").asDouble(), after.get("lora").asDouble(), after.get("moore").asDouble());
         for (String k : List.of("lora", "moore")) {
