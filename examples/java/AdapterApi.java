@@ -1,5 +1,5 @@
 // Library API in a few lines: open an adapter, embed and predict per task, in one forward pass for mixed tasks.
-//   java -cp "target/moore4j.jar:target/lib/*" examples/java/AdapterApi.java runs/demo/runs/main-moore-lr3e-4-s1/best
+//   java -cp "target/moore4j.jar:target/lib/*" examples/java/AdapterApi.java runs/demo/runs/main-moore-lr1e-4-s1/best
 import dev.moore4j.api.AdaptedModel;
 
 import java.nio.file.Path;

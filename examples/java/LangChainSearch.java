@@ -1,5 +1,5 @@
 // An adapted encoder as a langchain4j EmbeddingModel: any embedding store or RAG pipeline takes it unchanged.
-//   java -cp "target/moore4j.jar:target/lib/*" examples/java/LangChainSearch.java runs/demo/runs/main-moore-lr3e-4-s1/best
+//   java -cp "target/moore4j.jar:target/lib/*" examples/java/LangChainSearch.java runs/demo/runs/main-moore-lr1e-4-s1/best
 import dev.langchain4j.data.embedding.Embedding;
 import dev.langchain4j.model.embedding.EmbeddingModel;
 import dev.langchain4j.store.embedding.CosineSimilarity;
