@@ -13,8 +13,9 @@ public class AdapterApi {
             System.out.println("embedding: " + e[0].length + " dims");
             for (AdaptedModel.Prediction p : model.predict(List.of(
                     AdaptedModel.Input.text("sst2", "a gorgeous, witty film"),
-                    AdaptedModel.Input.pair("mrpc", "He left early.", "He went home before the others.")))) {
-                System.out.println(p.task() + ": " + p.label() + " " + p.probabilities());
+                    AdaptedModel.Input.choice("arc-e", "Which of these is a source of light?", List.of("a rock", "the Sun", "a shadow"))))) {
+                System.out.println(p.task() + ": " + (p.choice() != null ? p.choice() + " " + java.util.Arrays.toString(p.scores())
+                        : p.label() + " " + p.probabilities()));
             }
         }
     }

@@ -36,7 +36,7 @@ import java.util.function.Consumer;
  * every task of the adapter with one set of weights.
  *
  * <pre>{@code
- * try (AdaptedModel model = AdaptedModel.open(Path.of("runs/demo/runs/main-moore-lr3e-4-s1/final"))) {
+ * try (AdaptedModel model = AdaptedModel.open(Path.of("runs/demo/runs/main-moore-lr1e-4-s1/best"))) {
  *     float[][] e = model.embed(List.of("a happy film"), "sst2");            // routed as SST-2
  *     List<AdaptedModel.Prediction> p = model.predict(List.of(AdaptedModel.Input.text("sst2", "a happy film")));
  * }

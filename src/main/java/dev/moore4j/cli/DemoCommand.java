@@ -23,11 +23,12 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * {@code moore demo}: the README's main job. Heads only, LoRA and MoORE on NLU-MTL (cola, sst2, mrpc, rte)
- * with all-MiniLM-L6-v2, through the comparison harness with its settings (suite {@code demo}), side by
+ * {@code moore demo}: the README's main job. Heads only, LoRA and MoORE on sentiment and commonsense multiple choice
+ * (sst2, arc-e, obqa, csqa) with all-MiniLM-L6-v2, through the comparison harness with its settings (suite {@code demo}), side by
  * side, with the oblivion figure and any warning a run raised (a collapsed task, a rising loss).
  */
-@Command(name = "demo", description = "Heads only vs LoRA vs MoORE on NLU-MTL (cola, sst2, mrpc, rte) with all-MiniLM-L6-v2, a few minutes on 2 cores.")
+@Command(name = "demo", description = "Heads only vs LoRA vs MoORE on SST-2 and three commonsense multiple-choice tasks (sst2, arc-e, obqa, csqa) "
+        + "with all-MiniLM-L6-v2, about 4 minutes on 2 cores.")
 public final class DemoCommand implements Runnable {
     /** A column of the demo: the method and its key in the JSON output ("base" is heads only, as before). */
     record Arm(String method, String key) {}
@@ -105,9 +106,9 @@ public final class DemoCommand implements Runnable {
             common.printJson(result);
             return;
         }
-        System.out.println("NLU-MTL on " + model + ", " + train + " training and " + spec.maxEval() + " evaluation examples per task, " + steps
-                + " steps, seed " + seed + "; rates: heads " + rates.get("base").asDouble() + ", LoRA " + rates.get("lora").asDouble() + ", MoORE "
-                + rates.get("moore").asDouble());
+        System.out.println(String.join(", ", spec.tasks()) + " on " + model + ", " + train + " training and " + spec.maxEval() + " evaluation examples per task, " + steps
+                + " steps, seed " + seed + "; rates: heads " + Suite.rate(rates.get("base").asDouble()) + ", LoRA " + Suite.rate(rates.get("lora").asDouble())
+                + ", MoORE " + Suite.rate(rates.get("moore").asDouble()));
         List<JsonNode> evals = ARMS.stream().map(a -> result.get(a.key())).toList();
         System.out.print(Report.table(List.of("base (heads)", "LoRA", "MoORE"), evals));
         System.out.printf("oblivion: zero-shot STS-B Spearman %.4f before; after LoRA %.4f, after MoORE %.4f (task-free routing)%n",

@@ -111,10 +111,8 @@ public final class SuiteCommand implements Runnable {
         if (export != null) {
             try (ResultsDb db = ResultsDb.open(dir.resolve(Suite.DB))) {
                 var score = spec.overallScore();
-                List<ResultsDb.Row> main = score.of(db.rows(spec.name(), "main"));
-                List<ResultsDb.Row> shown = Suite.current(main, score.of(db.rows(spec.name(), "sweep")));
-                List<ResultsDb.Row> unread = new ArrayList<>(main.stream().filter(r -> shown.stream().noneMatch(x -> x.method().equals(r.method())
-                        && x.seed() == r.seed() && x.lr() == r.lr())).toList());
+                List<ResultsDb.Row> unread = new ArrayList<>(Suite.superseded(score.of(db.rows(spec.name(), "main")),
+                        score.of(db.rows(spec.name(), "sweep"))));
                 spec.overallExcludes().forEach(t -> unread.addAll(db.rows(spec.name(), Suite.SINGLE + t))); // no conflict row reads them
                 db.export(export, unread);
             }

@@ -20,6 +20,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -32,6 +34,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.FutureTask;
+import java.util.function.Predicate;
 
 /**
  * Runs a suite's matrix (methods × seeds, or the rate sweep) into one output directory: each run in
@@ -160,9 +163,19 @@ public final class Suite {
      * an earlier selection chose stay in the database but out of the tables); every run of the others.
      */
     public static List<ResultsDb.Row> current(List<ResultsDb.Row> main, List<ResultsDb.Row> sweep) {
+        return main.stream().filter(isCurrent(main, sweep)).toList();
+    }
+
+    /** The main runs that {@link #current} leaves out: those at a rate the sweep no longer selects. */
+    public static List<ResultsDb.Row> superseded(List<ResultsDb.Row> main, List<ResultsDb.Row> sweep) {
+        return main.stream().filter(isCurrent(main, sweep).negate()).toList();
+    }
+
+    private static Predicate<ResultsDb.Row> isCurrent(List<ResultsDb.Row> main, List<ResultsDb.Row> sweep) {
         Map<String, Double> best = bestRates(sweep);
-        return main.stream().filter(r -> !best.containsKey(r.method()) || r.lr() == best.get(r.method())
-                || main.stream().noneMatch(x -> x.method().equals(r.method()) && x.lr() == best.get(r.method()))).toList();
+        Set<String> atBest = new HashSet<>();
+        main.stream().filter(r -> best.containsKey(r.method()) && r.lr() == best.get(r.method())).forEach(r -> atBest.add(r.method()));
+        return r -> !atBest.contains(r.method()) || r.lr() == best.get(r.method());
     }
 
     /**
@@ -232,15 +245,15 @@ public final class Suite {
         return (k, dir) -> {
             JsonNode summary = Run.train(config(spec, k, adapter), dir, new Trainer.Options(true, 0), m);
             String method = SuiteSpec.variant(k.method()).getKey();
-            if (k.kind().equals("main") && (method.equals("moore") || MIXTURES.contains(method))) {
+            // the report draws one seed's routing per method (the lowest), so later seeds skip the analysis: minutes per run
+            // on multiple-choice suites; `moore analyze RUN` adds one to any run
+            if (k.kind().equals("main") && (method.equals("moore") || MIXTURES.contains(method)) && k.seed() == Collections.min(spec.seeds())
+                    && spec.analysisExamples() > 0) {
                 analyze(dir, spec, m);
             }
             return summary;
         };
     }
-
-    /** Evaluation examples per task that a MoORE main run's routing analysis reads. */
-    static final int ANALYSIS_EXAMPLES = 200;
 
     /** The routing analysis of a finished MoORE or mixture run's best checkpoint, written beside it ({@code best/analysis.json}). */
     static void analyze(Path runDir, SuiteSpec spec, NDManager parent) {
@@ -249,9 +262,9 @@ public final class Suite {
             return;
         }
         try (NDManager m = parent.newSubManager(); Checkpoint.Opened o = Checkpoint.open(best, null, m)) {
-            TrainConfig cfg = o.config().toBuilder().maxEvalExamples(ANALYSIS_EXAMPLES).build();
+            TrainConfig cfg = o.config().toBuilder().maxEvalExamples(spec.analysisExamples()).build();
             var out = RoutingAnalysis.run(o.model(), Pipeline.load(o.model().tasks(), false, cfg), cfg.evalBatchSize(), m);
-            out.put("examples_per_task", ANALYSIS_EXAMPLES);
+            out.put("examples_per_task", spec.analysisExamples());
             AtomicFiles.writeString(best.resolve(ANALYSIS), out.toPrettyString() + "\n");
         }
     }

@@ -40,22 +40,27 @@ import java.util.stream.Stream;
  * @param evalEvery evaluation and checkpoint interval (checkpoints make interrupted runs resumable)
  * @param headLr    the task heads' rate in every run; heads-only runs train at their own rate instead
  * @param validation training examples per task held out for the sweep, which never reads the evaluation split
+ * @param analysisExamples evaluation examples per task that the routing analysis of a MoORE or mixture main run reads (at the
+ *     suite's first seed; 0: no analysis)
  * @param seedStd    the overall score's standard deviation over seeds, as measured and written in the file (NaN: not
  *                   given); the demo prints it beside the differences it shows
  * @param overallExcludes tasks kept in their columns but left out of the overall score ({@link OverallScore})
  */
 public record SuiteSpec(String name, String title, String model, List<String> tasks, int maxTrain, int maxEval, int maxLength, int batchSize,
                         int maxSteps, int evalEvery, String schedule, double warmup, double headLr, boolean oblivion, int oblivionExamples,
-                        int validation, List<String> methods, List<Long> seeds, Map<String, Double> rates, Map<String, List<Double>> grids,
+                        int validation, int analysisExamples, List<String> methods, List<Long> seeds, Map<String, Double> rates, Map<String, List<Double>> grids,
                         List<String> sweepMethods, double seedStd, List<String> overallExcludes) {
     /** Every method of the registry, in its order, and GOAT's second scale choice. */
     static final List<String> ALL = Stream.concat(Methods.names().stream(), Stream.of("goat[scale=paper]")).toList();
     public static final List<String> BUILT_IN = List.of("nlu-mtl", "csr-mtl", "demo");
+    /** The routing analysis's evaluation examples per task unless the protocol says otherwise. */
+    public static final int DEFAULT_ANALYSIS_EXAMPLES = 200;
     static final Set<String> FAMILIES = Set.of("adapter", "full", "heads");
     private static final Set<String> TOP = Set.of("name", "title", "model", "tasks", "protocol", "methods", "seeds", "rates", "grids", "sweep_methods",
             "seed_std", "overall_excludes");
     private static final Set<String> PROTOCOL = Set.of("train_examples", "eval_examples", "max_length", "batch_size", "steps", "eval_every",
-            "schedule", "warmup", "head_lr", "oblivion", "oblivion_examples", "validation_examples");
+            "schedule", "warmup", "head_lr", "oblivion", "oblivion_examples", "validation_examples",
+            "analysis_examples");
 
     public SuiteSpec {
         tasks = List.copyOf(tasks);
@@ -160,6 +165,7 @@ public record SuiteSpec(String name, String title, String model, List<String> ta
         boolean oblivion = p.bool("oblivion", true);
         int oblivionExamples = p.integer("oblivion_examples", 0, 0);
         int validation = p.integer("validation_examples", 0, 0);
+        int analysis = p.integer("analysis_examples", DEFAULT_ANALYSIS_EXAMPLES, 0);
         List<String> methods = f.has("methods") ? f.texts("methods", null) : ALL;
         for (String m : methods) {
             try {
@@ -191,7 +197,7 @@ public record SuiteSpec(String name, String title, String model, List<String> ta
             throw new MooreException(source + ": field 'overall_excludes' leaves no task in the overall score");
         }
         SuiteSpec s = new SuiteSpec(name, title, model, tasks, maxTrain, maxEval, maxLength, batch, steps, evalEvery, schedule, warmup, headLr, oblivion,
-                oblivionExamples, validation, methods, seeds, rates, grids, sweepMethods, seedStd, excludes);
+                oblivionExamples, validation, analysis, methods, seeds, rates, grids, sweepMethods, seedStd, excludes);
         for (String m : methods) {
             if (s.rateOrNull(m) == null) {
                 throw new MooreException(source + ": no rate for method '" + m + "': give rates." + family(m) + " or rates." + variant(m).getKey());
@@ -278,7 +284,7 @@ public record SuiteSpec(String name, String title, String model, List<String> ta
     /** A copy with other protocol sizes (the demo's options). */
     public SuiteSpec withSizes(String model, int maxTrain, int maxEval, int maxSteps, int oblivionExamples, List<Long> seeds) {
         return new SuiteSpec(name, title, model, tasks, maxTrain, maxEval, maxLength, batchSize, maxSteps, evalEvery, schedule, warmup, headLr, oblivion,
-                oblivionExamples, validation, methods, seeds, rates, grids, sweepMethods, seedStd, overallExcludes);
+                oblivionExamples, validation, analysisExamples, methods, seeds, rates, grids, sweepMethods, seedStd, overallExcludes);
     }
 
     /** Reads the fields of one object, refusing unknown ones and wrong types with the field's full name. */

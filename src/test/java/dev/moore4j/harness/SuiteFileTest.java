@@ -97,7 +97,8 @@ class SuiteFileTest {
                 new String[] {"seeds: [1, 2]", "seeds: one", "seeds"},
                 new String[] {"grids: {adapter", "grids: {adaptor", "grids.adaptor"},
                 new String[] {"rates: {adapter: 3.0e-3, heads: 2.0e-3}", "rates: {heads: 2.0e-3}", "lora"},
-                new String[] {"model: minilm", "modle: minilm", "modle"});
+                new String[] {"model: minilm", "modle: minilm", "modle"},
+                new String[] {"validation_examples: 6", "validation_examples: 6\n  analysis_examples: -1", "protocol.analysis_examples"});
         for (String[] c : cases) {
             Files.writeString(file, SUITE.replace(c[0], c[1]));
             assertThatThrownBy(() -> SuiteSpec.resolve(file.toString())).as(c[1]).isInstanceOf(MooreException.class)
@@ -154,8 +155,10 @@ class SuiteFileTest {
             record(db, spec, "main", "lora", 3e-3, 0.8, 0.6);
             List<ResultsDb.Row> sweep = spec.overallScore().of(db.rows("mine", "sweep"));
             assertThat(Suite.current(db.rows("mine", "main"), sweep)).extracting(ResultsDb.Row::lr).containsExactly(3e-3);
+            assertThat(Suite.superseded(db.rows("mine", "main"), sweep)).isEmpty();
             record(db, spec, "main", "lora", 1e-3, 0.9, 0.1);
             assertThat(Suite.current(db.rows("mine", "main"), sweep)).extracting(ResultsDb.Row::lr).containsExactly(1e-3);
+            assertThat(Suite.superseded(db.rows("mine", "main"), sweep)).extracting(ResultsDb.Row::lr).containsExactly(3e-3);
             Suite.writeReport(spec, db, dir, "t", null);
             assertThat(db.overallScore("mine").excluded()).containsExactly("topic");
             assertThat(db.overallScore("another").allTasks()).isTrue();
@@ -228,14 +231,28 @@ class SuiteFileTest {
     }
 
     @Test
-    void aMooreRunOfASuiteHasItsRoutingAnalysisRecorded(@TempDir Path dir) throws Exception {
+    void aMooreRunOfASuiteHasItsRoutingAnalysisRecordedAtTheFirstSeedOnly(@TempDir Path dir) throws Exception {
         SuiteSpec spec = SuiteSpec.resolve(userSuite(dir).toString());
+        assertThat(spec.seeds()).containsExactly(1L, 2L);
         Path out = dir.resolve("out");
-        List<Suite.Key> plan = List.of(new Suite.Key("main", "moore", 1, 3e-3));
+        List<Suite.Key> plan = List.of(new Suite.Key("main", "moore", 1, 3e-3), new Suite.Key("main", "moore", 2, 3e-3));
         try (NDManager m = TestSupport.manager()) {
-            assertThat(Suite.run(spec, plan, out, 1, Suite.inProcess(spec, Map.of(), m), "t")).isEqualTo(1);
+            assertThat(Suite.run(spec, plan, out, 1, Suite.inProcess(spec, Map.of(), m), "t")).isEqualTo(2);
         }
         assertThat(out.resolve("runs").resolve(plan.get(0).dirName()).resolve("best").resolve(Suite.ANALYSIS)).isRegularFile();
+        // the report draws the lowest seed's routing only, so the second seed's run skips the analysis
+        assertThat(out.resolve("runs").resolve(plan.get(1).dirName()).resolve("best")).isDirectory();
+        assertThat(out.resolve("runs").resolve(plan.get(1).dirName()).resolve("best").resolve(Suite.ANALYSIS)).doesNotExist();
+        // analysis_examples: 0 turns the analysis off; the run is recorded all the same
+        Path file = userSuite(dir);
+        Files.writeString(file, SUITE.replace("validation_examples: 6", "validation_examples: 6\n  analysis_examples: 0"));
+        SuiteSpec off = SuiteSpec.resolve(file.toString());
+        assertThat(off.analysisExamples()).isZero();
+        Path none = dir.resolve("none");
+        try (NDManager m = TestSupport.manager()) {
+            assertThat(Suite.run(off, plan.subList(0, 1), none, 1, Suite.inProcess(off, Map.of(), m), "t")).isEqualTo(1);
+        }
+        assertThat(none.resolve("runs").resolve(plan.get(0).dirName()).resolve("best").resolve(Suite.ANALYSIS)).doesNotExist();
         try (ResultsDb db = ResultsDb.open(out.resolve(Suite.DB))) {
             var a = db.routing("mine", "main", "moore", 1, 3e-3);
             assertThat(a.get("layers")).isNotEmpty();
