@@ -262,9 +262,11 @@ public final class Suite {
             return;
         }
         try (NDManager m = parent.newSubManager(); Checkpoint.Opened o = Checkpoint.open(best, null, m)) {
-            TrainConfig cfg = o.config().toBuilder().maxEvalExamples(spec.analysisExamples()).build();
+            // never more examples than the suite evaluates (the demo's --max-eval, a user's small protocol)
+            int n = spec.maxEval() > 0 ? Math.min(spec.analysisExamples(), spec.maxEval()) : spec.analysisExamples();
+            TrainConfig cfg = o.config().toBuilder().maxEvalExamples(n).build();
             var out = RoutingAnalysis.run(o.model(), Pipeline.load(o.model().tasks(), false, cfg), cfg.evalBatchSize(), m);
-            out.put("examples_per_task", spec.analysisExamples());
+            out.put("examples_per_task", n);
             AtomicFiles.writeString(best.resolve(ANALYSIS), out.toPrettyString() + "\n");
         }
     }

@@ -239,7 +239,10 @@ class SuiteFileTest {
         try (NDManager m = TestSupport.manager()) {
             assertThat(Suite.run(spec, plan, out, 1, Suite.inProcess(spec, Map.of(), m), "t")).isEqualTo(2);
         }
-        assertThat(out.resolve("runs").resolve(plan.get(0).dirName()).resolve("best").resolve(Suite.ANALYSIS)).isRegularFile();
+        Path analysis = out.resolve("runs").resolve(plan.get(0).dirName()).resolve("best").resolve(Suite.ANALYSIS);
+        assertThat(analysis).isRegularFile();
+        // capped at the suite's 10 evaluation examples per task, below the default 200
+        assertThat(new ObjectMapper().readTree(analysis.toFile()).get("examples_per_task").asInt()).isEqualTo(spec.maxEval()).isEqualTo(10);
         // the report draws the lowest seed's routing only, so the second seed's run skips the analysis
         assertThat(out.resolve("runs").resolve(plan.get(1).dirName()).resolve("best")).isDirectory();
         assertThat(out.resolve("runs").resolve(plan.get(1).dirName()).resolve("best").resolve(Suite.ANALYSIS)).doesNotExist();
