@@ -129,7 +129,7 @@ public final class SuiteCommand implements Runnable {
                 Suite.Key k = plan(spec, ms, ss, dir).stream().filter(p -> p.dirName().equals(only)).findFirst()
                         .orElseThrow(() -> new MooreException("--only " + only + ": not a run of this suite's plan"));
                 try (NDManager m = common.manager()) {
-                    Suite.inProcess(spec, adapter, m).train(k, dir.resolve("runs").resolve(k.dirName()));
+                    Suite.inProcess(spec, adapter, m, ss).train(k, dir.resolve("runs").resolve(k.dirName()));
                 }
                 return;
             }
@@ -146,7 +146,7 @@ public final class SuiteCommand implements Runnable {
                             HtmlReport::writeSuite);
                 } else {
                     try (NDManager m = common.manager()) {
-                        now = Suite.run(spec, plan, dir, 1, Suite.inProcess(spec, adapter, m), command, HtmlReport::writeSuite);
+                        now = Suite.run(spec, plan, dir, 1, Suite.inProcess(spec, adapter, m, ss), command, HtmlReport::writeSuite);
                     }
                 }
                 done += now;

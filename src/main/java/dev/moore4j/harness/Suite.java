@@ -240,14 +240,23 @@ public final class Suite {
         JsonNode train(Key key, Path dir);
     }
 
-    /** The in-process trainer: {@link Run#train} on this process's manager. */
+    /** The in-process trainer: {@link Run#train} on this process's manager, for the suite's own seeds. */
     public static RunTrainer inProcess(SuiteSpec spec, Map<String, Object> adapter, NDManager m) {
+        return inProcess(spec, adapter, m, spec.seeds());
+    }
+
+    /**
+     * The in-process trainer for an invocation that runs {@code seeds} (a user's {@code --seeds 2,3}): the routing analysis
+     * goes to the lowest of them, which is the seed the report draws while no lower one has an analysis.
+     */
+    public static RunTrainer inProcess(SuiteSpec spec, Map<String, Object> adapter, NDManager m, List<Long> seeds) {
+        long first = Collections.min(seeds);
         return (k, dir) -> {
             JsonNode summary = Run.train(config(spec, k, adapter), dir, new Trainer.Options(true, 0), m);
             String method = SuiteSpec.variant(k.method()).getKey();
             // the report draws one seed's routing per method (the lowest), so later seeds skip the analysis: minutes per run
             // on multiple-choice suites; `moore analyze RUN` adds one to any run
-            if (k.kind().equals("main") && (method.equals("moore") || MIXTURES.contains(method)) && k.seed() == Collections.min(spec.seeds())
+            if (k.kind().equals("main") && (method.equals("moore") || MIXTURES.contains(method)) && k.seed() == first
                     && spec.analysisExamples() > 0) {
                 analyze(dir, spec, m);
             }

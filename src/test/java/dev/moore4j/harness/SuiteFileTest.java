@@ -231,7 +231,7 @@ class SuiteFileTest {
     }
 
     @Test
-    void aMooreRunOfASuiteHasItsRoutingAnalysisRecordedAtTheFirstSeedOnly(@TempDir Path dir) throws Exception {
+    void aMooreRunOfASuiteHasItsRoutingAnalysisRecordedAtTheFirstSeedRunOnly(@TempDir Path dir) throws Exception {
         SuiteSpec spec = SuiteSpec.resolve(userSuite(dir).toString());
         assertThat(spec.seeds()).containsExactly(1L, 2L);
         Path out = dir.resolve("out");
@@ -256,6 +256,12 @@ class SuiteFileTest {
             assertThat(Suite.run(off, plan.subList(0, 1), none, 1, Suite.inProcess(off, Map.of(), m), "t")).isEqualTo(1);
         }
         assertThat(none.resolve("runs").resolve(plan.get(0).dirName()).resolve("best").resolve(Suite.ANALYSIS)).doesNotExist();
+        // a user who runs `--seeds 2` alone gets the analysis at seed 2, the lowest seed the report can draw
+        Path later = dir.resolve("later");
+        try (NDManager m = TestSupport.manager()) {
+            assertThat(Suite.run(spec, plan.subList(1, 2), later, 1, Suite.inProcess(spec, Map.of(), m, List.of(2L)), "t")).isEqualTo(1);
+        }
+        assertThat(later.resolve("runs").resolve(plan.get(1).dirName()).resolve("best").resolve(Suite.ANALYSIS)).isRegularFile();
         try (ResultsDb db = ResultsDb.open(out.resolve(Suite.DB))) {
             var a = db.routing("mine", "main", "moore", 1, 3e-3);
             assertThat(a.get("layers")).isNotEmpty();
