@@ -16,12 +16,25 @@ import java.util.List;
  * <p>Special ids: {@link #MEAN_TASK} (unknown or absent task: use the mean task embedding) and
  * {@link #NO_TASK} (drop the task term entirely).
  */
-public record ForwardContext(int[] taskIds, boolean training, AuxLosses aux, Recompute recompute) {
+public record ForwardContext(int[] taskIds, boolean training, AuxLosses aux, Recompute recompute, NDArray tokenMask) {
     public static final int MEAN_TASK = -1;
     public static final int NO_TASK = -2;
 
     public ForwardContext {
         taskIds = taskIds == null ? null : taskIds.clone();
+    }
+
+    /** A context without a token mask: every position is a token. */
+    public ForwardContext(int[] taskIds, boolean training, AuxLosses aux, Recompute recompute) {
+        this(taskIds, training, aux, recompute, null);
+    }
+
+    /**
+     * This context with the batch's token mask [B, S] (1 = token, 0 = padding), which inference-time routing records
+     * read so that padding positions are not counted; the forward pass itself never needs it.
+     */
+    public ForwardContext withTokenMask(NDArray mask) {
+        return new ForwardContext(taskIds, training, aux, recompute, mask);
     }
 
     /** A context with a fresh auxiliary-loss collector when training. */
@@ -49,7 +62,9 @@ public record ForwardContext(int[] taskIds, boolean training, AuxLosses aux, Rec
 
     /** The context of sample {@code i} alone (for running a batch one sample at a time). */
     public ForwardContext sample(int i) {
-        return taskIds == null || taskIds.length == 1 ? this : new ForwardContext(new int[] {taskIds[i]}, training, aux, recompute);
+        NDArray mask = tokenMask == null ? null : tokenMask.get(i).expandDims(0);
+        return (taskIds == null || taskIds.length == 1) && mask == null ? this
+                : new ForwardContext(taskIds == null || taskIds.length == 1 ? taskIds : new int[] {taskIds[i]}, training, aux, recompute, mask);
     }
 
     /** Adds an auxiliary loss term (scalar) when training; ignored at inference. */

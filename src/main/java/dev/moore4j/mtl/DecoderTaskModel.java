@@ -237,7 +237,12 @@ public final class DecoderTaskModel implements TaskModel {
         for (int b = 0; b < batch.size(); b++) {
             last[b] = (long) b * in.len() + rows.get(b).length - 1;
         }
-        NDArray h = base.hidden(in.ids(), null, new ForwardContext(in.taskIds(), false));
+        float[] mask = new float[batch.size() * in.len()];
+        for (int b = 0; b < batch.size(); b++) {
+            Arrays.fill(mask, b * in.len(), b * in.len() + rows.get(b).length, 1f);
+        }
+        ForwardContext ctx = new ForwardContext(in.taskIds(), false).withTokenMask(m.create(mask, new Shape(batch.size(), in.len())));
+        NDArray h = base.hidden(in.ids(), null, ctx);
         long d = h.getShape().get(2);
         float[] logits = base.logits(h.reshape(-1, d).get(m.create(last))).toType(DataType.FLOAT32, false).toFloatArray();
         int vocab = logits.length / batch.size();

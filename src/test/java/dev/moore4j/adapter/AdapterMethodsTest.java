@@ -2,6 +2,7 @@ package dev.moore4j.adapter;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
@@ -10,6 +11,8 @@ import ai.djl.training.GradientCollector;
 
 import dev.moore4j.TestSupport;
 import dev.moore4j.adapter.common.LowRankLinear;
+import dev.moore4j.adapter.moore.MooreLinear;
+import dev.moore4j.adapter.moore.RoutingStats;
 import dev.moore4j.io.Safetensors;
 import dev.moore4j.io.SharedPaths;
 import dev.moore4j.linalg.FactorCache;
@@ -19,6 +22,8 @@ import dev.moore4j.model.ForwardContext;
 import dev.moore4j.model.LinearSlot;
 import dev.moore4j.model.Probe;
 import dev.moore4j.model.TransformerModel;
+import dev.moore4j.model.bert.BertBatch;
+import dev.moore4j.model.bert.BertModel;
 import dev.moore4j.model.load.ModelLoader;
 
 import org.assertj.core.data.Offset;
@@ -26,8 +31,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -35,6 +42,7 @@ import java.util.Map;
 import java.util.Random;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 /**
  * Every method through the shared framework, against oracles: the base model at initialisation, the
@@ -131,6 +139,61 @@ class AdapterMethodsTest {
                 }
             }
             assertThat(worst).as(method).isLessThan(2e-4);
+        }
+    }
+
+    /**
+     * What the routing analysis records is the same whether a sentence runs alone or padded in a batch: padding
+     * positions are not tokens (MiniLM pads the probe sentences up to the longest).
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"moore", "mixlora"})
+    void routingRecordsCountTokensNotPadding(String method) {
+        try (NDManager m = TestSupport.manager(); ModelLoader.Loaded loaded = ModelLoader.load("minilm", m)) {
+            Adapter a = Adapter.attach(loaded.model(), method, Methods.config(method, Map.of(), "t"),
+                    new AdaptContext(2, 3, new FactorCache(SharedPaths.cache().resolve("svd"))));
+            perturb(a, m, 0.05); // a router that varies with the token
+            BertModel bert = (BertModel) loaded.model();
+            List<RoutingStats> stats = new ArrayList<>();
+            a.modules().stream().filter(x -> x instanceof MooreLinear).forEach(x -> stats.add(((MooreLinear) x).recordRouting()));
+            a.takeExpertLoad();
+            stats.forEach(x -> x.label("batch"));
+            BertBatch padded = BertBatch.of(loaded.tokenizer(), Probe.SENTENCES, null);
+            long tokens = Arrays.stream(padded.mask()).flatMapToLong(Arrays::stream).sum();
+            assertThat(tokens).as("the batch has padding").isLessThan((long) Probe.SENTENCES.size() * padded.ids()[0].length);
+            runEncoder(bert, padded, m);
+            Map<String, double[]> batchLoad = a.takeExpertLoad();
+            stats.forEach(x -> x.label("alone"));
+            for (String sentence : Probe.SENTENCES) {
+                runEncoder(bert, BertBatch.of(loaded.tokenizer(), List.of(sentence), null), m);
+            }
+            Map<String, double[]> aloneLoad = a.takeExpertLoad();
+            if (method.equals("moore")) {
+                assertThat(stats).hasSize(6 * 6);
+                for (RoutingStats x : stats) {
+                    Map<String, Double> batch = x.summary("batch");
+                    Map<String, Double> alone = x.summary("alone");
+                    assertThat(batch.get("tokens")).isEqualTo(alone.get("tokens")).isEqualTo((double) tokens);
+                    assertThat(batch.get("w_over_s_std")).as("the router moved").isGreaterThan(1e-3);
+                    for (String k : alone.keySet()) {
+                        assertThat(batch.get(k)).as(k).isCloseTo(alone.get(k), within(1e-4 * Math.max(1, Math.abs(alone.get(k))))); // fp32 forward
+                    }
+                }
+            } else {
+                assertThat(batchLoad).isNotEmpty().containsOnlyKeys(aloneLoad.keySet());
+                batchLoad.forEach((layer, load) -> {
+                    for (int e = 0; e < load.length; e++) {
+                        assertThat(load[e]).as(layer + " expert " + e).isCloseTo(aloneLoad.get(layer)[e], within(1e-4));
+                    }
+                });
+            }
+        }
+    }
+
+    private static void runEncoder(BertModel bert, BertBatch batch, NDManager m) {
+        try (NDScope scope = new NDScope()) {
+            NDList in = batch.toNd(m);
+            bert.forward(in.get(0), in.get(1), in.get(2), ForwardContext.tasks(false, 1));
         }
     }
 

@@ -53,7 +53,7 @@ public final class Router {
         NDArray probs = logits.softmax(-1);
         if (topK == 0) {
             if (!ctx.training()) {
-                count(probs);
+                count(probs, ctx.tokenMask());
             }
             return probs;
         }
@@ -67,17 +67,28 @@ public final class Router {
             ctx.addAuxLoss(Ops.mul(f.mul(p).sum(), balanceCoef * experts));
         }
         if (!ctx.training()) {
-            count(Ops.div(mask, topK));
+            count(Ops.div(mask, topK), ctx.tokenMask());
         }
         return gates;
     }
 
-    private void count(NDArray share) {
-        float[] s = share.reshape(-1, experts).sum(new int[] {0}).toType(DataType.FLOAT32, false).toFloatArray();
+    /** Adds each token's share [..., E] to the load; padding positions (0 in {@code tokenMask}, null: none) are left out. */
+    private void count(NDArray share, NDArray tokenMask) {
+        NDArray rows = share.reshape(-1, experts);
+        long n = rows.getShape().get(0);
+        if (tokenMask != null) {
+            if (tokenMask.size() != n) {
+                throw new IllegalStateException("router load: " + n + " positions but a token mask of " + tokenMask.size());
+            }
+            NDArray keep = tokenMask.toType(rows.getDataType(), false).reshape(-1, 1);
+            rows = rows.mul(keep);
+            n = Math.round(keep.sum().toType(DataType.FLOAT64, false).getDouble());
+        }
+        float[] s = rows.sum(new int[] {0}).toType(DataType.FLOAT32, false).toFloatArray();
         for (int e = 0; e < experts; e++) {
             load[e] += s[e];
         }
-        tokens += share.size() / experts;
+        tokens += n;
     }
 
     /** Share of tokens per expert since the last call (each row sums to one), then reset; null if none were seen. */

@@ -152,7 +152,7 @@ public final class MooreLinear implements AdapterLayer {
         NDArray gSample = x.matMul(gateDown.value().transpose()).matMul(gateUp.value().transpose());
         NDArray w = Activation.relu(gSample.add(gTask.reshape(bshape)).add(s));
         if (routing != null && !ctx.training()) {
-            routing.add(host(w), host(gTask), host(gSample));
+            routing.add(w, gTask, gSample, ctx.tokenMask());
         }
         return w;
     }

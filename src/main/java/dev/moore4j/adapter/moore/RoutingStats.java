@@ -1,5 +1,15 @@
 package dev.moore4j.adapter.moore;
 
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+
+import dev.moore4j.model.Ops;
+
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -57,50 +67,55 @@ public final class RoutingStats {
     }
 
     /**
-     * One forward pass: {@code w} and {@code sample} are [tokens, k] row-major, {@code task} is [rows, k] with one row
-     * per sample (its tokens are the {@code tokens / rows} consecutive rows of {@code w}).
+     * One forward pass: {@code w} and {@code sample} are [B, ..., k], {@code task} is [B, k] with one row per sample, and
+     * {@code tokenMask} (null: all are tokens) holds 1 for a token and 0 for padding at each of w's B·... positions.
+     * The sums are taken in libtorch in float64; only k + 7 numbers come back to the host.
      */
-    void add(float[] w, float[] task, float[] sample) {
+    void add(NDArray w, NDArray task, NDArray sample, NDArray tokenMask) {
         int k = s.length;
-        int tokens = w.length / k;
-        int rows = task.length / k;
         Acc a = byLabel.computeIfAbsent(label, x -> new Acc(k));
-        a.tokens += tokens;
-        a.taskRows += rows;
-        for (int r = 0; r < rows; r++) {
-            for (int j = 0; j < k; j++) {
-                if (counted[j]) {
-                    double t = task[r * k + j] / s[j];
-                    a.taskPartSq += t * t;
-                }
+        try (NDScope scope = new NDScope()) {
+            NDManager m = w.getManager();
+            NDArray wd = w.toType(DataType.FLOAT64, false).reshape(-1, k);                     // [T, k]
+            long positions = wd.getShape().get(0);
+            NDArray tok = tokenMask == null ? m.ones(new Shape(positions, 1), DataType.FLOAT64)
+                    : tokenMask.toType(DataType.FLOAT64, false).reshape(-1, 1);                   // [T, 1]
+            if (tok.getShape().get(0) != positions) {
+                throw new IllegalStateException("routing record: " + positions + " positions but a token mask of " + tok.getShape().get(0));
             }
-        }
-        double logK = Math.log(k);
-        for (int t = 0; t < tokens; t++) {
-            double sum = 0;
+            double[] inv = new double[k];
+            double[] cnt = new double[k];
             for (int j = 0; j < k; j++) {
-                sum += w[t * k + j];
+                inv[j] = counted[j] ? 1 / s[j] : 0; // uncounted experts drop out of every ratio below
+                cnt[j] = counted[j] ? 1 : 0;
             }
-            double h = 0;
+            NDArray invS = m.create(inv);
+            NDArray cells = tok.mul(m.create(cnt));                                                   // [T, k]: 1 = a counted cell
+            NDArray ratio = wd.mul(invS);                                                             // w / s (0 where uncounted)
+            NDArray tokRatio = ratio.mul(tok);
+            NDArray sp = sample.toType(DataType.FLOAT64, false).reshape(-1, k).mul(invS);
+            NDArray tp = task.toType(DataType.FLOAT64, false).reshape(-1, k).mul(invS);
+            // normalised entropy of each token's weights w / Σw (0 · log 0 = 0; a token whose weights are all 0 has none)
+            NDArray sum = wd.sum(new int[] {1}, true);
+            NDArray p = wd.div(Ops.maximum(sum, 1e-300));
+            NDArray h = p.mul(Ops.maximum(p, 1e-300).log()).sum(new int[] {1}, true).neg();
+            NDArray entropy = k > 1 ? Ops.div(h, Math.log(k)).mul(tok).sum() : m.zeros(new Shape(), DataType.FLOAT64);
+            NDArray scalars = NDArrays.stack(new NDList(tok.sum(), cells.sum(), tokRatio.sum(), tokRatio.mul(ratio).sum(),
+                    wd.lte(Ops.scalar(wd, 0)).toType(DataType.FLOAT64, false).mul(cells).sum(), entropy, sp.square().mul(cells).sum(), tp.square().sum()));
+            NDArray adjustment = Ops.add(ratio, -1).mul(cells).sum(new int[] {0});                         // Σ_t (w/s − 1), counted cells
+            double[] back = scalars.concat(adjustment).toDoubleArray();
+            a.tokens += Math.round(back[0]);
+            a.cells += Math.round(back[1]);
+            a.ratio += back[2];
+            a.ratioSq += back[3];
+            a.off += Math.round(back[4]);
+            a.entropy += back[5];
+            a.samplePartSq += back[6];
+            a.taskPartSq += back[7];
+            a.taskRows += task.getShape().get(0);
             for (int j = 0; j < k; j++) {
-                double wj = w[t * k + j];
-                if (wj > 0 && sum > 0) {
-                    double p = wj / sum;
-                    h -= p * Math.log(p);
-                }
-                if (!counted[j]) {
-                    continue;
-                }
-                double ratio = wj / s[j];
-                double sp = sample[t * k + j] / s[j];
-                a.cells++;
-                a.ratio += ratio;
-                a.ratioSq += ratio * ratio;
-                a.off += wj <= 0 ? 1 : 0;
-                a.samplePartSq += sp * sp;
-                a.adjustment[j] += ratio - 1;
+                a.adjustment[j] += back[8 + j];
             }
-            a.entropy += k > 1 ? h / logK : 0;
         }
     }
 

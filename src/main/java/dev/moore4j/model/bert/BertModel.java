@@ -101,7 +101,7 @@ public final class BertModel extends BaseModel {
      * Last hidden state [B, S, D] for token ids [B, S] (int64), attention mask [B, S] (1 = token,
      * 0 = padding) and token types [B, S] (or null for all zeros).
      */
-    public NDArray forward(NDArray ids, NDArray mask, NDArray types, ForwardContext ctx) {
+    public NDArray forward(NDArray ids, NDArray mask, NDArray types, ForwardContext context) {
         long seq = ids.getShape().get(1);
         if (seq > config.maxPositionEmbeddings()) {
             throw new IllegalArgumentException("sequence of " + seq + " tokens exceeds max_position_embeddings " + config.maxPositionEmbeddings());
@@ -114,6 +114,7 @@ public final class BertModel extends BaseModel {
         NDArray maskBias = Ops.mul(Ops.add(mask.toType(h.getDataType(), false), -1), 1e9).expandDims(1).expandDims(1);
         float scale = (float) (1.0 / Math.sqrt(config.headDim()));
         int heads = config.numAttentionHeads();
+        ForwardContext ctx = context.training() ? context : context.withTokenMask(mask); // routing records skip padding
         for (Layer l : layers) {
             UnaryOperator<NDArray> layer = x -> {
                 NDArray q = Ops.splitHeads(l.query().forward(x, ctx), heads);
