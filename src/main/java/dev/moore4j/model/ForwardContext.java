@@ -30,8 +30,8 @@ public record ForwardContext(int[] taskIds, boolean training, AuxLosses aux, Rec
     }
 
     /**
-     * This context with the batch's token mask [B, S] (1 = token, 0 = padding), which inference-time routing records
-     * read so that padding positions are not counted; the forward pass itself never needs it.
+     * This context with the batch's token mask [B, S] (1 = token, 0 = padding), which routers read so that padding
+     * positions count neither in their load-balance losses nor in what an analysis records; attention has its own.
      */
     public ForwardContext withTokenMask(NDArray mask) {
         return new ForwardContext(taskIds, training, aux, recompute, mask);

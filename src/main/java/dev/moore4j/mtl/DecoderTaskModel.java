@@ -168,17 +168,21 @@ public final class DecoderTaskModel implements TaskModel {
         return x.prompt().length + x.answers()[Math.max(0, e.label())].length;
     }
 
-    private record Batch(NDArray ids, int len, int[] taskIds) {}
+    /** Right-padded ids [B, len], with the mask [B, len] that tells routers which positions are tokens. */
+    private record Batch(NDArray ids, NDArray mask, int len, int[] taskIds) {}
 
     private Batch batch(List<long[]> rows, List<Example> examples, NDManager m, boolean taskFree) {
         int len = rows.stream().mapToInt(r -> r.length).max().orElse(1);
         long[] flat = new long[rows.size() * len];
+        float[] mask = new float[rows.size() * len];
         int[] ids = new int[rows.size()];
         for (int i = 0; i < rows.size(); i++) {
             System.arraycopy(rows.get(i), 0, flat, i * len, rows.get(i).length); // right padding: causal attention never sees it
+            Arrays.fill(mask, i * len, i * len + rows.get(i).length, 1f);
             ids[i] = taskFree ? ForwardContext.MEAN_TASK : taskId(examples.get(i).task());
         }
-        return new Batch(m.create(flat, new Shape(rows.size(), len)), len, ids);
+        Shape shape = new Shape(rows.size(), len);
+        return new Batch(m.create(flat, shape), m.create(mask, shape), len, ids);
     }
 
     @Override
@@ -205,7 +209,8 @@ public final class DecoderTaskModel implements TaskModel {
             }
         }
         Batch in = batch(rows, batch, m, false);
-        ForwardContext ctx = training && recompute != null ? ForwardContext.training(in.taskIds(), recompute) : new ForwardContext(in.taskIds(), training);
+        ForwardContext ctx = (training && recompute != null ? ForwardContext.training(in.taskIds(), recompute) : new ForwardContext(in.taskIds(), training))
+                .withTokenMask(in.mask());
         NDArray hidden = base.hidden(in.ids(), null, ctx);
         // the LM head only at the scored positions: [P, V] instead of [B·S, V] (151,936 columns for Qwen2.5)
         NDArray scored = hidden.reshape(-1, hidden.getShape().get(2)).get(Ops.indices(m, positions.stream().mapToLong(Long::longValue).toArray()));
@@ -237,12 +242,7 @@ public final class DecoderTaskModel implements TaskModel {
         for (int b = 0; b < batch.size(); b++) {
             last[b] = (long) b * in.len() + rows.get(b).length - 1;
         }
-        float[] mask = new float[batch.size() * in.len()];
-        for (int b = 0; b < batch.size(); b++) {
-            Arrays.fill(mask, b * in.len(), b * in.len() + rows.get(b).length, 1f);
-        }
-        ForwardContext ctx = new ForwardContext(in.taskIds(), false).withTokenMask(m.create(mask, new Shape(batch.size(), in.len())));
-        NDArray h = base.hidden(in.ids(), null, ctx);
+        NDArray h = base.hidden(in.ids(), null, new ForwardContext(in.taskIds(), false).withTokenMask(in.mask()));
         long d = h.getShape().get(2);
         float[] logits = base.logits(h.reshape(-1, d).get(m.create(last))).toType(DataType.FLOAT32, false).toFloatArray();
         int vocab = logits.length / batch.size();

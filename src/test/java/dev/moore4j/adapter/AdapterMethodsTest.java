@@ -362,6 +362,36 @@ class AdapterMethodsTest {
         return (f[0] - f[1]) / (2 * h);
     }
 
+    /** The load-balance loss of a padded batch is that of its tokens alone: f and P are means over tokens, not positions. */
+    @Test
+    void loadBalanceLossLeavesPaddingOut() {
+        try (NDManager m = TestSupport.manager()) {
+            for (String method : List.of("mixlora", "goat")) {
+                Tiny tiny = new Tiny(m, new Random(1));
+                Adapter.attach(tiny, method, Methods.config(method, small(method), "t"), new AdaptContext(1, 2, FactorCache.disabled()));
+                double[] values = gauss(new Random(3), 2 * 4 * 6, 1);
+                int[] lengths = {4, 1}; // the second sequence is one token and three positions of padding
+                double[] packed = new double[5 * 6];
+                System.arraycopy(values, 0, packed, 0, 4 * 6);
+                System.arraycopy(values, 4 * 6, packed, 4 * 6, 6);
+                double[] mask = new double[2 * 4];
+                for (int b = 0; b < 2; b++) {
+                    Arrays.fill(mask, b * 4, b * 4 + lengths[b], 1);
+                }
+                ForwardContext padded = ForwardContext.tasks(true, 0).withTokenMask(m.create(mask, new Shape(2, 4)));
+                tiny.forward(m.create(values, new Shape(2, 4, 6)), padded); // the layers are position-wise: tokens do not mix
+                ForwardContext tokens = ForwardContext.tasks(true, 0);
+                tiny.forward(m.create(packed, new Shape(1, 5, 6)), tokens);
+                ForwardContext unmasked = ForwardContext.tasks(true, 0);
+                tiny.forward(m.create(values, new Shape(2, 4, 6)), unmasked);
+                NDArray zero = m.zeros(new Shape(), DataType.FLOAT64);
+                double want = tokens.aux().addTo(zero).getDouble();
+                assertThat(padded.aux().addTo(zero).getDouble()).as(method).isCloseTo(want, within(1e-12));
+                assertThat(unmasked.aux().addTo(zero).getDouble()).as(method + ": the padding positions would count").isNotCloseTo(want, within(1e-6));
+            }
+        }
+    }
+
     @Test
     void loadBalanceLossIsLeftByTopKRoutersWhenTraining() {
         try (NDManager m = TestSupport.manager()) {

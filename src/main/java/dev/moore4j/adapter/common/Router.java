@@ -62,8 +62,20 @@ public final class Router {
         NDArray mask = detached.gte(kth).toType(logits.getDataType(), false);
         NDArray gates = logits.add(Ops.mul(Ops.add(mask, -1), 1e9)).softmax(-1); // renormalised over the selected
         if (ctx.training() && balanceCoef > 0) {
-            NDArray f = Ops.div(mask.reshape(-1, experts).mean(new int[] {0}), topK);
-            NDArray p = probs.reshape(-1, experts).mean(new int[] {0});
+            // f and P are means over tokens: padding positions (0 in the context's token mask) are not tokens
+            NDArray chosen = mask.reshape(-1, experts);
+            NDArray prob = probs.reshape(-1, experts);
+            NDArray f;
+            NDArray p;
+            if (ctx.tokenMask() == null) {
+                f = Ops.div(chosen.mean(new int[] {0}), topK);
+                p = prob.mean(new int[] {0});
+            } else {
+                NDArray keep = tokens(ctx.tokenMask(), chosen.getShape().get(0), prob); // [T, 1], a copy autograd may keep
+                NDArray n = keep.sum();
+                f = Ops.div(chosen.mul(keep).sum(new int[] {0}).div(n), topK);
+                p = prob.mul(keep).sum(new int[] {0}).div(n);
+            }
             ctx.addAuxLoss(Ops.mul(f.mul(p).sum(), balanceCoef * experts));
         }
         if (!ctx.training()) {
@@ -77,10 +89,7 @@ public final class Router {
         NDArray rows = share.reshape(-1, experts);
         long n = rows.getShape().get(0);
         if (tokenMask != null) {
-            if (tokenMask.size() != n) {
-                throw new IllegalStateException("router load: " + n + " positions but a token mask of " + tokenMask.size());
-            }
-            NDArray keep = tokenMask.toType(rows.getDataType(), false).reshape(-1, 1);
+            NDArray keep = tokens(tokenMask, n, rows);
             rows = rows.mul(keep);
             n = Math.round(keep.sum().toType(DataType.FLOAT64, false).getDouble());
         }
@@ -89,6 +98,14 @@ public final class Router {
             load[e] += s[e];
         }
         tokens += n;
+    }
+
+    /** The token mask as a [positions, 1] column of {@code like}'s type (a copy in libtorch-owned memory). */
+    private static NDArray tokens(NDArray tokenMask, long positions, NDArray like) {
+        if (tokenMask.size() != positions) {
+            throw new IllegalStateException("router: " + positions + " positions but a token mask of " + tokenMask.size());
+        }
+        return tokenMask.toType(like.getDataType(), true).reshape(-1, 1);
     }
 
     /** Share of tokens per expert since the last call (each row sums to one), then reset; null if none were seen. */

@@ -114,7 +114,7 @@ public final class BertModel extends BaseModel {
         NDArray maskBias = Ops.mul(Ops.add(mask.toType(h.getDataType(), false), -1), 1e9).expandDims(1).expandDims(1);
         float scale = (float) (1.0 / Math.sqrt(config.headDim()));
         int heads = config.numAttentionHeads();
-        ForwardContext ctx = context.training() ? context : context.withTokenMask(mask); // routing records skip padding
+        ForwardContext ctx = context.withTokenMask(mask); // routers' load-balance losses and routing records skip padding
         for (Layer l : layers) {
             UnaryOperator<NDArray> layer = x -> {
                 NDArray q = Ops.splitHeads(l.query().forward(x, ctx), heads);
