@@ -105,6 +105,15 @@ public final class EncoderTaskModel implements TaskModel {
         return n;
     }
 
+    @Override
+    public int longest(Example e) {
+        int n = 0;
+        for (Seq s : encode(e)) {
+            n = Math.max(n, s.ids().length);
+        }
+        return n;
+    }
+
     /** The sequences of an example: one, or one per choice. Tokenized once and cached. */
     Seq[] encode(Example e) {
         return encoded.computeIfAbsent(e, x -> {

@@ -56,8 +56,16 @@ public sealed interface TaskModel extends AutoCloseable permits EncoderTaskModel
     /** Scores of each example: class probabilities, the regression value, or choice scores. */
     List<Prediction> predict(List<Example> batch, NDManager m, boolean taskFree);
 
-    /** Tokens an example costs (all its sequences), for length bucketing and throughput figures. */
+    /** Tokens an example costs (all its sequences), for throughput figures and evaluation batches' token budget. */
     int tokens(Example e);
+
+    /**
+     * The longest of an example's sequences: every sequence of a batch is padded to the batch's longest, so this, not
+     * {@link #tokens}, is what length bucketing sorts by (a multiple-choice example's choices each make a sequence).
+     */
+    default int longest(Example e) {
+        return tokens(e);
+    }
 
     /** Trainable tensors under their checkpoint names. */
     Map<String, HostTensor> state();

@@ -19,16 +19,16 @@ final class BatchPlan {
     private final List<Example> examples;
     private final int batchSize;
     private final long seed;
-    private final ToIntFunction<Example> tokens;
+    private final ToIntFunction<Example> length;
     private final int stepsPerEpoch;
     private int cachedEpoch = -1;
     private List<List<Example>> epochBatches;
 
-    BatchPlan(List<Example> examples, int batchSize, long seed, ToIntFunction<Example> tokens) {
+    BatchPlan(List<Example> examples, int batchSize, long seed, ToIntFunction<Example> length) {
         this.examples = examples;
         this.batchSize = batchSize;
         this.seed = seed;
-        this.tokens = tokens;
+        this.length = length;
         this.stepsPerEpoch = (examples.size() + batchSize - 1) / batchSize;
     }
 
@@ -54,7 +54,7 @@ final class BatchPlan {
         int window = batchSize * WINDOW;
         for (int from = 0; from < order.size(); from += window) {
             List<Example> w = new ArrayList<>(order.subList(from, Math.min(order.size(), from + window)));
-            w.sort(Comparator.comparingInt(tokens));
+            w.sort(Comparator.comparingInt(length)); // the padded length: a batch costs its size times its longest sequence
             for (int b = 0; b < w.size(); b += batchSize) {
                 batches.add(List.copyOf(w.subList(b, Math.min(w.size(), b + batchSize))));
             }

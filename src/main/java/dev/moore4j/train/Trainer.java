@@ -91,7 +91,7 @@ public final class Trainer {
         this.model = model;
         this.cfg = cfg;
         this.eval = eval;
-        this.plan = new BatchPlan(train.values().stream().flatMap(List::stream).toList(), cfg.batchSize(), cfg.seed(), model::tokens);
+        this.plan = new BatchPlan(train.values().stream().flatMap(List::stream).toList(), cfg.batchSize(), cfg.seed(), model::longest);
         this.totalSteps = cfg.maxSteps() > 0 ? cfg.maxSteps() : (int) Math.ceil(cfg.epochs() * plan.stepsPerEpoch());
         this.checkpoints = new Checkpointer(out, model, cfg, baseReference, totalSteps);
     }

@@ -118,6 +118,18 @@ class EncoderTaskModelTest {
         assertThat(loss(batch)).isCloseTo(expected / batch.size(), within(1e-4 * Math.max(1, Math.abs(expected / batch.size()))));
     }
 
+    /** A multiple-choice example is one sequence per choice: it costs their sum, and pads a batch to their longest. */
+    @Test
+    void anExamplesLongestSequenceIsItsLongestChoice() {
+        for (Example e : arc) {
+            int[] each = e.choices().stream()
+                    .mapToInt(c -> model.tokens(new Example(e.task(), e.text(), e.pair(), List.of(c), 0, 0f, e.source()))).toArray();
+            assertThat(model.tokens(e)).isEqualTo(Arrays.stream(each).sum());
+            assertThat(model.longest(e)).isEqualTo(Arrays.stream(each).max().orElseThrow()).isLessThan(model.tokens(e));
+        }
+        assertThat(model.longest(sst.get(0))).isEqualTo(model.tokens(sst.get(0)));
+    }
+
     @Test
     void mixedBatchIsWeightedMeanOfSingleTaskBatches() {
         double mixedLoss = loss(mixed());
