@@ -47,6 +47,7 @@ public record TrainConfig(
         @Flag("Global gradient-norm clip (0 = off).") double clipNorm,
         @Flag("Seed of subsampling, shuffling, initialisation and dropout.") long seed,
         @Flag("Evaluate (and checkpoint) every N steps; 0 = only at the end.") int evalEvery,
+        @Flag("Also save a resumable checkpoint every N steps, without evaluating (0 = only where it evaluates).") int checkpointEvery,
         @Flag("Examples per evaluation batch.") int evalBatchSize,
         @Flag(value = "The method's hyperparameters that differ from its defaults (snake_case keys: r, top_k, targets, …); use --set.", hidden = true)
         Map<String, Object> adapter,
@@ -102,6 +103,7 @@ public record TrainConfig(
         b.clipNorm = clipNorm;
         b.seed = seed;
         b.evalEvery = evalEvery;
+        b.checkpointEvery = checkpointEvery;
         b.evalBatchSize = evalBatchSize;
         b.adapter = adapter;
         b.wholeSequenceLoss = wholeSequenceLoss;
@@ -138,6 +140,7 @@ public record TrainConfig(
         private double clipNorm = 1.0;
         private long seed = 42;
         private int evalEvery = 0;
+        private int checkpointEvery = 0;
         private int evalBatchSize = 64;
         private Map<String, Object> adapter = Map.of();
         private boolean wholeSequenceLoss = false;
@@ -252,6 +255,11 @@ public record TrainConfig(
             return this;
         }
 
+        public Builder checkpointEvery(int v) {
+            checkpointEvery = v;
+            return this;
+        }
+
         public Builder evalBatchSize(int v) {
             evalBatchSize = v;
             return this;
@@ -308,7 +316,7 @@ public record TrainConfig(
         }
 
         public TrainConfig build() {
-            return new TrainConfig(model, method, tasks, data, maxTrainExamples, maxEvalExamples, maxLength, batchSize, gradAccum, epochs, maxSteps, lr, headLr, weightDecay, schedule, warmup, decay, clipNorm, seed, evalEvery, evalBatchSize, adapter, wholeSequenceLoss, skipBadRows, oblivion, heldOutText, oblivionExamples, maxSkippedSteps, trimMb, validationExamples, recompute);
+            return new TrainConfig(model, method, tasks, data, maxTrainExamples, maxEvalExamples, maxLength, batchSize, gradAccum, epochs, maxSteps, lr, headLr, weightDecay, schedule, warmup, decay, clipNorm, seed, evalEvery, checkpointEvery, evalBatchSize, adapter, wholeSequenceLoss, skipBadRows, oblivion, heldOutText, oblivionExamples, maxSkippedSteps, trimMb, validationExamples, recompute);
         }
     }
 
@@ -330,6 +338,7 @@ public record TrainConfig(
         atLeast("weightDecay", weightDecay, 0);
         atLeast("clipNorm", clipNorm, 0);
         atLeast("evalEvery", evalEvery, 0);
+        atLeast("checkpointEvery", checkpointEvery, 0);
         atLeast("evalBatchSize", evalBatchSize, 1);
         atLeast("oblivionExamples", oblivionExamples, 0);
         atLeast("maxSkippedSteps", maxSkippedSteps, 0);

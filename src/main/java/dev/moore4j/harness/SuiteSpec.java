@@ -37,7 +37,9 @@ import java.util.stream.Stream;
  * method's name, then by its family: {@code full}, {@code heads} or {@code adapter} (every other method).
  *
  * @param maxSteps  optimiser steps of every multi-task run
- * @param evalEvery evaluation and checkpoint interval (checkpoints make interrupted runs resumable)
+ * @param evalEvery evaluation and checkpoint interval (checkpoints make interrupted runs resumable); 0: at the end only
+ * @param checkpointEvery checkpoint interval without evaluation (0: at evaluations only); the score is the last step's
+ *     either way, so a suite whose evaluation set is large checkpoints often and evaluates once
  * @param headLr    the task heads' rate in every run; heads-only runs train at their own rate instead
  * @param validation training examples per task held out for the sweep, which never reads the evaluation split
  * @param analysisExamples evaluation examples per task that the routing analysis of a MoORE or mixture main run reads (at the
@@ -47,7 +49,7 @@ import java.util.stream.Stream;
  * @param overallExcludes tasks kept in their columns but left out of the overall score ({@link OverallScore})
  */
 public record SuiteSpec(String name, String title, String model, List<String> tasks, int maxTrain, int maxEval, int maxLength, int batchSize,
-                        int maxSteps, int evalEvery, String schedule, double warmup, double headLr, boolean oblivion, int oblivionExamples,
+                        int maxSteps, int evalEvery, int checkpointEvery, String schedule, double warmup, double headLr, boolean oblivion, int oblivionExamples,
                         int validation, int analysisExamples, List<String> methods, List<Long> seeds, Map<String, Double> rates, Map<String, List<Double>> grids,
                         List<String> sweepMethods, double seedStd, List<String> overallExcludes) {
     /** Every method of the registry, in its order, and GOAT's second scale choice. */
@@ -58,7 +60,7 @@ public record SuiteSpec(String name, String title, String model, List<String> ta
     static final Set<String> FAMILIES = Set.of("adapter", "full", "heads");
     private static final Set<String> TOP = Set.of("name", "title", "model", "tasks", "protocol", "methods", "seeds", "rates", "grids", "sweep_methods",
             "seed_std", "overall_excludes");
-    private static final Set<String> PROTOCOL = Set.of("train_examples", "eval_examples", "max_length", "batch_size", "steps", "eval_every",
+    private static final Set<String> PROTOCOL = Set.of("train_examples", "eval_examples", "max_length", "batch_size", "steps", "eval_every", "checkpoint_every",
             "schedule", "warmup", "head_lr", "oblivion", "oblivion_examples", "validation_examples",
             "analysis_examples");
 
@@ -159,6 +161,7 @@ public record SuiteSpec(String name, String title, String model, List<String> ta
         int batch = p.integer("batch_size", 16, 1);
         int steps = p.integer("steps", null, 1);
         int evalEvery = p.integer("eval_every", 0, 0);
+        int checkpointEvery = p.integer("checkpoint_every", 0, 0);
         String schedule = p.text("schedule", "constant");
         double warmup = p.number("warmup", 0.1);
         double headLr = p.number("head_lr", 2e-3);
@@ -196,7 +199,7 @@ public record SuiteSpec(String name, String title, String model, List<String> ta
         if (excludes.containsAll(taskNames)) {
             throw new MooreException(source + ": field 'overall_excludes' leaves no task in the overall score");
         }
-        SuiteSpec s = new SuiteSpec(name, title, model, tasks, maxTrain, maxEval, maxLength, batch, steps, evalEvery, schedule, warmup, headLr, oblivion,
+        SuiteSpec s = new SuiteSpec(name, title, model, tasks, maxTrain, maxEval, maxLength, batch, steps, evalEvery, checkpointEvery, schedule, warmup, headLr, oblivion,
                 oblivionExamples, validation, analysis, methods, seeds, rates, grids, sweepMethods, seedStd, excludes);
         for (String m : methods) {
             if (s.rateOrNull(m) == null) {
@@ -272,7 +275,7 @@ public record SuiteSpec(String name, String title, String model, List<String> ta
         }
         // heads only trains nothing but the heads: its rate is theirs
         TrainConfig.Builder b = TrainConfig.builder().model(model).method(method).tasks(onTasks).maxTrainExamples(maxTrain).maxEvalExamples(maxEval)
-                .maxLength(maxLength).batchSize(batchSize).maxSteps(steps).evalEvery(Math.min(evalEvery, steps)).lr(lr)
+                .maxLength(maxLength).batchSize(batchSize).maxSteps(steps).evalEvery(Math.min(evalEvery, steps)).checkpointEvery(checkpointEvery).lr(lr)
                 .headLr(method.equals("heads") ? lr : headLr).schedule(schedule).warmup(warmup).clipNorm(1.0).seed(seed)
                 .oblivion(oblivion).oblivionExamples(oblivionExamples).adapter(adapter);
         if (sweep) {
@@ -283,7 +286,7 @@ public record SuiteSpec(String name, String title, String model, List<String> ta
 
     /** A copy with other protocol sizes (the demo's options). */
     public SuiteSpec withSizes(String model, int maxTrain, int maxEval, int maxSteps, int oblivionExamples, List<Long> seeds) {
-        return new SuiteSpec(name, title, model, tasks, maxTrain, maxEval, maxLength, batchSize, maxSteps, evalEvery, schedule, warmup, headLr, oblivion,
+        return new SuiteSpec(name, title, model, tasks, maxTrain, maxEval, maxLength, batchSize, maxSteps, evalEvery, checkpointEvery, schedule, warmup, headLr, oblivion,
                 oblivionExamples, validation, analysisExamples, methods, seeds, rates, grids, sweepMethods, seedStd, overallExcludes);
     }
 

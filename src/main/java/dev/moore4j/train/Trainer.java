@@ -162,8 +162,9 @@ public final class Trainer {
                     state.tokens += batch.stream().mapToLong(model::tokens).sum();
                     bar.step();
                     bar.setExtraMessage(String.format(" loss %.4f  %.1f ex/s", loss, state.examples / Math.max(1e-9, state.seconds)));
-                    boolean evalNow = opt.checkpoints() && (step == totalSteps || (cfg.evalEvery() > 0 && step % cfg.evalEvery() == 0));
+                    boolean evalNow = opt.checkpoints() && evaluatesAt(step, totalSteps, cfg);
                     boolean stopNow = opt.stopAfter() > 0 && step == opt.stopAfter() && step < totalSteps;
+                    boolean saveNow = opt.checkpoints() && savesAt(step, totalSteps, cfg);
                     if (evalNow) {
                         lastReport = evaluate(m, step);
                         memory.trim();
@@ -178,7 +179,7 @@ public final class Trainer {
                             checkpoints.saveBest(state);
                         }
                     }
-                    if (evalNow || stopNow) {
+                    if (evalNow || stopNow || saveNow) {
                         checkpoints.saveLast(state, adapterOpt, headOpt);
                     }
                     if (stopNow) {
@@ -199,6 +200,19 @@ public final class Trainer {
             }
         }
         return summary(true, losses, lastReport, bestReport);
+    }
+
+    /** Whether step {@code step} of {@code total} evaluates (and saves a checkpoint): every {@code evalEvery} steps and the last. */
+    static boolean evaluatesAt(int step, int total, TrainConfig cfg) {
+        return step == total || (cfg.evalEvery() > 0 && step % cfg.evalEvery() == 0);
+    }
+
+    /**
+     * Whether step {@code step} saves a resumable checkpoint: where it evaluates, and every {@code checkpointEvery} steps
+     * without evaluating (cheap where the evaluation set is large and only the last step's score is wanted).
+     */
+    static boolean savesAt(int step, int total, TrainConfig cfg) {
+        return evaluatesAt(step, total, cfg) || (cfg.checkpointEvery() > 0 && step % cfg.checkpointEvery() == 0);
     }
 
     private EvalReport evaluate(NDManager m, int step) {

@@ -28,7 +28,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /** The suite harness on a tiny protocol: runs recorded once, skipped after, interrupted runs resumed exactly, the sweep on a carved split. */
 class HarnessTest {
-    static final SuiteSpec TINY = new SuiteSpec("tiny", "tiny suite", "minilm", List.of("cola", "sst2"), 12, 10, 48, 6, 4, 2, "constant", 0.1, 2e-3,
+    static final SuiteSpec TINY = new SuiteSpec("tiny", "tiny suite", "minilm", List.of("cola", "sst2"), 12, 10, 48, 6, 4, 2, 0, "constant", 0.1, 2e-3,
             true, 40, 8, 200, List.of("heads", "lora"), List.of(1L, 2L), Map.of("adapter", 3e-3, "heads", 2e-3), Map.of("adapter", List.of(1e-3, 3e-3)),
             List.of("lora"), Double.NaN, List.of());
 

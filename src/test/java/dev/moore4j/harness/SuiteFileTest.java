@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import dev.moore4j.MooreException;
+import dev.moore4j.config.TrainConfig;
 import dev.moore4j.TestSupport;
 import dev.moore4j.train.Run;
 import dev.moore4j.train.Trainer;
@@ -83,7 +84,12 @@ class SuiteFileTest {
         assertThat(nlu.rateFor("full")).isEqualTo(5e-5);
         assertThat(nlu.gridFor("full")).containsExactly(1e-5, 3e-5, 1e-4);
         assertThat(nlu.gridFor("goat[scale=paper]")).containsExactly(3e-5, 1e-4, 3e-4, 1e-3);
-        assertThat(SuiteSpec.resolve("csr-mtl").maxEval()).isGreaterThanOrEqualTo(500);
+        SuiteSpec csr = SuiteSpec.resolve("csr-mtl");
+        assertThat(csr.maxEval()).isGreaterThanOrEqualTo(500);
+        // CSR-MTL evaluates its 3,000 examples once, at the end, and checkpoints without evaluating in between
+        TrainConfig run = csr.config("moore", 1, 1e-4, false, Map.of());
+        assertThat(run.evalEvery()).isZero();
+        assertThat(run.checkpointEvery()).isPositive().isLessThan(run.maxSteps());
     }
 
     @Test
@@ -98,7 +104,8 @@ class SuiteFileTest {
                 new String[] {"grids: {adapter", "grids: {adaptor", "grids.adaptor"},
                 new String[] {"rates: {adapter: 3.0e-3, heads: 2.0e-3}", "rates: {heads: 2.0e-3}", "lora"},
                 new String[] {"model: minilm", "modle: minilm", "modle"},
-                new String[] {"validation_examples: 6", "validation_examples: 6\n  analysis_examples: -1", "protocol.analysis_examples"});
+                new String[] {"validation_examples: 6", "validation_examples: 6\n  analysis_examples: -1", "protocol.analysis_examples"},
+                new String[] {"validation_examples: 6", "validation_examples: 6\n  checkpoint_every: -2", "protocol.checkpoint_every"});
         for (String[] c : cases) {
             Files.writeString(file, SUITE.replace(c[0], c[1]));
             assertThatThrownBy(() -> SuiteSpec.resolve(file.toString())).as(c[1]).isInstanceOf(MooreException.class)

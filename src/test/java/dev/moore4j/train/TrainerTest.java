@@ -76,6 +76,29 @@ class TrainerTest {
         return maxDiff / maxAbs;
     }
 
+    /** Evaluations at every evalEvery steps and the last; checkpoints there and every checkpointEvery steps besides. */
+    @Test
+    void checkpointsBetweenEvaluationsWithoutEvaluating() {
+        TrainConfig endOnly = TrainConfig.builder().tasks(List.of("sst2")).evalEvery(0).checkpointEvery(125).build();
+        List<Integer> evals = new ArrayList<>();
+        List<Integer> saves = new ArrayList<>();
+        for (int step = 1; step <= 375; step++) {
+            if (Trainer.evaluatesAt(step, 375, endOnly)) {
+                evals.add(step);
+            }
+            if (Trainer.savesAt(step, 375, endOnly)) {
+                saves.add(step);
+            }
+        }
+        assertThat(evals).containsExactly(375);
+        assertThat(saves).containsExactly(125, 250, 375);
+        TrainConfig both = endOnly.toBuilder().evalEvery(100).checkpointEvery(0).build();
+        assertThat(Trainer.evaluatesAt(200, 375, both)).isTrue();
+        assertThat(Trainer.savesAt(200, 375, both)).isTrue();
+        assertThat(Trainer.savesAt(250, 375, both)).isFalse();
+        assertThat(TrainConfig.fromJson(both.toBuilder().checkpointEvery(7).build().toJson(), "test").checkpointEvery()).as("round-trips").isEqualTo(7);
+    }
+
     @Test
     void gradientAccumulationEqualsOneBigBatch() {
         for (boolean wholeSequence : new boolean[] {false, true}) {
