@@ -286,7 +286,9 @@ public final class Suite {
     public static TrainConfig config(SuiteSpec spec, Key k, Map<String, Object> adapter) {
         if (k.kind().startsWith(SINGLE)) {
             String task = k.kind().substring(SINGLE.length());
-            return spec.config(k.method(), k.seed(), k.lr(), false, adapter, List.of(taskEntry(spec, task)), singleTaskSteps(spec).get(task));
+            // no oblivion probe: the conflict table reads the task's score only, and the probe costs a main run's
+            return spec.config(k.method(), k.seed(), k.lr(), false, adapter, List.of(taskEntry(spec, task)), singleTaskSteps(spec).get(task))
+                    .toBuilder().oblivion(false).build();
         }
         return spec.config(k.method(), k.seed(), k.lr(), k.kind().equals("sweep"), adapter);
     }

@@ -235,6 +235,12 @@ class SuiteFileTest {
             assertThat(cfg.batchSize()).isEqualTo(spec.batchSize());
             assertThat(k.lr()).isEqualTo(spec.rateFor("lora"));
         }
+        // with the oblivion probe on, the multi-task runs probe and the single-task runs do not: the conflict table reads scores only
+        Path file = userSuite(dir);
+        Files.writeString(file, SUITE.replace("oblivion: false", "oblivion: true"));
+        SuiteSpec probing = SuiteSpec.resolve(file.toString());
+        assertThat(Suite.config(probing, new Suite.Key("main", "lora", 1, 3e-3), Map.of()).oblivion()).isTrue();
+        assertThat(Suite.config(probing, Suite.conflictPlan(probing, List.of("lora"), List.of(1L), null).get(0), Map.of()).oblivion()).isFalse();
     }
 
     @Test
