@@ -21,7 +21,8 @@ import scala.collection.JavaConverters;
 /**
  * Text (and pair, or question and choices) columns → a prediction struct, as {@code /v1/predict} and
  * {@code moore predict} answer: {@code label} and {@code probabilities} for classification, {@code value} for
- * regression, {@code choice} and {@code index} for multiple choice. Rows of different tasks share forward passes.
+ * regression, {@code choice}, {@code index} and the per-choice {@code scores} for multiple choice. Rows of different
+ * tasks share forward passes.
  *
  * <pre>{@code
  * Dataset<Row> out = new MoorePredictor().setAdapterPath("runs/nlu/best").setTaskCol("task").setPairCol("pair").transform(df);
@@ -37,7 +38,8 @@ public final class MoorePredictor extends MooreTransformer<MoorePredictor> {
             .add("probabilities", DataTypes.createMapType(DataTypes.StringType, DataTypes.DoubleType), true)
             .add("value", DataTypes.DoubleType, true)
             .add("choice", DataTypes.StringType, true)
-            .add("index", DataTypes.IntegerType, true);
+            .add("index", DataTypes.IntegerType, true)
+            .add("scores", DataTypes.createArrayType(DataTypes.DoubleType, false), true);
 
     public MoorePredictor() {
         this(Identifiable$.MODULE$.randomUID("moorePredictor"));
@@ -129,7 +131,8 @@ public final class MoorePredictor extends MooreTransformer<MoorePredictor> {
             List<Object> out = new ArrayList<>();
             for (AdaptedModel.Prediction p : m.predict(ins)) {
                 out.add(RowFactory.create(p.label(), p.probabilities() == null ? null : JavaConverters.mapAsScalaMap(p.probabilities()),
-                        p.value(), p.choice(), p.index()));
+                        p.value(), p.choice(), p.index(), p.scores() == null ? null : JavaConverters.asScalaBuffer(
+                                java.util.Arrays.stream(p.scores()).boxed().toList()).toSeq()));
             }
             return out;
         }

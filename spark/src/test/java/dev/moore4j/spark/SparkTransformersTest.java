@@ -26,12 +26,13 @@ import java.util.List;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 /**
  * The transformers on {@code local[2]} (three attempts per task) against the model itself, row by row: a trained
- * MoORE adapter with a single-text task (SST-2) and a pair task (MRPC), 520 rows of mixed tasks (some task-free)
- * in four partitions.
+ * MoORE adapter with a single-text task (SST-2), a pair task (MRPC) and a multiple-choice task (ARC-e), 520 rows of
+ * mixed tasks (some task-free) in four partitions.
  */
 class SparkTransformersTest {
     @TempDir
@@ -47,7 +48,7 @@ class SparkTransformersTest {
     @BeforeAll
     static void setUp() throws Exception {
         Path run = dir.resolve("run");
-        int code = Main.execute("train", "--model", "minilm", "--method", "moore", "--tasks", "sst2,mrpc", "--max-train", "24", "--max-eval", "8",
+        int code = Main.execute("train", "--model", "minilm", "--method", "moore", "--tasks", "sst2,mrpc,arc-e", "--max-train", "24", "--max-eval", "8",
                 "--max-steps", "4", "--batch-size", "6", "--max-length", "64", "--lr", "1e-2", "--no-oblivion", "--out", run.toString(), "--threads", "1");
         assertThat(code).isZero();
         adapter = run.resolve("last");
@@ -126,6 +127,61 @@ class SparkTransformersTest {
                 expected.get(i).probabilities().forEach((k, v) -> assertThat((Double) probs.get(k)).isCloseTo(v, within(1e-5)));
             }
         }
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void multipleChoiceRowsPredictTheModelsChoiceAndScores() {
+        StructType schema = SCHEMA.add("choices", DataTypes.createArrayType(DataTypes.StringType));
+        List<Row> mc = new ArrayList<>();
+        String[][] choices = {{"a tree", "a rock", "a spoon"}, {"melting ice", "boiling water"}, {"the sun", "the moon", "a lamp", "a star"}};
+        for (int i = 0; i < 30; i++) {
+            mc.add(RowFactory.create((long) i, "arc-e", "Which of these is " + (i % 2 == 0 ? "alive" : "warm") + "? (" + i + ")", null,
+                    List.of(choices[i % 3])));
+        }
+        mc.add(RowFactory.create(30L, "sst2", "a fine film", null, null)); // a classification row beside them: no choices
+        mc.add(RowFactory.create(31L, "arc-e", "Which one?", null, List.of("only one")));
+        mc.add(RowFactory.create(32L, "sst2", "a fine film", null, List.of("x", "y")));
+        mc.add(RowFactory.create(33L, "arc-e", "Which one?", null, List.of("x", "")));
+        List<Row> out = byId(predictor().setChoicesCol("choices").transform(spark.createDataFrame(mc, schema).repartition(3)));
+        assertThat(out).hasSize(mc.size());
+        try (AdaptedModel m = AdaptedModel.open(adapter, null, 1)) {
+            List<AdaptedModel.Input> ins = mc.subList(0, 31).stream()
+                    .map(r -> new AdaptedModel.Input(r.getString(1), r.getString(2), null, (List<String>) r.get(4))).toList(); // the input rows hold Java lists
+            List<AdaptedModel.Prediction> expected = m.predict(ins);
+            for (int i = 0; i < 31; i++) {
+                Row r = out.get(i);
+                assertThat(r.isNullAt(6)).as("error of row %d: %s", i, r.get(6)).isTrue();
+                Row p = r.getStruct(5);
+                AdaptedModel.Prediction e = expected.get(i);
+                if (i < 30) {
+                    assertThat(p.getString(3)).as("row %d", i).isEqualTo(e.choice()).isIn((Object[]) choices[i % 3]);
+                    assertThat(p.getInt(4)).isEqualTo(e.index());
+                    List<Double> scores = p.getList(5);
+                    assertThat(scores).hasSize(choices[i % 3].length);
+                    for (int c = 0; c < scores.size(); c++) {
+                        assertThat(scores.get(c)).isCloseTo(e.scores()[c], within(1e-5));
+                    }
+                    assertThat(p.isNullAt(0)).as("no label for a multiple-choice row").isTrue();
+                } else {
+                    assertThat(p.getString(0)).isEqualTo(e.label());
+                    assertThat(p.isNullAt(3)).isTrue();
+                    assertThat(p.isNullAt(5)).isTrue();
+                }
+            }
+        }
+        assertThat(out.get(31).getString(6)).contains("choices").contains("at least two");
+        assertThat(out.get(32).getString(6)).contains("choices").contains("not multiple choice");
+        assertThat(out.get(33).getString(6)).contains("choices[1]").contains("empty");
+        for (int i = 31; i < 34; i++) {
+            assertThat(out.get(i).isNullAt(5)).isTrue();
+        }
+    }
+
+    @Test
+    void aBadChoicesColumnFailsAtStartNamingIt() {
+        assertThatThrownBy(() -> predictor().setChoicesCol("text").transform(rows)).hasMessageContaining("choicesCol 'text'")
+                .hasMessageContaining("array<string>");
     }
 
     @Test
