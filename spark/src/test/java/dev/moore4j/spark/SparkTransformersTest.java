@@ -185,6 +185,18 @@ class SparkTransformersTest {
     }
 
     @Test
+    void anAdapterOnAnotherFileSystemGivesTheSameEmbeddings() {
+        Dataset<Row> some = rows.limit(40);
+        List<Row> local = byId(embedder().transform(some));
+        List<Row> copied = byId(embedder().setAdapterPath(OtherSchemeFileSystem.SCHEME + "://" + adapter).transform(some));
+        assertThat(copied).hasSameSizeAs(local);
+        for (int i = 0; i < local.size(); i++) {
+            assertThat(copied.get(i).isNullAt(5)).as("error %s", copied.get(i).get(5)).isTrue();
+            assertThat(((Vector) copied.get(i).get(4)).toArray()).containsExactly(((Vector) local.get(i).get(4)).toArray());
+        }
+    }
+
+    @Test
     void badRowsLandInTheErrorColumn() {
         String longText = "word ".repeat(800);
         List<Row> bad = List.of(RowFactory.create(1L, "sst2", "", null), RowFactory.create(2L, "nope", "fine text", null),
