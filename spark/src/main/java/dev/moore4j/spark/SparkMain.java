@@ -130,7 +130,7 @@ public final class SparkMain implements Runnable {
     }
 
     @Command(name = "predict", mixinStandardHelpOptions = true, description = "Text (pair, choices) columns -> prediction struct (label, "
-            + "probabilities, value, choice, index) and error columns, as /v1/predict answers.")
+            + "probabilities, value, choice, index, scores) and error columns, as /v1/predict answers.")
     static final class Predict implements Callable<Integer> {
         @Mixin
         Common c;
