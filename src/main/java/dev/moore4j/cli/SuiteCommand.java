@@ -8,6 +8,7 @@ import dev.moore4j.MooreException;
 import dev.moore4j.adapter.Methods;
 import dev.moore4j.harness.ResultsDb;
 import dev.moore4j.harness.Suite;
+import dev.moore4j.harness.SuiteProgress;
 import dev.moore4j.harness.SuiteSpec;
 import dev.moore4j.report.HtmlReport;
 
@@ -64,6 +65,10 @@ public final class SuiteCommand implements Runnable {
     @Option(names = "--set", description = "Method hyperparameter key=value (repeatable; with a single method).")
     List<String> set = new ArrayList<>();
 
+    @Option(names = "--plan", description = "Only print what this invocation would run: each planned run recorded, finished, part-trained (at "
+            + "its checkpoint's step) or to do, and the training time left at the speed of each method's recorded and part-trained runs. Starts nothing.")
+    boolean planOnly;
+
     @Option(names = "--report", description = "Only regenerate OUT/results.md and OUT/report.html from the database.")
     boolean reportOnly;
 
@@ -117,6 +122,14 @@ public final class SuiteCommand implements Runnable {
                 db.export(export, unread);
             }
             System.err.printf("suite %s: %s written (%,d bytes)%n", spec.name(), export, export.toFile().length());
+            return;
+        }
+        if (planOnly) {
+            List<Suite.Key> plan = plan(spec, ms, ss, dir);
+            try (ResultsDb db = Files.isRegularFile(dir.resolve(Suite.DB)) ? ResultsDb.open(dir.resolve(Suite.DB)) : null) {
+                String note = sweep ? "\n(a method whose best rate lands on its grid's edge adds the next grid point when its rates are done)" : "";
+                System.out.print(SuiteProgress.text(command + note, SuiteProgress.of(spec, plan, dir, db), jobs));
+            }
             return;
         }
         if (reportOnly) {

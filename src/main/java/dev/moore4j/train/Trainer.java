@@ -120,6 +120,24 @@ public final class Trainer {
         return List.copyOf(stepSeconds);
     }
 
+    /** A step this many times slower than the typical one was stopped, not computing (see {@link #countedSeconds}). */
+    static final double PAUSED = 20;
+
+    /**
+     * The seconds a step adds to the run's training time: as measured, unless it took over {@link #PAUSED} times the
+     * typical step (the median of the last 50 this process timed; before 5, {@code fallback}, the mean before a resume).
+     * Then the process was stopped (SIGSTOP, a suspended machine) and it counts as typical, so that a pause does not
+     * read as slow training in examples per second. {@link #stepSeconds} keeps what was measured.
+     */
+    static double countedSeconds(double took, List<Double> earlier, double fallback) {
+        double typical = fallback;
+        if (earlier.size() >= 5) {
+            double[] recent = earlier.subList(Math.max(0, earlier.size() - 50), earlier.size()).stream().mapToDouble(Double::doubleValue).sorted().toArray();
+            typical = recent[recent.length / 2];
+        }
+        return !Double.isNaN(typical) && took > PAUSED * typical ? typical : took;
+    }
+
     public Summary run(Options opt, NDManager m) {
         List<Param> all = model.parameters();
         List<Param> heads = model.headParameters();
@@ -142,6 +160,8 @@ public final class Trainer {
                     System.err.println("nothing to resume in " + checkpoints.last().getParent() + "; starting at step 0");
                 }
             }
+            // the typical step before a resume, until this process has timed a few of its own
+            double resumedMean = state.step > 0 && state.seconds > 0 ? state.seconds / state.step : Double.NaN;
             try (ProgressBar bar = Progress.bar("train", totalSteps)) {
                 bar.stepTo(state.step);
                 while (state.step < totalSteps) {
@@ -152,7 +172,7 @@ public final class Trainer {
                     state.record(step, loss, cfg.lr() * schedule.multiplier(step), lastGradNorm);
                     memory.trim(); // timed with the step: its cost is part of training
                     double took = (System.nanoTime() - t0) / 1e9;
-                    state.seconds += took;
+                    state.seconds += countedSeconds(took, stepSeconds, resumedMean);
                     stepSeconds.add(took);
                     if (!Double.isNaN(loss)) {
                         losses.add(loss);

@@ -295,7 +295,34 @@ class SuiteFileTest {
             Path killed = out.resolve("runs").resolve(lora2.dirName());
             Run.train(Suite.config(spec, lora2, Map.of()), killed, new Trainer.Options(false, 2), m);
             assertThat(Files.exists(killed.resolve("summary.json"))).isFalse();
+            // --plan: the killed run stands at its checkpoint's step and times its method; heads has nothing to time it by
+            List<SuiteProgress.Entry> before = SuiteProgress.of(spec, plan, out, null);
+            assertThat(before).extracting(SuiteProgress.Entry::state).containsOnly(SuiteProgress.State.TODO, SuiteProgress.State.PARTIAL);
+            SuiteProgress.Entry part = before.stream().filter(e -> e.key().equals(lora2)).findFirst().orElseThrow();
+            assertThat(part.state()).isEqualTo(SuiteProgress.State.PARTIAL);
+            assertThat(part.step()).isEqualTo(2);
+            assertThat(part.steps()).isEqualTo(4);
+            for (SuiteProgress.Entry e : before) {
+                if (e.key().method().equals("lora")) {
+                    assertThat(e.secondsLeft()).as(e.key().dirName()).isPositive()
+                            .isCloseTo((e == part ? 0.5 : 1.0) * before.stream().filter(x -> x.key().method().equals("lora") && x != part)
+                                    .findFirst().orElseThrow().secondsLeft(), org.assertj.core.data.Percentage.withPercentage(1e-6));
+                } else {
+                    assertThat(e.secondsLeft()).as(e.key().dirName()).isNaN();
+                }
+            }
+            assertThat(SuiteProgress.text("t", before, 2)).contains("4 planned runs: 1 part-trained, 3 to do").contains(lora2.dirName() + " ")
+                    .contains("at step 2 of 4").contains("Not counted: 2 runs");
             assertThat(Suite.run(spec, plan, out, 1, Suite.inProcess(spec, Map.of(), m), "t")).isEqualTo(4);
+            try (ResultsDb db = ResultsDb.open(out.resolve(Suite.DB))) {
+                List<SuiteProgress.Entry> after = SuiteProgress.of(spec, plan, out, db);
+                assertThat(after).allSatisfy(e -> {
+                    assertThat(e.state()).isEqualTo(SuiteProgress.State.RECORDED);
+                    assertThat(e.secondsLeft()).isZero();
+                    assertThat(e.overall()).isBetween(0.0, 1.0);
+                });
+                assertThat(SuiteProgress.text("t", after, 1)).contains("4 planned runs: 4 recorded").contains("about 0 min in all");
+            }
             // resumed from its checkpoint, not restarted (HarnessTest checks that the bytes equal an uninterrupted run's)
             var resumed = new ObjectMapper().readTree(killed.resolve("summary.json").toFile());
             assertThat(resumed.path("steps").asInt()).isEqualTo(4);

@@ -78,6 +78,20 @@ class TrainerTest {
 
     /** Evaluations at every evalEvery steps and the last; checkpoints there and every checkpointEvery steps besides. */
     @Test
+    void aStoppedStepCountsAsATypicalOneInTheTrainingTime() {
+        List<Double> steps = new ArrayList<>(List.of(1.0, 1.2, 0.9, 1.1, 5.0));
+        assertThat(Trainer.countedSeconds(3600, steps, Double.NaN)).as("an hour under SIGSTOP: the median").isEqualTo(1.1);
+        assertThat(Trainer.countedSeconds(15, steps, Double.NaN)).as("slow but computing: as measured").isEqualTo(15);
+        assertThat(Trainer.countedSeconds(3600, List.of(1.0, 1.0), Double.NaN)).as("too few steps to judge").isEqualTo(3600);
+        assertThat(Trainer.countedSeconds(3600, List.of(1.0, 1.0), 2.0)).as("just resumed: the mean before").isEqualTo(2.0);
+        List<Double> slower = new ArrayList<>(steps);
+        for (int i = 0; i < 60; i++) {
+            slower.add(100.0); // the machine got 100 times slower: the last 50 steps are the typical ones now
+        }
+        assertThat(Trainer.countedSeconds(150, slower, Double.NaN)).isEqualTo(150);
+    }
+
+    @Test
     void checkpointsBetweenEvaluationsWithoutEvaluating() {
         TrainConfig endOnly = TrainConfig.builder().tasks(List.of("sst2")).evalEvery(0).checkpointEvery(125).build();
         List<Integer> evals = new ArrayList<>();
