@@ -41,7 +41,7 @@ public final class DemoCommand implements Runnable {
     @Option(names = "--model", description = "Encoder. Default: ${DEFAULT-VALUE}.")
     String model = ModelLoader.DEFAULT_MODEL;
 
-    @Option(names = "--max-train", description = "Training examples per task. Default: the demo suite's (250).")
+    @Option(names = "--max-train", description = "Training examples per task; the steps scale with it (same epochs). Default: the demo suite's (400).")
     Integer maxTrain;
 
     @Option(names = "--max-eval", description = "Evaluation examples per task. Default: the demo suite's (250).")

@@ -48,6 +48,17 @@ class DemoAndReportCliTest {
     }
 
     @Test
+    void demoHelpStatesTheDemoSuitesSizes() throws Exception {
+        CliTest.Run r = run("demo", "--help");
+        assertThat(r.code()).as(r.err()).isZero();
+        SuiteSpec demo = SuiteSpec.get("demo");
+        String help = r.out().replaceAll("\\s+", " "); // picocli wraps the descriptions
+        assertThat(help).contains("--max-train=<maxTrain> Training examples per task; the steps scale with it (same epochs). Default: the demo suite's ("
+                + demo.maxTrain() + ").");
+        assertThat(help).contains("--max-eval=<maxEval> Evaluation examples per task. Default: the demo suite's (" + demo.maxEval() + ").");
+    }
+
+    @Test
     void suiteShowPrintsABuiltInSuiteFileThatReadsBack(@TempDir Path dir) throws Exception {
         CliTest.Run r = run("suite", "--show", "nlu-mtl");
         assertThat(r.code()).as(r.err()).isZero();
