@@ -8,6 +8,7 @@ import dev.moore4j.engine.Engines;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.util.function.IntSupplier;
 
 /**
  * Shared set-up for tests: one engine configuration, with the compute threads of {@code $MOORE4J_THREADS}
@@ -28,6 +29,11 @@ public final class TestSupport {
 
     /** Runs a {@code moore} command line in this JVM, capturing stdout and stderr. */
     public static CliRun cli(String... args) {
+        return capture(() -> Main.execute(args));
+    }
+
+    /** Runs a command's entry point in this JVM (it returns the exit code), capturing stdout and stderr. */
+    public static CliRun capture(IntSupplier command) {
         PrintStream oldOut = System.out;
         PrintStream oldErr = System.err;
         ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -35,7 +41,7 @@ public final class TestSupport {
         try {
             System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
             System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int code = Main.execute(args);
+            int code = command.getAsInt();
             return new CliRun(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
         } finally {
             System.setOut(oldOut);

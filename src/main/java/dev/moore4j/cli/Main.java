@@ -22,9 +22,7 @@ public final class Main implements Runnable {
 
     /** Runs a command line; user errors print one line (no stack trace) and return 2. */
     public static int execute(String... args) {
-        CommandLine cl = new CommandLine(new Main());
-        cl.setOverwrittenOptionsAllowed(true); // the last of a repeated option wins, as in most CLIs
-        withHelp(cl);
+        CommandLine cl = commandLine();
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             Throwable t = ex;
             while (t != null && !(t instanceof MooreException) && t.getCause() != null && t.getCause() != t) {
@@ -41,6 +39,14 @@ public final class Main implements Runnable {
             throw ex;
         });
         return cl.execute(args);
+    }
+
+    /** The {@code moore} command line as {@link #execute} parses it. */
+    static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new Main());
+        cl.setOverwrittenOptionsAllowed(true); // the last of a repeated option wins, as in most CLIs
+        withHelp(cl);
+        return cl;
     }
 
     /** -h/--help on every command and subcommand (the top level also has -V/--version). */

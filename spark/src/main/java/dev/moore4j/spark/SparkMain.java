@@ -47,7 +47,7 @@ public final class SparkMain implements Runnable {
 
     /** Runs a command line; user errors print one line and return 2. */
     public static int execute(String... args) {
-        CommandLine cl = new CommandLine(new SparkMain());
+        CommandLine cl = commandLine();
         cl.setExecutionExceptionHandler((e, line, parsed) -> {
             Throwable t = e;
             while (t.getCause() != null && !(t instanceof MooreException) && !(t instanceof IllegalArgumentException) && !(t instanceof AnalysisException)) {
@@ -60,6 +60,11 @@ public final class SparkMain implements Runnable {
             throw e;
         });
         return cl.execute(args);
+    }
+
+    /** The {@code moore spark} command line as {@link #execute} parses it. */
+    static CommandLine commandLine() {
+        return new CommandLine(new SparkMain());
     }
 
     /** The options of both commands. */

@@ -3,15 +3,13 @@ package dev.moore4j.spark;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import dev.moore4j.TestSupport;
 import dev.moore4j.api.AdaptedModel;
 
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -24,20 +22,10 @@ import static org.assertj.core.api.Assertions.within;
 class SparkCliTest {
     static final Path SAMPLE = Path.of("examples", "spark", "sample.jsonl");
 
-    record Run(int code, String out, String err) {}
-
-    static Run cli(String... args) {
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
+    static TestSupport.CliRun cli(String... args) {
         try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            return new Run(SparkMain.execute(args), out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+            return TestSupport.capture(() -> SparkMain.execute(args));
         } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
             SparkSession.getActiveSession().foreach(s -> { s.stop(); return null; });
         }
     }
@@ -45,7 +33,7 @@ class SparkCliTest {
     @Test
     void embedsTheSampleOneObjectPerRowLikeTheModel(@TempDir Path dir) throws Exception {
         Path out = dir.resolve("sample.jsonl");
-        Run r = cli("embed", "--model", "minilm", "--input", SAMPLE.toString(), "--output", out.toString(), "--master", "local[2]",
+        TestSupport.CliRun r = cli("embed", "--model", "minilm", "--input", SAMPLE.toString(), "--output", out.toString(), "--master", "local[2]",
                 "--partitions", "3", "--threads-per-executor", "1", "--json");
         assertThat(r.code()).as(r.err()).isZero();
         ObjectMapper json = new ObjectMapper();
@@ -78,10 +66,10 @@ class SparkCliTest {
         Path pq = dir.resolve("sample.parquet");
         assertThat(cli("embed", "--model", "minilm", "--input", SAMPLE.toString(), "--output", pq.toString(), "--master", "local[1]").code()).isZero();
         assertThat(Files.isDirectory(pq)).isTrue();
-        Run again = cli("embed", "--model", "minilm", "--input", SAMPLE.toString(), "--output", pq.toString());
+        TestSupport.CliRun again = cli("embed", "--model", "minilm", "--input", SAMPLE.toString(), "--output", pq.toString());
         assertThat(again.code()).isEqualTo(2);
         assertThat(again.err()).contains(pq.toString()).contains("--overwrite");
-        Run missing = cli("embed", "--model", "minilm", "--input", dir.resolve("nope.jsonl").toString(), "--output", dir.resolve("x.jsonl").toString());
+        TestSupport.CliRun missing = cli("embed", "--model", "minilm", "--input", dir.resolve("nope.jsonl").toString(), "--output", dir.resolve("x.jsonl").toString());
         assertThat(missing.code()).isEqualTo(2);
         assertThat(missing.err()).contains("nope.jsonl").contains("no such file");
         assertThat(dir.resolve("x.jsonl")).doesNotExist();
@@ -107,7 +95,7 @@ class SparkCliTest {
         }
         Files.writeString(in, sb.toString());
         Path out = dir.resolve("out.jsonl");
-        Run r = cli("predict", "--adapter", run.resolve("last").toString(), "--input", in.toString(), "--output", out.toString(), "--task-col",
+        TestSupport.CliRun r = cli("predict", "--adapter", run.resolve("last").toString(), "--input", in.toString(), "--output", out.toString(), "--task-col",
                 "task", "--choices-col", "choices", "--master", "local[1]", "--threads-per-executor", "1");
         assertThat(r.code()).as(r.err()).isZero();
         List<String> lines = Files.readAllLines(out);
