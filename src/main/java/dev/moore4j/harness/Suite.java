@@ -10,6 +10,7 @@ import dev.moore4j.checkpoint.Checkpoint;
 import dev.moore4j.config.TrainConfig;
 import dev.moore4j.eval.RoutingAnalysis;
 import dev.moore4j.io.AtomicFiles;
+import dev.moore4j.io.DirLock;
 import dev.moore4j.mtl.Pipeline;
 import dev.moore4j.task.TaskRegistry;
 import dev.moore4j.task.TaskSpec;
@@ -330,7 +331,7 @@ public final class Suite {
         int done = 0;
         // one job runs on this thread (as before); more run side by side, each its own process (see SuiteCommand)
         ExecutorService pool = jobs > 1 ? Executors.newFixedThreadPool(jobs) : null;
-        try (ResultsDb db = ResultsDb.open(out.resolve(DB))) {
+        try (DirLock lock = DirLock.acquire(out, command); ResultsDb db = ResultsDb.open(out.resolve(DB))) {
             List<FutureTask<JsonNode>> pending = new ArrayList<>();
             int i = 0;
             for (Key k : plan) {

@@ -11,6 +11,7 @@ import dev.moore4j.adapter.Param;
 import dev.moore4j.config.TrainConfig;
 import dev.moore4j.eval.Evaluator;
 import dev.moore4j.io.AtomicFiles;
+import dev.moore4j.io.DirLock;
 import dev.moore4j.io.SharedPaths;
 import dev.moore4j.model.load.ModelLoader;
 import dev.moore4j.mtl.DecoderTaskModel;
@@ -51,10 +52,16 @@ public final class Run {
 
     public static ObjectNode train(TrainConfig cfg, Path out, Trainer.Options opt, NDManager m) {
         cfg.validate();
-        if (!opt.resume() && (Files.exists(out.resolve("last")) || Files.exists(out.resolve("best")))) {
-            throw new MooreException(out + " already holds a run; continue it with --resume, or choose another --out");
-        }
         checkWritable(out);
+        try (DirLock lock = DirLock.acquire(out, "moore train")) { // before the check below: a run in progress is named as such
+            if (!opt.resume() && (Files.exists(out.resolve("last")) || Files.exists(out.resolve("best")))) {
+                throw new MooreException(out + " already holds a run; continue it with --resume, or choose another --out");
+            }
+            return trainLocked(cfg, out, opt, m);
+        }
+    }
+
+    private static ObjectNode trainLocked(TrainConfig cfg, Path out, Trainer.Options opt, NDManager m) {
         boolean peakReset = MemoryStats.resetPeak(); // peak memory of this run, not of earlier runs in the same process
         List<TaskSpec> tasks = TaskRegistry.resolveAll(cfg.tasks());
         Map<String, List<Example>> train = Pipeline.load(tasks, true, cfg);
