@@ -11,6 +11,7 @@ import dev.moore4j.harness.Suite;
 import dev.moore4j.harness.SuiteSpec;
 import dev.moore4j.report.HtmlReport;
 import dev.moore4j.io.AtomicFiles;
+import dev.moore4j.io.DirLock;
 import dev.moore4j.model.load.ModelLoader;
 
 import picocli.CommandLine.Command;
@@ -63,7 +64,9 @@ public final class DemoCommand implements Runnable {
         int train = maxTrain != null ? maxTrain : d.maxTrain();
         int steps = maxTrain == null ? d.maxSteps() : Math.max(1, (int) Math.ceil((double) d.maxSteps() * train / d.maxTrain())); // same epochs
         SuiteSpec spec = d.withSizes(model, train, maxEval != null ? maxEval : d.maxEval(), steps, maxOblivion, List.of(seed));
-        AtomicFiles.deleteTree(out); // the demo always starts afresh
+        try (DirLock lock = DirLock.acquire(out, "moore demo")) { // a demo running there keeps its files
+            AtomicFiles.deleteTree(out); // the demo always starts afresh
+        }
         try (NDManager m = common.manager()) {
             Suite.run(spec, Suite.plan(spec, spec.methods(), spec.seeds(), 0, null), out, 1, Suite.inProcess(spec, Map.of(), m), "moore demo");
         }

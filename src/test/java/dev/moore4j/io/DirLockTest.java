@@ -46,12 +46,19 @@ class DirLockTest {
     }
 
     @Test
-    void suiteAndTrainStopAtStartOnADirectoryInUse(@TempDir Path dir) {
+    void suiteTrainAndDemoStopAtStartOnADirectoryInUse(@TempDir Path dir) {
         Path suiteOut = dir.resolve("suite");
         try (DirLock held = DirLock.acquire(suiteOut, "moore suite demo")) {
             TestSupport.CliRun r = TestSupport.cli("suite", "demo", "--methods", "heads", "--seeds", "1", "--out", suiteOut.toString());
             assertThat(r.code()).isEqualTo(2);
             assertThat(r.err()).contains("error: " + suiteOut + " is in use by process " + ProcessHandle.current().pid() + " (moore suite demo)");
+        }
+        Path demoOut = dir.resolve("demo");
+        try (DirLock held = DirLock.acquire(demoOut, "moore demo")) {
+            TestSupport.CliRun r = TestSupport.cli("demo", "--max-train", "8", "--out", demoOut.toString());
+            assertThat(r.code()).isEqualTo(2);
+            assertThat(r.err()).contains("error: " + demoOut + " is in use by process " + ProcessHandle.current().pid() + " (moore demo)");
+            assertThat(demoOut.resolve(DirLock.FILE)).as("the running demo's files are kept").exists();
         }
         Path runOut = dir.resolve("run");
         try (DirLock held = DirLock.acquire(runOut, "moore train")) {
