@@ -94,7 +94,9 @@ public record SuiteSpec(String name, String title, String model, List<String> ta
         }
         String method = entry.substring(0, open);
         String inner = entry.substring(open + 1, entry.length() - 1);
-        return Map.entry(method, Methods.parseAssignments(method, inner.isBlank() ? List.of() : List.of(inner.split(","))));
+        Map<String, Object> fixed = Methods.parseAssignments(method, inner.isBlank() ? List.of() : List.of(inner.split(",")));
+        Methods.config(method, fixed, "suite method '" + entry + "'"); // an unknown key or a refused value fails when the suite is read
+        return Map.entry(method, fixed);
     }
 
     /** full, heads or adapter. */
@@ -153,7 +155,12 @@ public record SuiteSpec(String name, String title, String model, List<String> ta
         for (String t : f.texts("tasks", null)) {
             tasks.add(task(t, base, source));
         }
-        List<String> taskNames = TaskRegistry.resolveAll(tasks).stream().map(TaskSpec::name).toList(); // every task readable now
+        List<String> taskNames;
+        try {
+            taskNames = TaskRegistry.resolveAll(tasks).stream().map(TaskSpec::name).toList(); // every task readable now
+        } catch (MooreException e) {
+            throw e.getMessage().startsWith(source) ? e : new MooreException(source + ": field 'tasks': " + e.getMessage());
+        }
         Fields p = new Fields(f.object("protocol"), source, "protocol.", PROTOCOL);
         int maxTrain = p.integer("train_examples", 0, 0);
         int maxEval = p.integer("eval_examples", 0, 0);
@@ -163,7 +170,13 @@ public record SuiteSpec(String name, String title, String model, List<String> ta
         int evalEvery = p.integer("eval_every", 0, 0);
         int checkpointEvery = p.integer("checkpoint_every", 0, 0);
         String schedule = p.text("schedule", "constant");
+        if (!List.of("constant", "cosine", "wsd").contains(schedule)) {
+            throw p.bad("schedule", "constant, cosine or wsd");
+        }
         double warmup = p.number("warmup", 0.1);
+        if (warmup > 1) {
+            throw p.bad("warmup", "a fraction in [0, 1]");
+        }
         double headLr = p.number("head_lr", 2e-3);
         boolean oblivion = p.bool("oblivion", true);
         int oblivionExamples = p.integer("oblivion_examples", 0, 0);
@@ -178,6 +191,8 @@ public record SuiteSpec(String name, String title, String model, List<String> ta
             }
         }
         List<Long> seeds = f.longs("seeds", List.of(1L));
+        once(methods, "methods", source);
+        once(seeds, "seeds", source);
         Map<String, Double> rates = new TreeMap<>();
         Fields r = new Fields(f.object("rates"), source, "rates.", null);
         for (String k : r.keys()) {
@@ -189,6 +204,7 @@ public record SuiteSpec(String name, String title, String model, List<String> ta
             grids.put(checkKey(k, source, "grids"), g.numbers(k));
         }
         List<String> sweepMethods = f.has("sweep_methods") ? f.texts("sweep_methods", null) : methods;
+        once(sweepMethods, "sweep_methods", source);
         double seedStd = f.has("seed_std") ? f.number("seed_std", null) : Double.NaN;
         List<String> excludes = f.has("overall_excludes") ? f.texts("overall_excludes", null) : List.of();
         for (String t : excludes) {
@@ -205,9 +221,23 @@ public record SuiteSpec(String name, String title, String model, List<String> ta
             if (s.rateOrNull(m) == null) {
                 throw new MooreException(source + ": no rate for method '" + m + "': give rates." + family(m) + " or rates." + variant(m).getKey());
             }
-            s.config(m, seeds.get(0), s.rateFor(m), false, Map.of()); // a protocol TrainConfig refuses fails here, naming its field
+            try {
+                s.config(m, seeds.get(0), s.rateFor(m), false, Map.of()).validate(); // a protocol TrainConfig refuses fails here, naming its field
+            } catch (MooreException e) {
+                throw new MooreException(source + ": protocol of method '" + m + "': " + e.getMessage());
+            }
         }
         return s;
+    }
+
+    /** A list field whose entries must differ: a method or seed given twice would name one run twice. */
+    private static void once(List<?> values, String field, String source) {
+        Set<Object> seen = new java.util.HashSet<>();
+        for (Object v : values) {
+            if (!seen.add(v)) {
+                throw new MooreException(source + ": field '" + field + "': " + v + " is listed twice");
+            }
+        }
     }
 
     private static String checkKey(String key, String source, String field) {

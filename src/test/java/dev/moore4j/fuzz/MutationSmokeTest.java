@@ -1,12 +1,14 @@
 package dev.moore4j.fuzz;
 
 import dev.moore4j.checkpoint.Checkpoint;
+import dev.moore4j.harness.SuiteSpec;
 
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -71,7 +73,11 @@ class MutationSmokeTest {
                 throw new UncheckedIOException(e);
             }
         }
-        if (name.equals("adapterConfig")) {
+        if (name.equals("suiteYaml")) { // the shipped suites, as a user copies and edits them (moore suite --show)
+            for (String suite : List.of("demo", "nlu-mtl", "csr-mtl")) {
+                out.add(SuiteSpec.builtInText(suite).getBytes(StandardCharsets.UTF_8));
+            }
+        } else if (name.equals("adapterConfig")) {
             out.add(Targets.Adapter.seed(Checkpoint.CONFIG));
         } else if (name.equals("adapterWeights")) {
             out.add(Targets.Adapter.seed(Checkpoint.WEIGHTS));

@@ -68,6 +68,11 @@ class ReaderFuzzTest {
     }
 
     @FuzzTest(maxDuration = MAX)
+    void suiteYaml(byte[] in) {
+        Targets.check("suiteYaml", in, Targets::suiteYaml);
+    }
+
+    @FuzzTest(maxDuration = MAX)
     void adapterConfig(byte[] in) {
         Targets.check("adapterConfig", in, Targets::adapterConfig);
     }

@@ -7,6 +7,7 @@ import dev.moore4j.TestSupport;
 import dev.moore4j.checkpoint.Checkpoint;
 import dev.moore4j.cli.Main;
 import dev.moore4j.config.TrainConfig;
+import dev.moore4j.harness.SuiteSpec;
 import dev.moore4j.io.OnnxWeights;
 import dev.moore4j.io.Safetensors;
 import dev.moore4j.io.WeightSource;
@@ -58,6 +59,7 @@ final class Targets {
         t.put("jsonl", Targets::jsonl);
         t.put("taskSpecYaml", Targets::taskSpecYaml);
         t.put("trainConfig", Targets::trainConfig);
+        t.put("suiteYaml", Targets::suiteYaml);
         t.put("adapterConfig", Targets::adapterConfig);
         t.put("adapterWeights", Targets::adapterWeights);
         return t;
@@ -158,6 +160,19 @@ final class Targets {
 
     static void trainConfig(byte[] in) {
         TrainConfig.read(file(in.length > 0 && in[0] == '{' ? "config.json" : "config.yaml", in)).validate();
+    }
+
+    /** A suite file (issue 16: a bad field fails at start naming it), read and then asked what a suite run asks first. */
+    static void suiteYaml(byte[] in) {
+        SuiteSpec spec = SuiteSpec.resolve(file("suite.yaml", in).toString());
+        for (String m : spec.sweepMethods()) {
+            for (double lr : spec.gridFor(m)) {
+                spec.config(m, spec.seeds().get(0), lr, true, Map.of()).validate();
+            }
+        }
+        for (String m : spec.methods()) {
+            spec.config(m, spec.seeds().get(0), spec.rateFor(m), false, Map.of()).validate();
+        }
     }
 
     /** adapter_config.json fuzzed, next to a valid adapter.safetensors of a stories260K MoORE adapter. */

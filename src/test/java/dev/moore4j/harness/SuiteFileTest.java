@@ -105,7 +105,14 @@ class SuiteFileTest {
                 new String[] {"rates: {adapter: 3.0e-3, heads: 2.0e-3}", "rates: {heads: 2.0e-3}", "lora"},
                 new String[] {"model: minilm", "modle: minilm", "modle"},
                 new String[] {"validation_examples: 6", "validation_examples: 6\n  analysis_examples: -1", "protocol.analysis_examples"},
-                new String[] {"validation_examples: 6", "validation_examples: 6\n  checkpoint_every: -2", "protocol.checkpoint_every"});
+                new String[] {"validation_examples: 6", "validation_examples: 6\n  checkpoint_every: -2", "protocol.checkpoint_every"},
+                new String[] {"validation_examples: 6", "validation_examples: 6\n  schedule: linear", "protocol.schedule"},
+                new String[] {"validation_examples: 6", "validation_examples: 6\n  warmup: 1.5", "protocol.warmup"},
+                new String[] {"seeds: [1, 2]", "seeds: [1, 2, 1]", "'seeds': 1 is listed twice"},
+                new String[] {"methods: [heads, lora]", "methods: [heads, lora, heads]", "'methods': heads is listed twice"},
+                new String[] {"methods: [heads, lora]", "methods: [heads, \"lora[r=0]\"]", "key 'r' must be at least 1, got 0"},
+                new String[] {"methods: [heads, lora]", "methods: [heads, \"lora[rank=4]\"]", "has no key 'rank'"},
+                new String[] {"tasks/topic.json]", "tasks/topic.json, tasks/topic.json]", "'tasks'"});
         for (String[] c : cases) {
             Files.writeString(file, SUITE.replace(c[0], c[1]));
             assertThatThrownBy(() -> SuiteSpec.resolve(file.toString())).as(c[1]).isInstanceOf(MooreException.class)

@@ -49,9 +49,7 @@ public abstract class ExpertLoraMethod<C extends ExpertLoraMethod.Spec> extends 
             if (topK < 0 || topK > experts) {
                 throw new MooreException("key 'top_k' = " + topK + " must be between 1 and 'experts' = " + experts + " (0 = dense)");
             }
-            if (r < 1) {
-                throw new MooreException("key 'r' must be at least 1, got " + r);
-            }
+            LoraMethod.checkRank(r);
             LoraMethod.checkDropout("dropout", dropout);
         }
     }

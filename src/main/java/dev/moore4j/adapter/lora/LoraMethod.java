@@ -25,7 +25,15 @@ public class LoraMethod extends LinearMethod<LoraMethod.Config> {
     public record Config(int r, double alpha, double dropout, List<String> targets) implements MethodConfig {
         public Config {
             targets = targets == null ? List.of() : List.copyOf(targets);
+            checkRank(r);
             checkDropout("dropout", dropout);
+        }
+    }
+
+    /** Refuses a rank below 1 when the config is read; its upper bound, a layer's, is checked when the layer is adapted. */
+    public static void checkRank(int r) {
+        if (r < 1) {
+            throw new MooreException("key 'r' must be at least 1, got " + r);
         }
     }
 

@@ -11,6 +11,7 @@ import dev.moore4j.adapter.AdapterLayer;
 import dev.moore4j.adapter.LinearMethod;
 import dev.moore4j.adapter.Method;
 import dev.moore4j.adapter.MethodConfig;
+import dev.moore4j.adapter.lora.LoraMethod;
 import dev.moore4j.adapter.Param;
 import dev.moore4j.adapter.common.FrozenLinearAdapter;
 import dev.moore4j.adapter.common.Init;
@@ -40,6 +41,7 @@ public final class MtlLoraMethod extends LinearMethod<MtlLoraMethod.Config> {
     public record Config(int r, double alpha, int bMatrices, double temperature, double dropout, List<String> targets) implements MethodConfig {
         public Config {
             targets = targets == null ? List.of() : List.copyOf(targets);
+            LoraMethod.checkRank(r);
             if (bMatrices < 1) {
                 throw new MooreException("key 'b_matrices' must be at least 1, got " + bMatrices);
             }
