@@ -4,6 +4,9 @@
 # seed), then the conflict pass. Resumable: rerun it after any interruption; recorded runs are skipped.
 #   scripts/baselines.sh [SUITE] [OUT]   (SUITE: nlu-mtl (default), csr-mtl or a suite file; OUT default runs/SUITE)
 # Many hours on 2 cores for a whole built-in matrix; MOORE4J_JOBS=J runs J runs side by side (cores/J threads each).
+# Its runs record their speed. To work beside it from another terminal without slowing them, lower that terminal's
+# share with `echo 19 > /proc/self/autogroup`: where the kernel groups processes by session (autogroup, the default on
+# most distributions), `nice` orders processes within a session only, and each session gets an equal share of the cores.
 set -euo pipefail
 suite="${1:-nlu-mtl}"
 out="${2:-runs/$(basename "${suite%.*}")}"
