@@ -10,6 +10,7 @@ import dev.moore4j.harness.ResultsDb;
 import dev.moore4j.harness.Suite;
 import dev.moore4j.harness.SuiteProgress;
 import dev.moore4j.harness.SuiteSpec;
+import dev.moore4j.io.DirLock;
 import dev.moore4j.report.HtmlReport;
 
 import picocli.CommandLine.Command;
@@ -129,6 +130,7 @@ public final class SuiteCommand implements Runnable {
             try (ResultsDb db = Files.isRegularFile(dir.resolve(Suite.DB)) ? ResultsDb.open(dir.resolve(Suite.DB)) : null) {
                 String note = sweep ? "\n(a method whose best rate lands on its grid's edge adds the next grid point when its rates are done)" : "";
                 System.out.print(SuiteProgress.text(command + note, SuiteProgress.of(spec, plan, dir, db), jobs));
+                DirLock.holder(dir).ifPresent(h -> System.out.println("Running now in " + dir + ": " + h + "."));
             }
             return;
         }

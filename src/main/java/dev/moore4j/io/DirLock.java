@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.Optional;
 
 /**
  * An exclusive lock on an output directory (a suite's, a run's) for as long as a command writes it. Runs are resumable,
@@ -52,7 +53,7 @@ public final class DirLock implements AutoCloseable {
             return new DirLock(ch, null); // no locks on this file system
         }
         if (lock == null) {
-            String holder = holder(file);
+            String holder = note(file);
             close(ch);
             throw new MooreException(dir + " is in use by " + holder + "; wait for it to finish or stop it, then run this again");
         }
@@ -65,7 +66,33 @@ public final class DirLock implements AutoCloseable {
         return new DirLock(ch, lock);
     }
 
-    private static String holder(Path file) {
+    /**
+     * The note of the process that holds the directory's lock now, or empty when none does. It takes the lock for an
+     * instant to find out, so it reads a directory that a command may be about to start on; it never waits.
+     */
+    public static Optional<String> holder(Path dir) {
+        Path file = dir.resolve(FILE);
+        if (!Files.isRegularFile(file)) {
+            return Optional.empty();
+        }
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            FileLock probe;
+            try {
+                probe = ch.tryLock();
+            } catch (OverlappingFileLockException e) {
+                return Optional.of(note(file));
+            }
+            if (probe == null) {
+                return Optional.of(note(file));
+            }
+            probe.release();
+            return Optional.empty();
+        } catch (IOException e) {
+            return Optional.empty(); // unreadable, or no locks on this file system: nothing known to hold it
+        }
+    }
+
+    private static String note(Path file) {
         try {
             String s = Files.readString(file, StandardCharsets.UTF_8).strip();
             return s.isEmpty() ? "another process" : s;

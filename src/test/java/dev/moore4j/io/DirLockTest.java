@@ -38,10 +38,12 @@ class DirLockTest {
             assertThat(r.readLine()).isEqualTo("locked");
             assertThatThrownBy(() -> DirLock.acquire(out, "moore train")).isInstanceOf(MooreException.class)
                     .hasMessageContaining("in use by process " + holder.pid() + " (the test's holder)");
+            assertThat(DirLock.holder(out)).contains("process " + holder.pid() + " (the test's holder)");
         } finally {
             holder.destroyForcibly(); // SIGKILL: no chance to release
             assertThat(holder.waitFor(60, TimeUnit.SECONDS)).isTrue();
         }
+        assertThat(DirLock.holder(out)).isEmpty();
         DirLock.acquire(out, "moore train").close();
     }
 
@@ -52,6 +54,9 @@ class DirLockTest {
             TestSupport.CliRun r = TestSupport.cli("suite", "demo", "--methods", "heads", "--seeds", "1", "--out", suiteOut.toString());
             assertThat(r.code()).isEqualTo(2);
             assertThat(r.err()).contains("error: " + suiteOut + " is in use by process " + ProcessHandle.current().pid() + " (moore suite demo)");
+            TestSupport.CliRun plan = TestSupport.cli("suite", "demo", "--plan", "--out", suiteOut.toString());
+            assertThat(plan.code()).as(plan.err()).isZero();
+            assertThat(plan.out()).contains("Running now in " + suiteOut + ": process " + ProcessHandle.current().pid() + " (moore suite demo).");
         }
         Path demoOut = dir.resolve("demo");
         try (DirLock held = DirLock.acquire(demoOut, "moore demo")) {
