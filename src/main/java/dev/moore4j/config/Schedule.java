@@ -2,6 +2,8 @@ package dev.moore4j.config;
 
 import dev.moore4j.MooreException;
 
+import java.util.List;
+
 /**
  * Learning-rate multiplier of the 1-based optimiser step (METHODS §3). Every schedule starts with a
  * linear warmup over the first {@code warmup} fraction of steps; then
@@ -12,9 +14,12 @@ import dev.moore4j.MooreException;
  * </ul>
  */
 public record Schedule(String name, double warmup, double decay, int totalSteps) {
+    /** Every schedule name, for the readers of configs and suite files to check against. */
+    public static final List<String> NAMES = List.of("constant", "cosine", "wsd");
+
     public Schedule {
-        if (!name.equals("constant") && !name.equals("cosine") && !name.equals("wsd")) {
-            throw new MooreException("schedule '" + name + "' is unknown (constant, cosine, wsd)");
+        if (!NAMES.contains(name)) {
+            throw new MooreException("schedule '" + name + "' is unknown (" + String.join(", ", NAMES) + ")");
         }
         if (warmup < 0 || warmup > 1 || decay < 0 || decay > 1 || warmup + (name.equals("wsd") ? decay : 0) > 1) {
             throw new MooreException("schedule fractions must lie in [0, 1] (warmup " + warmup + ", decay " + decay + ")");

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 
 import dev.moore4j.MooreException;
 import dev.moore4j.adapter.Methods;
+import dev.moore4j.config.Schedule;
 import dev.moore4j.config.TrainConfig;
 import dev.moore4j.io.ObjectFiles;
 import dev.moore4j.task.TaskRegistry;
@@ -170,8 +171,8 @@ public record SuiteSpec(String name, String title, String model, List<String> ta
         int evalEvery = p.integer("eval_every", 0, 0);
         int checkpointEvery = p.integer("checkpoint_every", 0, 0);
         String schedule = p.text("schedule", "constant");
-        if (!List.of("constant", "cosine", "wsd").contains(schedule)) {
-            throw p.bad("schedule", "constant, cosine or wsd");
+        if (!Schedule.NAMES.contains(schedule)) {
+            throw p.bad("schedule", String.join(", ", Schedule.NAMES));
         }
         double warmup = p.number("warmup", 0.1);
         if (warmup > 1) {
