@@ -79,6 +79,10 @@ public final class SuiteCommand implements Runnable {
             + "the sweep no longer selects and of single-task runs on tasks left out of overall dropped. Same tables and report; a suite resumes from it.")
     Path export;
 
+    @Option(names = "--routing", split = ",(?![^\\[]*\\])", paramLabel = "METHOD", description = "With --export: keep the routing analyses "
+            + "of these methods only (default: every method's; each is a few hundred kilobytes). The copy's report draws these.")
+    List<String> routing;
+
     @Option(names = "--jobs", description = "Runs side by side, each its own process with --threads/J compute threads (its log in OUT/logs/). "
             + "Default: ${DEFAULT-VALUE}.")
     int jobs = 1;
@@ -111,6 +115,12 @@ public final class SuiteCommand implements Runnable {
                 + (methods != null ? " --methods " + String.join(",", ms) : "")
                 + (seeds != null ? " --seeds " + String.join(",", ss.stream().map(String::valueOf).toList()) : "") + (lr > 0 ? " --lr " + lr : "")
                 + " --out " + dir;
+        if (routing != null && export == null) {
+            throw new MooreException("suite: --routing chooses what --export keeps; give it with --export FILE");
+        }
+        if (routing != null) {
+            routing.forEach(SuiteSpec::variant); // a misspelt method names itself rather than silently dropping every analysis
+        }
         if ((export != null || reportOnly) && !Files.isRegularFile(dir.resolve(Suite.DB))) {
             throw new MooreException(dir.resolve(Suite.DB) + ": no results database here");
         }
@@ -120,7 +130,7 @@ public final class SuiteCommand implements Runnable {
                 List<ResultsDb.Row> unread = new ArrayList<>(Suite.superseded(score.of(db.rows(spec.name(), "main")),
                         score.of(db.rows(spec.name(), "sweep"))));
                 spec.overallExcludes().forEach(t -> unread.addAll(db.rows(spec.name(), Suite.SINGLE + t))); // no conflict row reads them
-                db.export(export, unread);
+                db.export(export, unread, routing == null ? null : java.util.Set.copyOf(routing));
             }
             System.err.printf("suite %s: %s written (%,d bytes)%n", spec.name(), export, export.toFile().length());
             return;

@@ -374,6 +374,14 @@ public final class ResultsDb implements AutoCloseable {
      * sweep no longer selects, which the tables and the report leave out); their rows stay.
      */
     public void export(Path target, List<Row> superseded) {
+        export(target, superseded, null);
+    }
+
+    /**
+     * As {@link #export(Path, List)}, keeping the routing analyses of the named methods only (null: of every method). Each
+     * method's analysis is a few hundred kilobytes, so a suite of many mixtures publishes the ones its report draws.
+     */
+    public void export(Path target, List<Row> superseded, java.util.Set<String> routingMethods) {
         Path abs = target.toAbsolutePath();
         Path tmp = abs.resolveSibling(abs.getFileName() + ".tmp");
         try {
@@ -399,6 +407,22 @@ public final class ResultsDb implements AutoCloseable {
                     // the report draws one seed's routing per method: the lowest that has one
                     st.execute("DELETE FROM routing WHERE seed > (SELECT MIN(r.seed) FROM routing r WHERE r.suite = routing.suite "
                             + "AND r.kind = routing.kind AND r.method = routing.method AND r.lr = routing.lr)");
+                }
+                if (routingMethods != null) {
+                    List<String> stored = new ArrayList<>();
+                    try (var st = x.createStatement(); ResultSet rs = st.executeQuery("SELECT DISTINCT method FROM routing")) {
+                        while (rs.next()) {
+                            stored.add(rs.getString(1));
+                        }
+                    }
+                    for (String m : stored) {
+                        if (!routingMethods.contains(m)) {
+                            try (PreparedStatement ps = x.prepareStatement("DELETE FROM routing WHERE method = ?")) {
+                                ps.setString(1, m);
+                                ps.executeUpdate();
+                            }
+                        }
+                    }
                 }
                 rewrite(x, "predictions", "tasks", ResultsDb::compactPredictions);
                 rewrite(x, "curves", "curves", c -> rounded(lossOnly(c)));

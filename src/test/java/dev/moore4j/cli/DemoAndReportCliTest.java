@@ -76,6 +76,12 @@ class DemoAndReportCliTest {
         CliTest.Run export = run("suite", "nlu-mtl", "--export", dir.resolve("x.sqlite").toString(), "--out", dir.resolve("none").toString());
         assertThat(export.err()).contains("none").contains("no results database");
         assertThat(dir.resolve("x.sqlite")).doesNotExist();
+        CliTest.Run alone = run("suite", "nlu-mtl", "--routing", "moore", "--out", dir.resolve("none").toString());
+        assertThat(alone.code()).isNotZero();
+        assertThat(alone.err()).contains("--routing").contains("--export");
+        CliTest.Run misspelt = run("suite", "nlu-mtl", "--export", dir.resolve("x.sqlite").toString(), "--routing", "mixlroa", "--out", dir.resolve("none").toString());
+        assertThat(misspelt.code()).isNotZero();
+        assertThat(misspelt.err()).contains("mixlroa");
     }
 
     @Test

@@ -105,6 +105,26 @@ class ResultsExportTest {
         }
     }
 
+    @Test
+    void exportKeepsTheRoutingOfTheNamedMethodsOnly() throws Exception {
+        Path db = ReportFixture.build(dir.resolve("full"));
+        Path copy = dir.resolve("copy").resolve("results.sqlite");
+        try (ResultsDb a = ResultsDb.open(db)) {
+            a.export(copy, java.util.List.of(), java.util.Set.of("moore"));
+            try (ResultsDb b = ResultsDb.open(copy)) {
+                assertThat(b.rows(ReportFixture.SUITE, "main")).isEqualTo(a.rows(ReportFixture.SUITE, "main"));
+                assertThat(a.routing(ReportFixture.SUITE, "main", "mixlora", 1, 1e-4).isMissingNode()).isFalse();
+                assertThat(b.routing(ReportFixture.SUITE, "main", "mixlora", 1, 1e-4).isMissingNode()).isTrue();
+                assertThat(b.routing(ReportFixture.SUITE, "main", "moore", 1, 1e-4).get("layers").size())
+                        .isEqualTo(a.routing(ReportFixture.SUITE, "main", "moore", 1, 1e-4).get("layers").size());
+                assertThat(b.predictions(ReportFixture.SUITE, "main", "mixlora", 1, 1e-4)).isNotEmpty();
+            }
+        }
+        HtmlReport.write(copy.getParent(), null, dir.resolve("b.html"));
+        assertThat(HtmlReportTest.figures(Files.readString(dir.resolve("b.html")))).filteredOn(f -> f.section().equals("routing"))
+                .isNotEmpty().allMatch(f -> !f.id().contains("mixlora"));
+    }
+
     private static String withoutCurves(String html) {
         return html.replaceAll("(?s)<section id=\"(curves|routing)\">.*?</section>", "").replaceAll("(?s)<p class=\"sub\">.*?</p>", "")
                 .replaceAll("generated [0-9T:Z-]+", "generated"); // the time stamp
