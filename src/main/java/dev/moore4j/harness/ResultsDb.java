@@ -409,19 +409,14 @@ public final class ResultsDb implements AutoCloseable {
                             + "AND r.kind = routing.kind AND r.method = routing.method AND r.lr = routing.lr)");
                 }
                 if (routingMethods != null) {
-                    List<String> stored = new ArrayList<>();
-                    try (var st = x.createStatement(); ResultSet rs = st.executeQuery("SELECT DISTINCT method FROM routing")) {
-                        while (rs.next()) {
-                            stored.add(rs.getString(1));
+                    // SQLite reads an empty list, "NOT IN ()", as true for every row: no method kept
+                    String kept = String.join(",", java.util.Collections.nCopies(routingMethods.size(), "?"));
+                    try (PreparedStatement ps = x.prepareStatement("DELETE FROM routing WHERE method NOT IN (" + kept + ")")) {
+                        int i = 1;
+                        for (String m : routingMethods) {
+                            ps.setString(i++, m);
                         }
-                    }
-                    for (String m : stored) {
-                        if (!routingMethods.contains(m)) {
-                            try (PreparedStatement ps = x.prepareStatement("DELETE FROM routing WHERE method = ?")) {
-                                ps.setString(1, m);
-                                ps.executeUpdate();
-                            }
-                        }
+                        ps.executeUpdate();
                     }
                 }
                 rewrite(x, "predictions", "tasks", ResultsDb::compactPredictions);
