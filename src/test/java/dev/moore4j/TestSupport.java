@@ -4,10 +4,19 @@ import ai.djl.ndarray.NDManager;
 
 import dev.moore4j.cli.Main;
 import dev.moore4j.engine.Engines;
+import dev.moore4j.io.MavenJars;
+import dev.moore4j.io.OnnxWeights;
+import dev.moore4j.model.bert.BertConfig;
+import dev.moore4j.model.bert.BertModel;
+import dev.moore4j.model.load.ModelLoader;
+import dev.moore4j.tokenizer.HfTokenizer;
 
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.util.zip.ZipFile;
 import java.util.function.IntSupplier;
 
 /**
@@ -22,6 +31,35 @@ public final class TestSupport {
 
     public static NDManager manager() {
         return Engines.newManager(Engines.defaultThreads());
+    }
+
+    /**
+     * The first {@code layers} blocks of all-MiniLM-L6-v2 (its real weights, embeddings and tokenizer): for tests whose
+     * claim is about per-step behaviour rather than the whole model's output, at a fraction of the six layers' time.
+     */
+    public static ModelLoader.Loaded minilmLayers(int layers, NDManager m) {
+        ModelLoader.JarAlias a = ModelLoader.JAR_ALIASES.get(0);
+        BertConfig full = a.config();
+        BertConfig c = new BertConfig(full.vocabSize(), full.hiddenSize(), layers, full.numAttentionHeads(), full.intermediateSize(),
+                full.maxPositionEmbeddings(), full.typeVocabSize(), full.layerNormEps());
+        var jar = MavenJars.resolve(a.groupId(), a.artifactId(), a.version());
+        try (ZipFile zip = new ZipFile(jar.toFile())) {
+            String source = jar + "!" + a.onnxEntry();
+            var weights = OnnxWeights.bertWeights(OnnxWeights.parse(zip.getInputStream(zip.getEntry(a.onnxEntry())).readAllBytes(), source), source);
+            var tok = HfTokenizer.load(zip.getInputStream(zip.getEntry(a.tokenizerEntry())).readAllBytes(), source, full.maxPositionEmbeddings());
+            return new ModelLoader.Loaded(a.alias() + "[" + layers + " layers]", BertModel.load(c, weights, m.newSubManager()), tok);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** max |a − b| over two outputs of the same shape. */
+    public static double maxAbsDiff(float[] a, float[] b) {
+        double diff = 0;
+        for (int i = 0; i < a.length; i++) {
+            diff = Math.max(diff, Math.abs(a[i] - b[i]));
+        }
+        return diff;
     }
 
     /** What a command line printed and returned. */

@@ -1,6 +1,7 @@
 package dev.moore4j.adapter;
 
 import dev.moore4j.linalg.FactorCache;
+import dev.moore4j.util.Seeds;
 
 /**
  * What injection needs besides the model and the config.
@@ -18,6 +19,6 @@ public record AdaptContext(int tasks, long seed, FactorCache cache) {
 
     /** Seed of the {@code index}-th adapted layer. */
     public long layerSeed(int index) {
-        return seed * 1_000_003L + index;
+        return Seeds.mix(seed, index);
     }
 }

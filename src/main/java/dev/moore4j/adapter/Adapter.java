@@ -153,6 +153,6 @@ public final class Adapter {
     }
 
     public ObjectNode configJson() {
-        return Methods.toJson(config);
+        return MethodConfig.toJson(config);
     }
 }

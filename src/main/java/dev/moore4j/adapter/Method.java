@@ -25,6 +25,36 @@ public interface Method<C extends MethodConfig> {
 
         /** One line for {@code --help} and tables. */
         String summary();
+
+        /** As tables and charts print it ({@code MTL-LoRA}); empty: the CLI name. */
+        String display() default "";
+
+        /** Its colour in every chart of a report, {@code 0xRRGGBB}: one per method, whichever methods a chart holds. */
+        int colour();
+
+        /** What the method trains, which decides the rate family a suite gives it and the passes it takes part in. */
+        Kind kind() default Kind.ADAPTER;
+    }
+
+    /** What a method trains. */
+    enum Kind {
+        /** The frozen model and task heads only: the floor every method is compared with. */
+        HEADS,
+        /** Every target weight: the ceiling. */
+        FULL,
+        /** A parameter-efficient adapter without experts. */
+        ADAPTER,
+        /** A mixture of LoRA experts with a learned router (the conflict pass takes the suite's two best). */
+        MIXTURE;
+
+        /** The key of a suite's {@code rates:} and {@code grids:} this kind reads: heads, full or adapter. */
+        public String rateFamily() {
+            return switch (this) {
+                case HEADS -> "heads";
+                case FULL -> "full";
+                case ADAPTER, MIXTURE -> "adapter";
+            };
+        }
     }
 
     /** CLI name, lowercase: the class's {@link Named}. */
@@ -35,6 +65,26 @@ public interface Method<C extends MethodConfig> {
     /** One line for {@code --help} and tables: the class's {@link Named}. */
     default String summary() {
         return named().summary();
+    }
+
+    /** As tables and charts print it: the class's {@link Named}. */
+    default String display() {
+        return named().display().isEmpty() ? name() : named().display();
+    }
+
+    /** Its chart colour, {@code 0xRRGGBB}: the class's {@link Named}. */
+    default int colour() {
+        return named().colour();
+    }
+
+    /** What it trains: the class's {@link Named}. */
+    default Kind kind() {
+        return named().kind();
+    }
+
+    /** Whether it routes tokens (or tasks) among experts, so that a run has a routing analysis to record. */
+    default boolean hasRouter() {
+        return kind() == Kind.MIXTURE;
     }
 
     private Named named() {
@@ -88,6 +138,6 @@ public interface Method<C extends MethodConfig> {
      * where the method has one; null when nothing does.
      */
     default String budgetKey() {
-        return Methods.toJson(defaults()).has("r") ? "r" : null;
+        return MethodConfig.toJson(defaults()).has("r") ? "r" : null;
     }
 }

@@ -1,11 +1,8 @@
 package dev.moore4j.adapter;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.PropertyNamingStrategies;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -41,11 +38,7 @@ public final class Methods {
             new MixLoraMethod(), new LoraMoeMethod(), new MolaMethod(), new HydraLoraMethod(), new MtlLoraMethod(),
             new MosldMethod(), new OmoeMethod(), new GoatMethod(), new MooreMethod());
 
-    /** snake_case keys ({@code top_k}), unknown keys refused. */
-    static final ObjectMapper JSON = new ObjectMapper()
-            .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
-            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-            .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS);
+    private static final ObjectMapper JSON = MethodConfig.JSON;
 
     private Methods() {}
 
@@ -84,7 +77,7 @@ public final class Methods {
     }
 
     public static ObjectNode toJson(MethodConfig c) {
-        return JSON.valueToTree(c);
+        return MethodConfig.toJson(c);
     }
 
     /**

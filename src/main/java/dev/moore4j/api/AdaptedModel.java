@@ -7,14 +7,11 @@ import dev.moore4j.MooreException;
 import dev.moore4j.checkpoint.Checkpoint;
 import dev.moore4j.engine.Engines;
 import dev.moore4j.linalg.Svd;
+import dev.moore4j.model.DecoderModel;
+import dev.moore4j.model.EncoderModel;
 import dev.moore4j.model.ForwardContext;
 import dev.moore4j.model.TransformerModel;
-import dev.moore4j.model.bert.BertModel;
-import dev.moore4j.model.bert.Embedder;
-import dev.moore4j.model.llama.Generator;
-import dev.moore4j.model.llama.LlamaModel;
 import dev.moore4j.model.load.ModelLoader;
-import dev.moore4j.mtl.EncoderTaskModel;
 import dev.moore4j.mtl.TaskModel;
 import dev.moore4j.task.Example;
 import dev.moore4j.task.TaskKind;
@@ -175,7 +172,7 @@ public final class AdaptedModel implements AutoCloseable {
     }
 
     public boolean isEncoder() {
-        return model() instanceof BertModel;
+        return model() instanceof EncoderModel;
     }
 
     /** The adapter's tasks (empty for a base model). */
@@ -196,7 +193,7 @@ public final class AdaptedModel implements AutoCloseable {
 
     /** Embedding width. */
     public int dimension() {
-        return model() instanceof BertModel b ? b.config().hiddenSize() : ((LlamaModel) model()).config().hiddenSize();
+        return model().hiddenSize();
     }
 
     /** Tokens a text costs, special tokens included (a pair when {@code pair} is not null). */
@@ -212,7 +209,7 @@ public final class AdaptedModel implements AutoCloseable {
 
     /** The longest sequence the model accepts, in tokens. */
     public int maxTokens() {
-        return model() instanceof BertModel b ? b.config().maxPositionEmbeddings() : ((LlamaModel) model()).config().maxPositionEmbeddings();
+        return model().maxPositions();
     }
 
     /** Mean-pooled, L2-normalised embeddings of texts, all routed as {@code task} ({@code null}: task-free). */
@@ -228,7 +225,7 @@ public final class AdaptedModel implements AutoCloseable {
      * to padding (on a CPU a forward costs in proportion to its padded tokens).
      */
     public synchronized float[][] embed(List<String> texts, List<String> tasks) {
-        if (!(model() instanceof BertModel bert)) {
+        if (!(model() instanceof EncoderModel encoder)) {
             throw new MooreException(name + ": embeddings need an encoder (BERT family), this is a " + model().family() + " model");
         }
         int[] ids = new int[texts.size()];
@@ -249,7 +246,7 @@ public final class AdaptedModel implements AutoCloseable {
             ForwardContext ctx = new ForwardContext(partIds, false);
             float[][] e;
             try (NDScope scope = new NDScope()) {
-                e = taskModel instanceof EncoderTaskModel etm ? etm.embed(part, ctx, manager) : Embedder.embed(bert, tokenizer(), part, ctx);
+                e = taskModel != null ? taskModel.embed(part, ctx, manager) : encoder.embed(tokenizer(), part, ctx);
             }
             for (int j = 0; j < chunk.length; j++) {
                 out[chunk[j]] = e[j];
@@ -379,14 +376,14 @@ public final class AdaptedModel implements AutoCloseable {
      * {@code onText} (may be null) receives each decoded piece as it comes.
      */
     public synchronized Completion generate(String prompt, GenerateOptions o, String task, Consumer<String> onText) {
-        if (!(model() instanceof LlamaModel llama)) {
+        if (!(model() instanceof DecoderModel decoder)) {
             throw new MooreException(name + ": completions need a decoder (Llama family), this is a " + model().family() + " model");
         }
         ForwardContext ctx = task == null ? ForwardContext.inference()
                 : ForwardContext.tasks(false, taskModel == null ? unknownTask(task) : taskModel.taskId(task));
         int promptTokens = tokenizer().encode(prompt).length;
         int[] count = {0};
-        String full = Generator.generate(llama, tokenizer(), prompt, new Generator.Options(o.maxTokens(), o.temperature(), o.topP(), o.seed()), ctx,
+        String full = decoder.generate(tokenizer(), prompt, new DecoderModel.Sampling(o.maxTokens(), o.temperature(), o.topP(), o.seed()), ctx,
                 piece -> {
                     count[0]++;
                     if (onText != null) {

@@ -3,9 +3,8 @@ package dev.moore4j.cli;
 import ai.djl.ndarray.NDManager;
 
 import dev.moore4j.MooreException;
+import dev.moore4j.model.EncoderModel;
 import dev.moore4j.model.ForwardContext;
-import dev.moore4j.model.bert.BertModel;
-import dev.moore4j.model.bert.Embedder;
 import dev.moore4j.model.load.ModelLoader;
 import dev.moore4j.util.MemoryStats;
 import dev.moore4j.util.MklKernels;
@@ -60,14 +59,14 @@ final class BenchEmbedCommand implements Runnable {
         }
         long t0 = System.nanoTime();
         try (NDManager m = common.manager(); ModelLoader.Loaded loaded = ModelLoader.load(model, m)) {
-            if (!(loaded.model() instanceof BertModel bert)) {
+            if (!(loaded.model() instanceof EncoderModel encoder)) {
                 throw new MooreException("bench embed: " + model + " is not an encoder (use minilm, bge-small, e5-small or an HF BERT directory)");
             }
             double load = (System.nanoTime() - t0) / 1e9;
             List<Double> times = new ArrayList<>();
             for (int i = 0; i < warmup + iters; i++) {
                 long s = System.nanoTime();
-                Embedder.embed(bert, loaded.tokenizer(), texts, ForwardContext.inference());
+                encoder.embed(loaded.tokenizer(), texts, ForwardContext.inference());
                 if (i >= warmup) {
                     times.add((System.nanoTime() - s) / 1e9);
                 }

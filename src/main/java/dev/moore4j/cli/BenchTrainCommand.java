@@ -130,8 +130,7 @@ final class BenchTrainCommand implements Runnable {
             List<Double> timed = trainer.stepSeconds().subList(Math.min(warmup, trainer.stepSeconds().size()), trainer.stepSeconds().size());
             double seconds = timed.stream().mapToDouble(Double::doubleValue).sum();
             double exPerSecond = timed.size() * batch / seconds;
-            int width = loaded.model().linearSlots().stream().mapToInt(l -> l.get().inFeatures()).max().orElse(1);
-            double roof = Roofline.matmulGflops(m, 2048, width, 4 * width);
+            double roof = Roofline.forWidth(m, loaded.model().widestInput());
             double achieved = tm.adapter().trainFlopsPerToken() * exPerSecond * length / 1e9;
             long heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getCommitted();
 

@@ -5,7 +5,7 @@ import dev.moore4j.adapter.Method;
 import dev.moore4j.adapter.Methods;
 import dev.moore4j.api.AdaptedModel;
 import dev.moore4j.io.SharedPaths;
-import dev.moore4j.model.llama.LlamaModel;
+import dev.moore4j.model.DecoderModel;
 import dev.moore4j.model.load.HfCheckpoint;
 
 import picocli.CommandLine.Command;
@@ -47,10 +47,10 @@ final class ExportCommand implements Runnable {
     public void run() {
         try (AdaptedModel m = source.open(common, model, "export")) {
             String base = source.hasAdapter() ? m.baseReference() : source.baseModel(model);
-            if (!(m.model() instanceof LlamaModel llama)) {
+            if (!(m.model() instanceof DecoderModel decoder)) {
                 throw new MooreException(source.describe(model) + ": export supports decoders (Llama family) only");
             }
-            HfCheckpoint.writeLlama(out, llama.config(), llama.exportWeights());
+            HfCheckpoint.write(out, decoder);
             copyLlama2cTokenizer(base, out);
             if (common.json) {
                 common.printJson(Map.of("model", base, "out", out.toString()));

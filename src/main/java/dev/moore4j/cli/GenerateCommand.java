@@ -2,7 +2,7 @@ package dev.moore4j.cli;
 
 import dev.moore4j.MooreException;
 import dev.moore4j.api.AdaptedModel;
-import dev.moore4j.model.llama.LlamaModel;
+import dev.moore4j.model.DecoderModel;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -51,7 +51,7 @@ final class GenerateCommand implements Runnable {
             throw new MooreException("generate: --task needs --adapter");
         }
         try (AdaptedModel m = source.open(common, model, "generate")) {
-            if (!(m.model() instanceof LlamaModel)) {
+            if (!(m.model() instanceof DecoderModel)) {
                 throw new MooreException(source.describe(model) + ": generate needs a decoder (Llama family), this is a " + m.model().family() + " model");
             }
             if (task != null) {

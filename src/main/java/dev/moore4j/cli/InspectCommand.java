@@ -3,8 +3,6 @@ package dev.moore4j.cli;
 import ai.djl.ndarray.NDManager;
 
 import dev.moore4j.model.LinearSlot;
-import dev.moore4j.model.bert.BertModel;
-import dev.moore4j.model.llama.LlamaModel;
 import dev.moore4j.model.load.ModelLoader;
 
 import picocli.CommandLine.Command;
@@ -30,7 +28,7 @@ final class InspectCommand implements Runnable {
             Map<String, Object> out = new LinkedHashMap<>();
             out.put("model", model);
             out.put("family", loaded.model().family());
-            out.put("config", loaded.model() instanceof BertModel b ? b.config() : ((LlamaModel) loaded.model()).config());
+            out.put("config", loaded.model().config());
             out.put("parameters", loaded.model().parameterCount());
             out.put("weights_hash", loaded.model().weightsHash());
             out.put("vocab", loaded.tokenizer().vocabSize());

@@ -9,7 +9,7 @@ import dev.moore4j.adapter.MethodConfig;
 import dev.moore4j.adapter.Methods;
 import dev.moore4j.io.SharedPaths;
 import dev.moore4j.linalg.FactorCache;
-import dev.moore4j.model.bert.BertModel;
+import dev.moore4j.model.EncoderModel;
 import dev.moore4j.model.load.ModelLoader;
 import dev.moore4j.mtl.Heads;
 import dev.moore4j.task.TaskRegistry;
@@ -53,7 +53,7 @@ public final class ParamsCommand implements Runnable {
     public void run() {
         Map<String, Object> overrides = new LinkedHashMap<>(Methods.parseAssignments(method, set));
         try (NDManager m = common.manager(); ModelLoader.Loaded loaded = ModelLoader.load(model, m)) {
-            List<TaskSpec> specs = TaskRegistry.resolveAll(tasks != null ? tasks : loaded.model() instanceof BertModel ? List.of("nlu-mtl") : List.of());
+            List<TaskSpec> specs = TaskRegistry.resolveAll(tasks != null ? tasks : loaded.model() instanceof EncoderModel ? List.of("nlu-mtl") : List.of());
             int taskIds = Math.max(1, specs.size());
             Map<String, Object> out = new LinkedHashMap<>();
             out.put("method", method);
@@ -66,7 +66,7 @@ public final class ParamsCommand implements Runnable {
             }
             MethodConfig config = Methods.config(method, overrides, "--set");
             Adapter adapter = Adapter.attach(loaded.model(), method, config, new AdaptContext(taskIds, 42, new FactorCache(SharedPaths.cache().resolve("svd"))));
-            long heads = loaded.model() instanceof BertModel bert ? Heads.count(specs, bert.config().hiddenSize()) : 0;
+            long heads = loaded.model() instanceof EncoderModel encoder ? Heads.count(specs, encoder.hiddenSize()) : 0;
             out.put("trainable", adapter.trainableCount());
             out.put("heads", heads);
             out.put("base", loaded.model().parameterCount());

@@ -2,6 +2,8 @@ package dev.moore4j.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import dev.moore4j.eval.EvalReport;
+
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
@@ -24,7 +26,7 @@ final class Report {
             sb.append(String.format("%-12s", t));
             for (JsonNode r : reports) {
                 JsonNode m = r.path("tasks").path(t);
-                String metric = m.has("mcc") && t.equals("cola") ? "mcc" : m.has("spearman") ? "spearman" : "accuracy";
+                String metric = EvalReport.headlineMetric(r, t);
                 sb.append(String.format(" %16s", m.has(metric) ? String.format("%.4f %s", m.get(metric).asDouble(), short3(metric)) : "-"));
             }
             sb.append('\n');

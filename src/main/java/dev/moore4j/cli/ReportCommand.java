@@ -3,6 +3,9 @@ package dev.moore4j.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import dev.moore4j.MooreException;
+import dev.moore4j.adapter.Method;
+import dev.moore4j.adapter.Methods;
+import dev.moore4j.eval.EvalReport;
 import dev.moore4j.report.HtmlReport;
 
 import picocli.CommandLine.Command;
@@ -128,17 +131,19 @@ public final class ReportCommand implements Runnable {
     }
 
     private static String label(String method) {
-        return method.equals("heads") ? "frozen encoder, heads only" : method.equals("moore") ? "MoORE" : method;
+        if (!Methods.names().contains(method)) {
+            return method; // a variant with fixed settings: as the suite names it
+        }
+        Method<?> m = Methods.get(method);
+        return m.kind() == Method.Kind.HEADS ? "frozen encoder, heads only" : m.display();
     }
 
+    /** The task's headline metric, as the first run that evaluated it recorded it. */
     private static String metricOf(String task, Map<String, List<JsonNode>> runs) {
         for (List<JsonNode> l : runs.values()) {
-            JsonNode m = l.get(0).path("eval").path("tasks").path(task);
-            if (m.has("spearman")) {
-                return "spearman";
-            }
-            if (task.equals("cola") && m.has("mcc")) {
-                return "mcc";
+            JsonNode eval = l.get(0).path("eval");
+            if (eval.path("tasks").has(task)) {
+                return EvalReport.headlineMetric(eval, task);
             }
         }
         return "accuracy";

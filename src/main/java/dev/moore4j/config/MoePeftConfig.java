@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import dev.moore4j.MooreException;
+import dev.moore4j.adapter.Method;
 import dev.moore4j.adapter.Methods;
 
 import java.util.ArrayList;
@@ -117,8 +118,9 @@ final class MoePeftConfig {
             case "mtllora", "mtl_lora" -> "mtl-lora";
             default -> strategy;
         };
-        // every adapter of the registry but the two that are not adapters in MoE-PEFT's sense
-        List<String> adapters = Methods.names().stream().filter(n -> !n.equals("heads") && !n.equals("full")).toList();
+        // every method of the registry that is an adapter in MoE-PEFT's sense (not heads only, not full fine-tuning)
+        List<String> adapters = Methods.all().stream().filter(x -> x.kind() == Method.Kind.ADAPTER || x.kind() == Method.Kind.MIXTURE)
+                .map(Method::name).toList();
         if (!adapters.contains(name)) {
             throw new MooreException(where + ": lora[0].routing_strategy '" + strategy + "' names no method of moore4j (" + String.join(", ", adapters)
                     + "; none = lora)");

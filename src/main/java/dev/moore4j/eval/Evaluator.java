@@ -4,7 +4,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 
 import dev.moore4j.MooreException;
-import dev.moore4j.mtl.EncoderTaskModel;
+import dev.moore4j.model.ForwardContext;
 import dev.moore4j.mtl.TaskModel;
 import dev.moore4j.task.Example;
 import dev.moore4j.task.TaskKind;
@@ -77,6 +77,7 @@ public final class Evaluator {
         List<TaskModel.Prediction> preds = predict(model, all, batchSize, taskFree, m, label);
         double msPerExample = all.isEmpty() ? 0 : (System.nanoTime() - t0) / 1e6 / all.size();
         Map<String, Map<String, Double>> tasks = new LinkedHashMap<>();
+        Map<String, String> headline = new LinkedHashMap<>();
         Map<String, TaskPredictions> kept = new LinkedHashMap<>();
         List<String> warnings = new ArrayList<>();
         double sum = 0;
@@ -92,9 +93,10 @@ public final class Evaluator {
             kept.put(e.getKey(), kept(spec, ex, preds.subList(at, at + ex.size())));
             at += ex.size();
             tasks.put(e.getKey(), metrics);
+            headline.put(e.getKey(), spec.metric());
             sum += metrics.get(spec.metric());
         }
-        return new Evaluation(new EvalReport(tasks, sets.isEmpty() ? 0 : sum / sets.size(), msPerExample, warnings), kept);
+        return new Evaluation(new EvalReport(tasks, headline, sets.isEmpty() ? 0 : sum / sets.size(), msPerExample, warnings), kept);
     }
 
     private static TaskPredictions kept(TaskSpec spec, List<Example> ex, List<TaskModel.Prediction> p) {
@@ -164,7 +166,7 @@ public final class Evaluator {
      * Oblivion check for encoders (METHODS §4): Spearman between the STS-B gold scores and the cosine of
      * the two sentences' mean-pooled embeddings, under task-free routing.
      */
-    public static double stsbZeroShot(EncoderTaskModel model, List<Example> pairs, int batchSize, NDManager parent) {
+    public static double stsbZeroShot(TaskModel model, List<Example> pairs, int batchSize, NDManager parent) {
         // longest pairs first, so batches hold similar lengths (less padding); the metric does not depend on order
         pairs = new ArrayList<>(pairs);
         pairs.sort(Comparator.comparingInt((Example e) -> e.text().length() + e.pair().length()).reversed());
@@ -179,7 +181,7 @@ public final class Evaluator {
                     texts.add(pairs.get(i).pair());
                 }
                 try (NDScope scope = new NDScope(); NDManager m = parent.newSubManager()) {
-                    float[][] e = model.embed(texts, m);
+                    float[][] e = model.embed(texts, ForwardContext.inference(), m);
                     for (int i = from; i < to; i++) {
                         float[] a = e[2 * (i - from)];
                         float[] b = e[2 * (i - from) + 1];

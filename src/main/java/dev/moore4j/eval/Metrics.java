@@ -96,4 +96,19 @@ public final class Metrics {
         }
         return r;
     }
+
+    /**
+     * Entropy of a distribution (shares summing to 1, 0 · log 0 = 0) over the log of its size: 1 when it is uniform,
+     * 0 when one entry takes everything. A single entry is balanced by definition: 1.
+     */
+    public static double normalisedEntropy(double[] p) {
+        if (p.length <= 1) {
+            return 1;
+        }
+        double h = 0;
+        for (double x : p) {
+            h -= x > 0 ? x * Math.log(x) : 0;
+        }
+        return h / Math.log(p.length);
+    }
 }

@@ -159,14 +159,12 @@ public final class RoutingAnalysis {
             ObjectNode tasks = layer.putObject("tasks");
             for (Map.Entry<String, Map<String, double[]>> e : byLabel.entrySet()) {
                 double[] load = e.getValue().getOrDefault(layerName, new double[first.get(layerName).length]);
-                double h = 0;
                 double max = 0;
                 for (double x : load) {
-                    h -= x > 0 ? x * Math.log(x) : 0;
                     max = Math.max(max, x);
                     centred.get(e.getKey()).add(x - 1.0 / load.length);
                 }
-                double entropy = load.length > 1 ? h / Math.log(load.length) : 0;
+                double entropy = Metrics.normalisedEntropy(load);
                 ObjectNode t = tasks.putObject(e.getKey());
                 t.set("expert_load", JSON.valueToTree(binned(load, 1)));
                 t.put("entropy", entropy);

@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.moore4j.MooreException;
+import dev.moore4j.adapter.Method;
+import dev.moore4j.adapter.Methods;
 import dev.moore4j.checkpoint.Checkpoint;
 import dev.moore4j.config.TrainConfig;
 import dev.moore4j.eval.RoutingAnalysis;
@@ -207,7 +209,7 @@ public final class Suite {
      */
     public static List<String> conflictMethods(SuiteSpec spec, ResultsDb db) {
         List<String> out = new ArrayList<>(List.of("heads", "full", "lora", "moore"));
-        List<String> mixtures = new ArrayList<>(spec.methods().stream().filter(m -> MIXTURES.contains(SuiteSpec.variant(m).getKey())).toList());
+        List<String> mixtures = new ArrayList<>(spec.methods().stream().filter(m -> Methods.get(SuiteSpec.variant(m).getKey()).kind() == Method.Kind.MIXTURE).toList());
         if (db != null) {
             OverallScore score = spec.overallScore();
             Map<String, List<Double>> overall = new LinkedHashMap<>();
@@ -257,7 +259,7 @@ public final class Suite {
             String method = SuiteSpec.variant(k.method()).getKey();
             // the report draws one seed's routing per method (the lowest), so later seeds skip the analysis: minutes per run
             // on multiple-choice suites; `moore analyze RUN` adds one to any run
-            if (k.kind().equals("main") && (method.equals("moore") || MIXTURES.contains(method)) && k.seed() == first
+            if (k.kind().equals("main") && Methods.get(method).hasRouter() && k.seed() == first
                     && spec.analysisExamples() > 0) {
                 analyze(dir, spec, m);
             }
@@ -295,9 +297,6 @@ public final class Suite {
     }
 
     public static final String SINGLE = "single-";
-
-    /** The mixture-of-experts methods (for the conflict pass's "best two mixtures"). */
-    public static final Set<String> MIXTURES = Set.of("mixlora", "loramoe", "mola", "hydralora", "mosld", "omoe", "goat");
 
     /** The suite's own entry for a task (a spec file's path where the suite names one), by the task's name. */
     private static String taskEntry(SuiteSpec spec, String task) {

@@ -2,6 +2,7 @@ package dev.moore4j.harness;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import dev.moore4j.eval.EvalReport;
 import dev.moore4j.eval.TaskPredictions;
 
 import java.util.ArrayList;
@@ -94,11 +95,9 @@ public final class SuiteReport {
         return List.copyOf(tasks);
     }
 
-    /** A task's headline metric in one run's evaluation (CoLA: MCC; STS-B: Spearman; others: accuracy). */
+    /** A task's headline metric in one run's evaluation: the one its task spec names ({@link EvalReport#headlineValue}). */
     public static double headline(ResultsDb.Row run, String task) {
-        JsonNode tm = run.eval().path("tasks").path(task);
-        return tm.has("mcc") && task.equals("cola") ? tm.get("mcc").asDouble() : tm.has("spearman") ? tm.get("spearman").asDouble()
-                : tm.path("accuracy").asDouble(Double.NaN);
+        return EvalReport.headlineValue(run.eval(), task);
     }
 
     /** The methods ranked by mean overall score, each compared with the references the suite ran (null: no common stored predictions). */

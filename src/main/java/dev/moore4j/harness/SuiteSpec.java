@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 
 import dev.moore4j.MooreException;
+import dev.moore4j.adapter.Method;
 import dev.moore4j.adapter.Methods;
 import dev.moore4j.config.Schedule;
 import dev.moore4j.config.TrainConfig;
@@ -25,6 +26,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 /**
@@ -58,7 +60,8 @@ public record SuiteSpec(String name, String title, String model, List<String> ta
     public static final List<String> BUILT_IN = List.of("nlu-mtl", "csr-mtl", "demo");
     /** The routing analysis's evaluation examples per task unless the protocol says otherwise. */
     public static final int DEFAULT_ANALYSIS_EXAMPLES = 200;
-    static final Set<String> FAMILIES = Set.of("adapter", "full", "heads");
+    /** The keys of {@code rates:} and {@code grids:}: the rate families of the methods' kinds. */
+    static final Set<String> FAMILIES = Stream.of(Method.Kind.values()).map(Method.Kind::rateFamily).collect(Collectors.toUnmodifiableSet());
     private static final Set<String> TOP = Set.of("name", "title", "model", "tasks", "protocol", "methods", "seeds", "rates", "grids", "sweep_methods",
             "seed_std", "overall_excludes");
     private static final Set<String> PROTOCOL = Set.of("train_examples", "eval_examples", "max_length", "batch_size", "steps", "eval_every", "checkpoint_every",
@@ -100,10 +103,9 @@ public record SuiteSpec(String name, String title, String model, List<String> ta
         return Map.entry(method, fixed);
     }
 
-    /** full, heads or adapter. */
+    /** full, heads or adapter: the rate family of the entry's method's kind. */
     public static String family(String entry) {
-        String m = variant(entry).getKey();
-        return m.equals("full") || m.equals("heads") ? m : "adapter";
+        return Methods.get(variant(entry).getKey()).kind().rateFamily();
     }
 
     /** A built-in suite's name, or a suite file. */
@@ -307,7 +309,7 @@ public record SuiteSpec(String name, String title, String model, List<String> ta
         // heads only trains nothing but the heads: its rate is theirs
         TrainConfig.Builder b = TrainConfig.builder().model(model).method(method).tasks(onTasks).maxTrainExamples(maxTrain).maxEvalExamples(maxEval)
                 .maxLength(maxLength).batchSize(batchSize).maxSteps(steps).evalEvery(Math.min(evalEvery, steps)).checkpointEvery(checkpointEvery).lr(lr)
-                .headLr(method.equals("heads") ? lr : headLr).schedule(schedule).warmup(warmup).clipNorm(1.0).seed(seed)
+                .headLr(Methods.get(method).kind() == Method.Kind.HEADS ? lr : headLr).schedule(schedule).warmup(warmup).clipNorm(1.0).seed(seed)
                 .oblivion(oblivion).oblivionExamples(oblivionExamples).adapter(adapter);
         if (sweep) {
             b.validationExamples(validation).maxEvalExamples(0).oblivion(false);

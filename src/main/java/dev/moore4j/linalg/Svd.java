@@ -57,17 +57,4 @@ public final class Svd {
         }
         return new Factors(m, n, k, p, s, qt);
     }
-
-    /** Double-precision variant returning double factors (for float64 tests). */
-    public static double[][] thin64(double[] a, int m, int n) {
-        int k = Math.min(m, n);
-        double[] p = new double[m * k];
-        double[] s = new double[k];
-        double[] qt = new double[k * n];
-        int info = openblas.LAPACKE_dgesdd(openblas.LAPACK_ROW_MAJOR, (byte) 'S', m, n, a.clone(), n, s, p, k, qt, n);
-        if (info != 0) {
-            throw new MooreException("SVD of a " + m + "x" + n + " matrix failed (LAPACK dgesdd info=" + info + ")");
-        }
-        return new double[][] {p, s, qt};
-    }
 }

@@ -115,11 +115,6 @@ public final class Ops {
         return x.mul(mask).mul(scale);
     }
 
-    /** libtorch's dropout as it is (the reference that {@link #dropout} must equal). */
-    public static NDArray dropoutReference(NDArray x, double p) {
-        return Dropout.dropout(x, (float) p, true).singletonOrThrow();
-    }
-
     /** LayerNorm over the last axis. */
     public static NDArray layerNorm(NDArray x, NDArray gamma, NDArray beta, float eps) {
         return LayerNorm.layerNorm(x, new Shape(x.getShape().getShape()[x.getShape().dimension() - 1]), gamma, beta, eps).singletonOrThrow();

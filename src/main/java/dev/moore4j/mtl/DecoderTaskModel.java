@@ -272,6 +272,12 @@ public final class DecoderTaskModel implements TaskModel {
     }
 
     /** Perplexity of held-out text (one line per document) under task-free routing. */
+    @Override
+    public OblivionProbe oblivionProbe() {
+        return OblivionProbe.HELD_OUT_PERPLEXITY;
+    }
+
+    @Override
     public double perplexity(List<String> lines, NDManager m) {
         double nll = 0;
         long count = 0;

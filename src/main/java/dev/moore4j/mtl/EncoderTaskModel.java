@@ -301,12 +301,12 @@ public final class EncoderTaskModel implements TaskModel {
         return List.of(out);
     }
 
-    /** Mean-pooled, L2-normalised sentence embeddings under task-free routing (for the oblivion check). */
-    public float[][] embed(List<String> texts, NDManager m) {
-        return embed(texts, ForwardContext.inference(), m);
+    @Override
+    public OblivionProbe oblivionProbe() {
+        return OblivionProbe.STSB_ZERO_SHOT;
     }
 
-    /** Mean-pooled, L2-normalised sentence embeddings routed as {@code ctx} says (a task id, or task-free). */
+    @Override
     public float[][] embed(List<String> texts, ForwardContext ctx, NDManager m) {
         List<Seq> seqs = texts.stream().map(t -> seq(t, null)).toList();
         NDArray[] in = padded(seqs, m);

@@ -8,6 +8,7 @@ import dev.moore4j.adapter.Adapter;
 import dev.moore4j.adapter.Param;
 import dev.moore4j.io.HostTensor;
 import dev.moore4j.io.Safetensors;
+import dev.moore4j.model.ForwardContext;
 import dev.moore4j.model.Recompute;
 import dev.moore4j.model.TransformerModel;
 import dev.moore4j.task.Example;
@@ -65,6 +66,26 @@ public sealed interface TaskModel extends AutoCloseable permits EncoderTaskModel
      */
     default int longest(Example e) {
         return tokens(e);
+    }
+
+    /** What the oblivion figure measures for this model's family. */
+    enum OblivionProbe {
+        /** Zero-shot STS-B: Spearman of the cosine of task-free sentence embeddings (encoders). */
+        STSB_ZERO_SHOT,
+        /** Perplexity of held-out text (decoders). */
+        HELD_OUT_PERPLEXITY
+    }
+
+    OblivionProbe oblivionProbe();
+
+    /** Mean-pooled, L2-normalised sentence embeddings routed as {@code ctx} says (a task id, or task-free); encoders only. */
+    default float[][] embed(List<String> texts, ForwardContext ctx, NDManager m) {
+        throw new MooreException("embeddings need an encoder (BERT family), this is a " + base().family() + " model");
+    }
+
+    /** Perplexity of the lines under task-free routing; decoders only. */
+    default double perplexity(List<String> lines, NDManager m) {
+        throw new MooreException("perplexity needs a decoder (Llama family), this is a " + base().family() + " model");
     }
 
     /** Trainable tensors under their checkpoint names. */

@@ -1,34 +1,24 @@
 package dev.moore4j.report;
 
+import dev.moore4j.adapter.Method;
+import dev.moore4j.adapter.Methods;
+
 import java.awt.Color;
 import java.util.Map;
+import java.util.stream.Collectors;
 
 /**
  * One colour per method in every chart of a report. The colour is a function of the method's name alone (not
- * of its position in a chart), so a method keeps its colour across charts that hold different subsets.
- * Known methods get fixed, well-separated colours (Okabe–Ito and Tableau hues, readable in print and by most
- * colour-blind readers); any other name, such as a variant with bracketed settings, gets its base method's hue,
- * darkened, or a hue from its name's hash.
+ * of its position in a chart), so a method keeps its colour across charts that hold different subsets. Each
+ * registered method declares its own ({@link Method.Named#colour}: Okabe–Ito and Tableau hues, readable in print and
+ * by most colour-blind readers); any other name, such as a variant with bracketed settings, gets its base method's
+ * hue, darkened, or a hue from its name's hash.
  */
 public final class Palette {
     private Palette() {}
 
-    private static final Map<String, Color> FIXED = Map.ofEntries(
-            Map.entry("moore", new Color(0xD5, 0x5E, 0x00)),
-            Map.entry("lora", new Color(0x00, 0x72, 0xB2)),
-            Map.entry("heads", new Color(0x88, 0x88, 0x88)),
-            Map.entry("full", new Color(0x22, 0x22, 0x22)),
-            Map.entry("pissa", new Color(0x56, 0xB4, 0xE9)),
-            Map.entry("milora", new Color(0x00, 0x9E, 0x73)),
-            Map.entry("hra", new Color(0xCC, 0x79, 0xA7)),
-            Map.entry("mixlora", new Color(0xE6, 0x9F, 0x00)),
-            Map.entry("loramoe", new Color(0x8C, 0x56, 0x4B)),
-            Map.entry("mola", new Color(0x94, 0x67, 0xBD)),
-            Map.entry("hydralora", new Color(0x17, 0xBE, 0xCF)),
-            Map.entry("mtllora", new Color(0xBC, 0xBD, 0x22)),
-            Map.entry("mosld", new Color(0x7F, 0x3C, 0x8D)),
-            Map.entry("omoe", new Color(0xE4, 0x1A, 0x1C)),
-            Map.entry("goat", new Color(0x4D, 0xAF, 0x4A)));
+    private static final Map<String, Color> FIXED = Methods.all().stream()
+            .collect(Collectors.toUnmodifiableMap(Method::name, m -> new Color(m.colour())));
 
     /** Colours for series that are not methods (tasks, routing labels), by position: Tableau's ten. */
     private static final Color[] CATEGORICAL = {new Color(0x4E, 0x79, 0xA7), new Color(0xF2, 0x8E, 0x2B), new Color(0x59, 0xA1, 0x4F),

@@ -1,6 +1,7 @@
 package dev.moore4j.serve;
 
 import dev.moore4j.api.AdaptedModel;
+import dev.moore4j.api.BatchRetry;
 import dev.moore4j.util.NativeTrimmer;
 
 import java.util.ArrayDeque;
@@ -181,21 +182,23 @@ final class Batcher implements AutoCloseable {
     }
 
     private void run(List<Job> group) {
-        try {
-            List<?> out = forward(group.get(0).kind, group);
-            metrics.batch(group.size(), out.size()); // counted before any client can read its answer
+        Kind kind = group.get(0).kind;
+        List<BatchRetry.Outcome<List<?>>> outcomes = BatchRetry.run(group, g -> {
+            List<?> out = forward(kind, g);
+            metrics.batch(g.size(), out.size()); // counted before any client can read its answer
+            List<List<?>> perJob = new ArrayList<>(g.size());
             int at = 0;
-            for (Job j : group) {
-                j.result.complete(out.subList(at, at + j.items.size()));
+            for (Job j : g) {
+                perJob.add(out.subList(at, at + j.items.size()));
                 at += j.items.size();
             }
-        } catch (RuntimeException e) {
-            if (group.size() == 1) {
-                group.get(0).result.completeExceptionally(e);
-                return;
-            }
-            for (Job j : group) { // find the culprit: each request alone
-                run(List.of(j));
+            return perJob;
+        });
+        for (int i = 0; i < group.size(); i++) {
+            if (outcomes.get(i) instanceof BatchRetry.Outcome.Failed<List<?>> f) {
+                group.get(i).result.completeExceptionally(f.error());
+            } else {
+                group.get(i).result.complete(((BatchRetry.Outcome.Done<List<?>>) outcomes.get(i)).value());
             }
         }
     }

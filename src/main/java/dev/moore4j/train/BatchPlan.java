@@ -1,6 +1,7 @@
 package dev.moore4j.train;
 
 import dev.moore4j.task.Example;
+import dev.moore4j.util.Seeds;
 
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -47,7 +48,7 @@ final class BatchPlan {
     }
 
     private List<List<Example>> plan(int epoch) {
-        SplittableRandom rnd = new SplittableRandom(seed * 1_000_003L + epoch);
+        SplittableRandom rnd = new SplittableRandom(Seeds.mix(seed, epoch));
         List<Example> order = new ArrayList<>(examples);
         shuffle(order, rnd);
         List<List<Example>> batches = new ArrayList<>();

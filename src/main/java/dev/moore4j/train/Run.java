@@ -10,12 +10,11 @@ import dev.moore4j.MooreException;
 import dev.moore4j.adapter.Param;
 import dev.moore4j.config.TrainConfig;
 import dev.moore4j.eval.Evaluator;
+import dev.moore4j.eval.Metrics;
 import dev.moore4j.io.AtomicFiles;
 import dev.moore4j.io.DirLock;
 import dev.moore4j.io.SharedPaths;
 import dev.moore4j.model.load.ModelLoader;
-import dev.moore4j.mtl.DecoderTaskModel;
-import dev.moore4j.mtl.EncoderTaskModel;
 import dev.moore4j.mtl.Pipeline;
 import dev.moore4j.mtl.TaskModel;
 import dev.moore4j.task.Example;
@@ -147,15 +146,13 @@ public final class Run {
         for (Map.Entry<String, double[]> e : load.entrySet()) {
             double[] p = e.getValue();
             double mx = 0;
-            double h = 0;
             var arr = per.putArray(e.getKey());
             for (double x : p) {
                 mx = Math.max(mx, x);
-                h -= x > 0 ? x * Math.log(x) : 0;
                 arr.add(Math.round(x * 1e4) / 1e4);
             }
             maxShare += mx;
-            entropy += p.length > 1 ? h / Math.log(p.length) : 1;
+            entropy += Metrics.normalisedEntropy(p);
         }
         out.put("mean_max_share", maxShare / load.size());
         out.put("mean_normalized_entropy", entropy / load.size());
@@ -172,12 +169,12 @@ public final class Run {
      */
     public record OblivionData(List<Example> pairs, List<String> lines, int evalBatchSize, String key) {
         public static OblivionData read(TaskModel model, TrainConfig cfg) {
-            return read(model instanceof EncoderTaskModel, cfg);
+            return read(model.oblivionProbe(), cfg);
         }
 
         /** For an encoder: the STS-B pairs; for a decoder: the held-out lines of {@code cfg.heldOutText()} (null when none). */
-        static OblivionData read(boolean encoder, TrainConfig cfg) {
-            if (encoder) {
+        static OblivionData read(TaskModel.OblivionProbe probe, TrainConfig cfg) {
+            if (probe == TaskModel.OblivionProbe.STSB_ZERO_SHOT) {
                 List<Example> pairs = TaskRegistry.load(TaskRegistry.resolve("stsb"), false, Pipeline.dataRoot(cfg.data()), cfg.oblivionExamples(), cfg.seed(),
                         false).examples();
                 if (pairs.isEmpty()) {
@@ -259,21 +256,21 @@ public final class Run {
     }
 
     static Oblivion oblivion(TaskModel model, OblivionData data, NDManager m) {
-        if (model instanceof EncoderTaskModel enc) {
-            return new Oblivion("stsb", Evaluator.stsbZeroShot(enc, data.pairs(), data.evalBatchSize(), m));
-        }
-        try (NDScope scope = new NDScope(); NDManager sm = m.newSubManager()) {
-            return new Oblivion("perplexity", ((DecoderTaskModel) model).perplexity(data.lines(), sm));
-        }
+        return switch (model.oblivionProbe()) {
+            case STSB_ZERO_SHOT -> new Oblivion("stsb", Evaluator.stsbZeroShot(model, data.pairs(), data.evalBatchSize(), m));
+            case HELD_OUT_PERPLEXITY -> {
+                try (NDScope scope = new NDScope(); NDManager sm = m.newSubManager()) {
+                    yield new Oblivion("perplexity", model.perplexity(data.lines(), sm));
+                }
+            }
+        };
     }
 
     /** Training FLOP/s against the matmul roofline; FLOPs per token come from the adapter (see {@code Adapter#trainFlopsPerToken}). */
     static ObjectNode roofline(TaskModel model, Trainer.Summary s, NDManager m) {
-        var base = model.base();
         double perToken = model.adapter().trainFlopsPerToken();
-        int width = base.linearSlots().stream().mapToInt(l -> l.get().inFeatures()).max().orElse(1);
         double achieved = perToken * s.tokensPerSecond() / 1e9;
-        double roof = Roofline.matmulGflops(m, 2048, width, 4 * width);
+        double roof = Roofline.forWidth(m, model.base().widestInput());
         ObjectNode r = JSON.createObjectNode();
         r.put("matmul_gflops", roof);
         r.put("train_gflops", achieved);

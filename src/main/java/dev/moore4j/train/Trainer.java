@@ -26,6 +26,7 @@ import dev.moore4j.task.Example;
 import dev.moore4j.task.TaskSpec;
 import dev.moore4j.util.NativeTrimmer;
 import dev.moore4j.util.Progress;
+import dev.moore4j.util.Seeds;
 
 import me.tongfei.progressbar.ProgressBar;
 
@@ -285,7 +286,7 @@ public final class Trainer {
                         int step, NDManager parent) {
         try (NDScope scope = new NDScope(); NDManager m = parent.newSubManager()) {
             // randomness inside the step (dropout) depends on the seed and the step only, so a resumed run repeats it exactly
-            Engine.getInstance().setRandomSeed((int) (cfg.seed() * 1_000_003L + step));
+            Engine.getInstance().setRandomSeed((int) Seeds.mix(cfg.seed(), step));
             double loss = backward(batch, m, step);
             NDArray sq = null;
             for (Param p : all) {
@@ -345,7 +346,7 @@ public final class Trainer {
         for (int from = 0; from < batch.size(); from += micro) {
             List<Example> part = batch.subList(from, Math.min(batch.size(), from + micro));
             double weight = model.lossUnits(part) / total;
-            Recompute recompute = cfg.recompute() ? new Recompute((cfg.seed() * 1_000_003L + step) * 131L + from) : null;
+            Recompute recompute = cfg.recompute() ? new Recompute(Seeds.mix(cfg.seed(), step) * 131L + from) : null;
             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                 NDArray l = Ops.mul(model.loss(part, m, true, recompute), weight);
                 gc.backward(l);

@@ -13,7 +13,6 @@ import dev.moore4j.TestSupport;
 import dev.moore4j.adapter.common.Householder;
 import dev.moore4j.adapter.moore.MooreLinear;
 import dev.moore4j.adapter.moore.MooreMethod;
-import dev.moore4j.linalg.Svd;
 import dev.moore4j.model.ForwardContext;
 
 import org.assertj.core.data.Offset;
@@ -50,7 +49,7 @@ class MooreLayerTest {
                 wt[j * D_OUT + i] = w[i * D_IN + j];
             }
         }
-        double[][] f = Svd.thin64(wt, D_IN, D_OUT);
+        double[][] f = thin64(wt, D_IN, D_OUT);
         int k = Math.min(D_IN, D_OUT);
         MooreMethod.Config c = new MooreMethod.Config(4, 5, 4, List.of(), true);
         layer = new MooreLinear("layer", m.create(f[0], new Shape(D_IN, k)), m.create(f[1], new Shape(k)), m.create(f[2], new Shape(k, D_OUT)),
@@ -234,5 +233,19 @@ class MooreLayerTest {
                 .isInstanceOf(MooreException.class)
                 .hasMessageContaining("householder")
                 .hasMessageContaining("even");
+    }
+
+    /** Double-precision SVD through LAPACK's dgesdd: the float64 reference's factors. */
+    static double[][] thin64(double[] a, int m, int n) {
+        int k = Math.min(m, n);
+        double[] p = new double[m * k];
+        double[] s = new double[k];
+        double[] qt = new double[k * n];
+        int info = org.bytedeco.openblas.global.openblas.LAPACKE_dgesdd(org.bytedeco.openblas.global.openblas.LAPACK_ROW_MAJOR, (byte) 'S', m, n,
+                a.clone(), n, s, p, k, qt, n);
+        if (info != 0) {
+            throw new IllegalStateException("dgesdd info=" + info);
+        }
+        return new double[][] {p, s, qt};
     }
 }

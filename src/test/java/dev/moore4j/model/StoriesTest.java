@@ -7,7 +7,6 @@ import ai.djl.ndarray.types.Shape;
 
 import dev.moore4j.TestSupport;
 import dev.moore4j.io.SharedPaths;
-import dev.moore4j.model.llama.Generator;
 import dev.moore4j.model.llama.KvCache;
 import dev.moore4j.model.llama.LlamaModel;
 import dev.moore4j.model.load.HfCheckpoint;
@@ -27,8 +26,8 @@ class StoriesTest {
     @Test
     void greedyFromZooGivesTheKnownStory() {
         try (NDManager m = TestSupport.manager(); ModelLoader.Loaded loaded = ModelLoader.load("stories260K", m)) {
-            String text = Generator.generate((LlamaModel) loaded.model(), loaded.tokenizer(), "Zoo",
-                    new Generator.Options(40, 0f, 0.9f, 0), ForwardContext.inference(), null);
+            String text = ((DecoderModel) loaded.model()).generate(loaded.tokenizer(), "Zoo",
+                    new DecoderModel.Sampling(40, 0f, 0.9f, 0), ForwardContext.inference(), null);
             assertThat(text).startsWith("Zoo was a little girl named Lily. She loved to play outside in the park.");
         }
     }
@@ -45,7 +44,7 @@ class StoriesTest {
                 float[] a = Probe.outputs(original.model(), original.tokenizer(), ForwardContext.inference());
                 float[] b = Probe.outputs(hf.model(), hf.tokenizer(), ForwardContext.inference());
                 assertThat(b).hasSameSizeAs(a);
-                assertThat(Probe.maxAbsDiff(a, b)).isLessThanOrEqualTo(1e-5);
+                assertThat(TestSupport.maxAbsDiff(a, b)).isLessThanOrEqualTo(1e-5);
                 assertThat(hf.model().weightsHash()).isEqualTo(original.model().weightsHash());
             }
         }
@@ -71,7 +70,7 @@ class StoriesTest {
                     }
                 }
             }
-            assertThat(Probe.maxAbsDiff(cached, full)).isLessThan(1e-4);
+            assertThat(TestSupport.maxAbsDiff(cached, full)).isLessThan(1e-4);
         }
     }
 }

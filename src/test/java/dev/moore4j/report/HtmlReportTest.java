@@ -2,6 +2,9 @@ package dev.moore4j.report;
 
 import dev.moore4j.MooreException;
 import dev.moore4j.TestSupport;
+import dev.moore4j.adapter.Methods;
+import dev.moore4j.harness.ResultsDb;
+import dev.moore4j.harness.SuiteReport;
 
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -25,6 +28,7 @@ import javax.xml.parsers.DocumentBuilderFactory;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 /** The HTML report of a small fixture database, read back: sections, charts, their series, colours and self-containment. */
 class HtmlReportTest {
@@ -103,6 +107,53 @@ class HtmlReportTest {
         }
         assertThat(Palette.of("lora[r=132,alpha=264]")).isNotEqualTo(Palette.of("lora"));
         assertThat(Palette.of("sst2", 0)).isNotEqualTo(Palette.of("rte", 1));
+    }
+
+    /** Every registered method, in a report that holds them all: its own colour, in every chart that draws methods. */
+    @Test
+    void everyRegisteredMethodHasItsOwnColourInEveryChart(@TempDir Path all) throws Exception {
+        ReportFixture.build(all, Methods.names(), "accuracy");
+        Path out = all.resolve("report.html");
+        HtmlReport.write(all, null, out);
+        String page = Files.readString(out);
+        List<Figure> figs = figures(page).stream().filter(f -> List.of("ranking", "cost", "oblivion", "curves").contains(f.section())).toList();
+        assertThat(figs).isNotEmpty();
+        Map<java.awt.Color, String> seen = new LinkedHashMap<>();
+        for (String method : Methods.names()) {
+            java.awt.Color c = Palette.of(method);
+            assertThat(Palette.isMethod(method)).as(method).isTrue();
+            assertThat(seen.put(c, method)).as("%s has a colour of its own", method).isNull();
+            assertThat(Palette.of(method, 0)).as("%s's colour does not depend on its position", method).isEqualTo(Palette.of(method, 7));
+            String rgb = "rgb(" + c.getRed() + "," + c.getGreen() + "," + c.getBlue() + ")";
+            for (Figure f : figs) {
+                if (f.series().contains(method)) {
+                    assertThat(f.svg()).as("%s draws %s in %s", f.id(), method, rgb).contains(rgb);
+                }
+            }
+            assertThat(figs.stream().filter(f -> f.id().equals("ranking")).findFirst().orElseThrow().series()).contains(method);
+        }
+    }
+
+    /** A task whose spec names MCC: the suite's tables and the page read MCC for it, not accuracy. */
+    @Test
+    void aTaskWhoseSpecNamesMccIsTabulatedByMcc(@TempDir Path mcc) throws Exception {
+        ReportFixture.build(mcc, ReportFixture.METHODS, "mcc");
+        Path out = mcc.resolve("report.html");
+        HtmlReport.write(mcc, null, out);
+        String page = Files.readString(out);
+        try (ResultsDb db = ResultsDb.open(mcc.resolve("results.sqlite"))) {
+            List<ResultsDb.Row> rows = db.rows(ReportFixture.SUITE, "main");
+            for (SuiteReport.MethodRow m : SuiteReport.ranked(rows, r -> db.predictions(r.suite(), r.kind(), r.method(), r.seed(), r.lr()))) {
+                StringBuilder cells = new StringBuilder();
+                ReportFixture.TASKS.forEach(t -> cells.append("<td class=\"num\">").append(m.tasks().get(t).pct()).append("</td>"));
+                assertThat(page).as("the page's row of %s", m.method()).contains(cells);
+                for (String t : ReportFixture.TASKS) {
+                    double mean = m.runs().stream().mapToDouble(r -> r.eval().path("tasks").path(t).path("mcc").asDouble()).average().orElseThrow();
+                    double acc = m.runs().stream().mapToDouble(r -> r.eval().path("tasks").path(t).path("accuracy").asDouble()).average().orElseThrow();
+                    assertThat(m.tasks().get(t).mean()).as("%s on %s", m.method(), t).isCloseTo(mean, within(1e-12)).isNotCloseTo(acc, within(1e-3));
+                }
+            }
+        }
     }
 
     @Test

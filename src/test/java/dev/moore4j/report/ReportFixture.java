@@ -28,13 +28,21 @@ final class ReportFixture {
 
     /** Writes the run directories under {@code dir/runs} and records them in {@code dir/results.sqlite}. */
     static Path build(Path dir) throws IOException {
+        return build(dir, METHODS, "accuracy");
+    }
+
+    /**
+     * The same for other methods, with every task's spec naming {@code metric} as its headline (the evaluation records
+     * accuracy, and an MCC of 2·accuracy − 1.1 that differs from it, as binary tasks do).
+     */
+    static Path build(Path dir, List<String> methods, String metric) throws IOException {
         Path dbFile = dir.resolve("results.sqlite");
         try (ResultsDb db = ResultsDb.open(dbFile)) {
-            for (int m = 0; m < METHODS.size(); m++) {
+            for (int m = 0; m < methods.size(); m++) {
                 for (int seed = 1; seed <= 2; seed++) {
-                    String method = METHODS.get(m);
+                    String method = methods.get(m);
                     Path run = dir.resolve("runs").resolve("main-" + method + "-s" + seed);
-                    ObjectNode summary = run(run, method, seed, 1e-4, 0.6 + 0.05 * m, seed * 31 + m);
+                    ObjectNode summary = run(run, method, seed, 1e-4, 0.6 + Math.min(0.05, 0.3 / methods.size()) * m, seed * 31 + m, metric);
                     if (method.equals("moore") || method.equals("mixlora")) {
                         Files.createDirectories(run.resolve("best"));
                         Files.writeString(run.resolve("best").resolve("analysis.json"), analysis(method).toString());
@@ -45,19 +53,25 @@ final class ReportFixture {
             for (String method : List.of("lora", "moore")) {
                 for (double lr : new double[] {1e-4, 1e-3}) {
                     Path run = dir.resolve("runs").resolve("sweep-" + method + "-" + lr);
-                    db.record(SUITE, "sweep", method, 1, lr, run, run(run, method, 1, lr, lr > 5e-4 ? 0.55 : 0.65, 7));
+                    db.record(SUITE, "sweep", method, 1, lr, run, run(run, method, 1, lr, lr > 5e-4 ? 0.55 : 0.65, 7, metric));
                 }
             }
         }
         return dbFile;
     }
 
-    private static ObjectNode run(Path dir, String method, int seed, double lr, double accuracy, long rngSeed) throws IOException {
+    /** The MCC the fixture records beside an accuracy: distinct from it, so a table shows which one it read. */
+    static double mcc(double accuracy) {
+        return 2 * accuracy - 1.1;
+    }
+
+    private static ObjectNode run(Path dir, String method, int seed, double lr, double accuracy, long rngSeed, String metric) throws IOException {
         Files.createDirectories(dir);
         Random rnd = new Random(rngSeed);
         ObjectNode preds = JSON.createObjectNode();
         ObjectNode eval = JSON.createObjectNode();
         ObjectNode tasks = eval.putObject("tasks");
+        ObjectNode headline = eval.putObject("headline");
         double sum = 0;
         for (String t : TASKS) {
             ArrayNode gold = JSON.createArrayNode();
@@ -71,11 +85,12 @@ final class ReportFixture {
                 pred.add(p);
             }
             ObjectNode tp = preds.putObject(t);
-            tp.put("metric", "accuracy");
+            tp.put("metric", metric);
             tp.set("gold", gold);
             tp.set("pred", pred);
-            tasks.putObject(t).put("accuracy", right / 60.0).put("n", 60);
-            sum += right / 60.0;
+            tasks.putObject(t).put("accuracy", right / 60.0).put("mcc", mcc(right / 60.0)).put("n", 60);
+            headline.put(t, metric);
+            sum += metric.equals("mcc") ? mcc(right / 60.0) : right / 60.0;
         }
         eval.put("overall", sum / TASKS.size());
         eval.set("warnings", JSON.createArrayNode());

@@ -65,7 +65,7 @@ class FailFastTest {
 
     private static Run.OblivionData heldOut(Path file) {
         ObjectNode n = new ObjectMapper().createObjectNode().put("heldOutText", file.toString());
-        return Run.OblivionData.read(false, TrainConfig.fromJson(n, "test"));
+        return Run.OblivionData.read(dev.moore4j.mtl.TaskModel.OblivionProbe.HELD_OUT_PERPLEXITY, TrainConfig.fromJson(n, "test"));
     }
 
     @Test

@@ -12,7 +12,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** A run that diverges or collapses says so in its summary. */
 class WarningsTest {
     static Trainer.Summary summary(double first, double last, List<String> evalWarnings) {
-        EvalReport r = new EvalReport(Map.of(), 0.5, 1.0, evalWarnings);
+        EvalReport r = new EvalReport(Map.of(), Map.of(), 0.5, 1.0, evalWarnings);
         return new Trainer.Summary(10, 10, true, 1, 10, 100, first, last, r, r, 10);
     }
 

@@ -1,6 +1,7 @@
 package dev.moore4j.spark;
 
 import dev.moore4j.api.AdaptedModel;
+import dev.moore4j.api.BatchRetry;
 
 import org.apache.spark.SparkEnv;
 import org.apache.spark.api.java.JavaRDD;
@@ -269,19 +270,13 @@ public abstract class MooreTransformer<T extends MooreTransformer<T>> extends Tr
                 }
             }
             if (!inputs.isEmpty()) {
-                try {
-                    List<Object> res = model.run(m, inputs);
-                    for (int j = 0; j < at.size(); j++) {
-                        outputs[at.get(j)] = res.get(j);
-                    }
-                } catch (RuntimeException batchFailed) {
-                    // one row the checks let through broke the batch: run them one at a time so only that row fails
-                    for (int j = 0; j < at.size(); j++) {
-                        try {
-                            outputs[at.get(j)] = model.run(m, List.of(inputs.get(j))).get(0);
-                        } catch (RuntimeException e) {
-                            errors[at.get(j)] = message(e);
-                        }
+                // one row the checks let through may break the batch: then only that row fails
+                List<BatchRetry.Outcome<Object>> res = BatchRetry.run(inputs, in -> model.run(m, in));
+                for (int j = 0; j < at.size(); j++) {
+                    if (res.get(j) instanceof BatchRetry.Outcome.Failed<Object> f) {
+                        errors[at.get(j)] = message(f.error());
+                    } else {
+                        outputs[at.get(j)] = ((BatchRetry.Outcome.Done<Object>) res.get(j)).value();
                     }
                 }
             }

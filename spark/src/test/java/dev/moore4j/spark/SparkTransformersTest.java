@@ -31,8 +31,8 @@ import static org.assertj.core.api.Assertions.within;
 
 /**
  * The transformers on {@code local[2]} (three attempts per task) against the model itself, row by row: a trained
- * MoORE adapter with a single-text task (SST-2), a pair task (MRPC) and a multiple-choice task (ARC-e), 520 rows of
- * mixed tasks (some task-free) in four partitions.
+ * MoORE adapter with a single-text task (SST-2), a pair task (MRPC) and a multiple-choice task (ARC-e), 140 rows of
+ * mixed tasks (some task-free) in four partitions, several batches of 16 in each.
  */
 class SparkTransformersTest {
     @TempDir
@@ -56,10 +56,10 @@ class SparkTransformersTest {
         List<String> sst = Files.readAllLines(data.resolve("sst2").resolve("dev.tsv"));
         List<String> mrpc = Files.readAllLines(data.resolve("mrpc").resolve("dev.tsv"));
         long id = 0;
-        for (int i = 1; i <= 300; i++) {
+        for (int i = 1; i <= 80; i++) {
             input.add(RowFactory.create(id++, i % 10 == 0 ? null : "sst2", sst.get(i).split("\t")[0].trim(), null));
         }
-        for (int i = 1; i <= 220; i++) {
+        for (int i = 1; i <= 60; i++) {
             String[] f = mrpc.get(i).split("\t");
             input.add(RowFactory.create(id++, "mrpc", f[3], f[4]));
         }
@@ -83,11 +83,11 @@ class SparkTransformersTest {
     }
 
     MooreEmbedder embedder() {
-        return new MooreEmbedder().setAdapterPath(adapter.toString()).setTaskCol("task").setBatchSize(64).setThreadsPerExecutor(1);
+        return new MooreEmbedder().setAdapterPath(adapter.toString()).setTaskCol("task").setBatchSize(16).setThreadsPerExecutor(1);
     }
 
     MoorePredictor predictor() {
-        return new MoorePredictor().setAdapterPath(adapter.toString()).setTaskCol("task").setPairCol("pair").setBatchSize(64).setThreadsPerExecutor(1);
+        return new MoorePredictor().setAdapterPath(adapter.toString()).setTaskCol("task").setPairCol("pair").setBatchSize(16).setThreadsPerExecutor(1);
     }
 
     @Test

@@ -5,7 +5,6 @@ import dev.moore4j.adapter.AdaptContext;
 import dev.moore4j.adapter.AdapterLayer;
 import dev.moore4j.adapter.LinearMethod;
 import dev.moore4j.adapter.MethodConfig;
-import dev.moore4j.adapter.lora.LoraMethod;
 import dev.moore4j.model.DenseLinear;
 
 import java.util.List;
@@ -49,8 +48,8 @@ public abstract class ExpertLoraMethod<C extends ExpertLoraMethod.Spec> extends 
             if (topK < 0 || topK > experts) {
                 throw new MooreException("key 'top_k' = " + topK + " must be between 1 and 'experts' = " + experts + " (0 = dense)");
             }
-            LoraMethod.checkRank(r);
-            LoraMethod.checkDropout("dropout", dropout);
+            MethodConfig.checkRank(r);
+            MethodConfig.checkDropout("dropout", dropout);
         }
     }
 

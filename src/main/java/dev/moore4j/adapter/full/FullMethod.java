@@ -15,7 +15,8 @@ import dev.moore4j.model.Mergeable;
 import java.util.List;
 
 /** Full fine-tuning of the target weights (biases, embeddings and norms stay frozen, as for every method). */
-@Method.Named(value = "full", summary = "full fine-tuning of the target weights")
+@Method.Named(value = "full", summary = "full fine-tuning of the target weights",
+        display = "full fine-tuning", colour = 0x222222, kind = Method.Kind.FULL)
 public final class FullMethod extends LinearMethod<FullMethod.Config> {
     /** @param targets target patterns (default: all linear layers) */
     public record Config(List<String> targets) implements MethodConfig {

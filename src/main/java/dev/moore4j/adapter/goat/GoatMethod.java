@@ -25,7 +25,8 @@ import java.util.SplittableRandom;
  * loss. The scale s_f is α/(r/E) ({@code scale=alpha}) or the paper's √(3 η d_in / r_e) ({@code scale=paper}).
  * Not exact at initialisation: the top-k gates are not the uniform 1/E that W_res assumes.
  */
-@Method.Named(value = "goat", summary = "GOAT: SVD-segment-initialised LoRA experts, top-2, load balance")
+@Method.Named(value = "goat", summary = "GOAT: SVD-segment-initialised LoRA experts, top-2, load balance",
+        display = "GOAT", colour = 0x4DAF4A, kind = Method.Kind.MIXTURE)
 public final class GoatMethod extends ExpertLoraMethod<GoatMethod.Config> {
     /**
      * @param experts     experts per layer (default 8)

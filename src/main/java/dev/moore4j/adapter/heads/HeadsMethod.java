@@ -9,7 +9,8 @@ import dev.moore4j.model.TransformerModel;
 import java.util.List;
 
 /** Heads only: the encoder stays frozen and untouched; only the task heads train (the floor every method must beat). */
-@Method.Named(value = "heads", summary = "frozen model, task heads only")
+@Method.Named(value = "heads", summary = "frozen model, task heads only",
+        display = "heads only", colour = 0x888888, kind = Method.Kind.HEADS)
 public final class HeadsMethod implements Method<HeadsMethod.Config> {
     /** No hyperparameters. */
     public record Config() implements MethodConfig {

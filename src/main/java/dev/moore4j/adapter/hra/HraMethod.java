@@ -20,7 +20,8 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 /** HRA: {@code y = W Hᵀ x} with MoORE's Householder chain alone (no router); folds into {@code H W} for inference. */
-@Method.Named(value = "hra", summary = "HRA: a chain of Householder reflections on the input side")
+@Method.Named(value = "hra", summary = "HRA: a chain of Householder reflections on the input side",
+        display = "HRA", colour = 0xCC79A7)
 public final class HraMethod extends LinearMethod<HraMethod.Config> {
     /**
      * @param householder L, Householder vectors per layer (even: they start in identical pairs, H = I; default 8)

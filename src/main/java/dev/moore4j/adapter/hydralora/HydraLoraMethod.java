@@ -6,7 +6,8 @@ import dev.moore4j.adapter.common.ExpertLoraMethod;
 import java.util.List;
 
 /** HydraLoRA: one shared A, N heads B_i (zero init) mixed densely: {@code W x + (α/r) Σ_i softmax(W_r x)_i B_i A x}. */
-@Method.Named(value = "hydralora", summary = "HydraLoRA: shared A, router over several B heads")
+@Method.Named(value = "hydralora", summary = "HydraLoRA: shared A, router over several B heads",
+        display = "HydraLoRA", colour = 0x17BECF, kind = Method.Kind.MIXTURE)
 public final class HydraLoraMethod extends ExpertLoraMethod<ExpertLoraMethod.DenseConfig> {
     public HydraLoraMethod() {
         super(A.SHARED, Outputs.AS_THEY_ARE);

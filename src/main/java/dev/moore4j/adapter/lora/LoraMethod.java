@@ -14,7 +14,8 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 /** LoRA: {@code y = W x + (α/r) B A drop(x)}, A kaiming-uniform, B zero. Folds into W for inference. */
-@Method.Named(value = "lora", summary = "LoRA: W x + (alpha/r) B A x")
+@Method.Named(value = "lora", summary = "LoRA: W x + (alpha/r) B A x",
+        display = "LoRA", colour = 0x0072B2)
 public class LoraMethod extends LinearMethod<LoraMethod.Config> {
     /**
      * @param r       rank (default 8)
@@ -25,22 +26,8 @@ public class LoraMethod extends LinearMethod<LoraMethod.Config> {
     public record Config(int r, double alpha, double dropout, List<String> targets) implements MethodConfig {
         public Config {
             targets = targets == null ? List.of() : List.copyOf(targets);
-            checkRank(r);
-            checkDropout("dropout", dropout);
-        }
-    }
-
-    /** Refuses a rank below 1 when the config is read; its upper bound, a layer's, is checked when the layer is adapted. */
-    public static void checkRank(int r) {
-        if (r < 1) {
-            throw new MooreException("key 'r' must be at least 1, got " + r);
-        }
-    }
-
-    /** Refuses a dropout rate outside [0, 1). */
-    public static void checkDropout(String key, double p) {
-        if (!(p >= 0 && p < 1)) {
-            throw new MooreException("key '" + key + "' must be in [0, 1), got " + p);
+            MethodConfig.checkRank(r);
+            MethodConfig.checkDropout("dropout", dropout);
         }
     }
 

@@ -7,7 +7,8 @@ import dev.moore4j.adapter.common.ExpertLoraMethod;
 import java.util.List;
 
 /** LoRAMoE: on each FFN projection, {@code W x + Σ_e softmax(W_g x)_e (α/r) B_e A_e x} — dense routing over all experts. */
-@Method.Named(value = "loramoe", summary = "LoRAMoE: dense mixture of LoRA experts on the FFN projections")
+@Method.Named(value = "loramoe", summary = "LoRAMoE: dense mixture of LoRA experts on the FFN projections",
+        display = "LoRAMoE", colour = 0x8C564B, kind = Method.Kind.MIXTURE)
 public final class LoraMoeMethod extends ExpertLoraMethod<ExpertLoraMethod.DenseConfig> {
     public LoraMoeMethod() {
         super(A.PER_EXPERT, Outputs.AS_THEY_ARE);

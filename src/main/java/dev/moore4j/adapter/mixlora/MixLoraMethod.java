@@ -38,7 +38,8 @@ import java.util.SplittableRandom;
  * the tokens routed to e run through it. Targeted attention projections get plain LoRA. A load-balance
  * loss {@code coef · E · Σ_e f_e P_e} keeps the experts in use.
  */
-@Method.Named(value = "mixlora", summary = "MixLoRA: top-2 of 8 FFN experts (frozen FFN + LoRA each), LoRA on attention")
+@Method.Named(value = "mixlora", summary = "MixLoRA: top-2 of 8 FFN experts (frozen FFN + LoRA each), LoRA on attention",
+        display = "MixLoRA", colour = 0xE69F00, kind = Method.Kind.MIXTURE)
 public final class MixLoraMethod implements Method<MixLoraMethod.Config> {
     /**
      * @param experts     FFN experts per block (default 8)

@@ -6,7 +6,8 @@ import dev.moore4j.adapter.common.ExpertLoraMethod;
 import java.util.List;
 
 /** MoLA: top-k (default 2) of E LoRA experts on every target projection, renormalised gates. */
-@Method.Named(value = "mola", summary = "MoLA: top-2 mixture of LoRA experts on every target")
+@Method.Named(value = "mola", summary = "MoLA: top-2 mixture of LoRA experts on every target",
+        display = "MoLA", colour = 0x9467BD, kind = Method.Kind.MIXTURE)
 public final class MolaMethod extends ExpertLoraMethod<MolaMethod.Config> {
     /**
      * @param experts      LoRA experts per layer (default 8)

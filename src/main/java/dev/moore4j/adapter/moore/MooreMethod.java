@@ -20,7 +20,8 @@ import dev.moore4j.model.DenseLinear;
 import java.util.List;
 
 /** MoORE: every target weight becomes its k orthogonal rank-one SVD experts under a task and sample router (see {@link MooreLinear}). */
-@Method.Named(value = "moore", summary = "MoORE: orthogonal rank-one SVD experts, task and sample router, Householder input rotation")
+@Method.Named(value = "moore", summary = "MoORE: orthogonal rank-one SVD experts, task and sample router, Householder input rotation",
+        display = "MoORE", colour = 0xD55E00)
 public final class MooreMethod extends LinearMethod<MooreMethod.Config> {
     /**
      * MoORE hyperparameters (METHODS.md §1); JSON keys in snake_case.
@@ -55,6 +56,12 @@ public final class MooreMethod extends LinearMethod<MooreMethod.Config> {
 
     @Override
     public boolean routesByTask() {
+        return true;
+    }
+
+    /** Its router adjusts the singular values per task and token: a run has a routing analysis like a mixture's. */
+    @Override
+    public boolean hasRouter() {
         return true;
     }
 

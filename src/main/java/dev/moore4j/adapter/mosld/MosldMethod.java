@@ -1,8 +1,8 @@
 package dev.moore4j.adapter.mosld;
 
 import dev.moore4j.adapter.Method;
+import dev.moore4j.adapter.MethodConfig;
 import dev.moore4j.adapter.common.ExpertLoraMethod;
-import dev.moore4j.adapter.lora.LoraMethod;
 
 import java.util.List;
 
@@ -10,7 +10,8 @@ import java.util.List;
  * MoSLD: LoRA experts that share one down-projection A, with dropout on the shared A itself while
  * training: {@code W x + (α/r) Σ_i g_i(x) B_i drop(A) x}; top-k routing.
  */
-@Method.Named(value = "mosld", summary = "MoSLD: experts sharing a dropped-out A, top-k routing")
+@Method.Named(value = "mosld", summary = "MoSLD: experts sharing a dropped-out A, top-k routing",
+        display = "MoSLD", colour = 0x7F3C8D, kind = Method.Kind.MIXTURE)
 public final class MosldMethod extends ExpertLoraMethod<MosldMethod.Config> {
     /**
      * @param experts  B experts per layer (default 8)
@@ -25,7 +26,7 @@ public final class MosldMethod extends ExpertLoraMethod<MosldMethod.Config> {
         public Config {
             targets = targets == null ? List.of() : List.copyOf(targets);
             Spec.validate(experts, topK, r, dropout);
-            LoraMethod.checkDropout("a_dropout", aDropout);
+            MethodConfig.checkDropout("a_dropout", aDropout);
         }
     }
 

@@ -11,11 +11,9 @@ import dev.moore4j.adapter.AdapterLayer;
 import dev.moore4j.adapter.LinearMethod;
 import dev.moore4j.adapter.Method;
 import dev.moore4j.adapter.MethodConfig;
-import dev.moore4j.adapter.lora.LoraMethod;
 import dev.moore4j.adapter.Param;
 import dev.moore4j.adapter.common.FrozenLinearAdapter;
 import dev.moore4j.adapter.common.Init;
-import dev.moore4j.adapter.lora.LoraMethod;
 import dev.moore4j.model.DenseLinear;
 import dev.moore4j.model.ForwardContext;
 import dev.moore4j.model.Ops;
@@ -28,7 +26,8 @@ import java.util.SplittableRandom;
  * of n_B up-projections, {@code B̃_t = Σ_j softmax(w_t/τ)_j B_j}: {@code y = W x + (α/r) B̃_t Λ_t A x}. Each
  * sample uses its own task id; an unknown task (task-free evaluation) uses the mean Λ and mean w.
  */
-@Method.Named(value = "mtl-lora", summary = "MTL-LoRA: shared A, per-task transform and mixture of B")
+@Method.Named(value = "mtl-lora", summary = "MTL-LoRA: shared A, per-task transform and mixture of B",
+        display = "MTL-LoRA", colour = 0xBCBD22)
 public final class MtlLoraMethod extends LinearMethod<MtlLoraMethod.Config> {
     /**
      * @param r           rank (default 8)
@@ -41,14 +40,14 @@ public final class MtlLoraMethod extends LinearMethod<MtlLoraMethod.Config> {
     public record Config(int r, double alpha, int bMatrices, double temperature, double dropout, List<String> targets) implements MethodConfig {
         public Config {
             targets = targets == null ? List.of() : List.copyOf(targets);
-            LoraMethod.checkRank(r);
+            MethodConfig.checkRank(r);
             if (bMatrices < 1) {
                 throw new MooreException("key 'b_matrices' must be at least 1, got " + bMatrices);
             }
             if (!(temperature > 0)) {
                 throw new MooreException("key 'temperature' must be positive, got " + temperature);
             }
-            LoraMethod.checkDropout("dropout", dropout);
+            MethodConfig.checkDropout("dropout", dropout);
         }
     }
 

@@ -11,7 +11,8 @@ import java.util.List;
  * lengths kept (not rescaled to one): with B = 0 at init the layer is exactly the base layer and the
  * gradients stay bounded.
  */
-@Method.Named(value = "omoe", summary = "OMoE: LoRA experts with Gram-Schmidt-orthogonalised outputs")
+@Method.Named(value = "omoe", summary = "OMoE: LoRA experts with Gram-Schmidt-orthogonalised outputs",
+        display = "OMoE", colour = 0xE41A1C, kind = Method.Kind.MIXTURE)
 public final class OmoeMethod extends ExpertLoraMethod<OmoeMethod.Config> {
     /**
      * @param experts LoRA experts per layer (default 4)

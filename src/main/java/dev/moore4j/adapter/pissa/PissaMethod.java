@@ -18,7 +18,8 @@ import java.util.List;
  * {@code B = U diag(√(s/c))}, c = α/r) and taken out of the frozen weight ({@code W_res = W − c B A}), so the
  * model at initialisation is the base model. MiLoRA reuses it with the bottom-r triplets.
  */
-@Method.Named(value = "pissa", summary = "PiSSA: LoRA initialised from the top-r singular triplets")
+@Method.Named(value = "pissa", summary = "PiSSA: LoRA initialised from the top-r singular triplets",
+        display = "PiSSA", colour = 0x56B4E9)
 public class PissaMethod extends LoraMethod {
     /** The triplets the factors start from: the principal (top-r) ones. */
     protected int[] triplets(int k, int r) {

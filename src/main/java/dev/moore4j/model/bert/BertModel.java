@@ -1,17 +1,21 @@
 package dev.moore4j.model.bert;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 
+import dev.moore4j.io.WeightSource;
+import dev.moore4j.model.BaseModel;
 import dev.moore4j.model.DenseLinear;
+import dev.moore4j.model.EncoderModel;
 import dev.moore4j.model.FfnSlot;
 import dev.moore4j.model.ForwardContext;
 import dev.moore4j.model.LinearSlot;
 import dev.moore4j.model.Ops;
-import dev.moore4j.model.BaseModel;
-import dev.moore4j.io.WeightSource;
+import dev.moore4j.model.Probe;
+import dev.moore4j.tokenizer.TextTokenizer;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -25,7 +29,7 @@ import java.util.function.UnaryOperator;
  * </pre>
  * Weights are frozen; linear layers sit in {@link LinearSlot}s so adapters can replace them.
  */
-public final class BertModel extends BaseModel {
+public final class BertModel extends BaseModel implements EncoderModel {
     /** One encoder block; linears named as in HF checkpoints. */
     record Layer(
             LinearSlot query, LinearSlot key, LinearSlot value, LinearSlot attnOut,
@@ -93,14 +97,39 @@ public final class BertModel extends BaseModel {
         return loadLinear(w, m, name, in, out, true);
     }
 
+    @Override
     public BertConfig config() {
         return config;
+    }
+
+    @Override
+    public int hiddenSize() {
+        return config.hiddenSize();
+    }
+
+    @Override
+    public int maxPositions() {
+        return config.maxPositionEmbeddings();
+    }
+
+    @Override
+    public float[][] embed(TextTokenizer tok, List<String> texts, ForwardContext ctx) {
+        return Embedder.embed(this, tok, texts, ctx);
+    }
+
+    @Override
+    public float[] probeOutputs(TextTokenizer tok, ForwardContext ctx) {
+        NDList in = BertBatch.of(tok, Probe.SENTENCES, null).toNd(manager());
+        NDArray h = forward(in.get(0), in.get(1), in.get(2), ctx);
+        NDArray masked = h.mul(in.get(1).toType(h.getDataType(), false).expandDims(-1));
+        return masked.toType(DataType.FLOAT32, false).toFloatArray();
     }
 
     /**
      * Last hidden state [B, S, D] for token ids [B, S] (int64), attention mask [B, S] (1 = token,
      * 0 = padding) and token types [B, S] (or null for all zeros).
      */
+    @Override
     public NDArray forward(NDArray ids, NDArray mask, NDArray types, ForwardContext context) {
         long seq = ids.getShape().get(1);
         if (seq > config.maxPositionEmbeddings()) {

@@ -7,6 +7,7 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
+import dev.moore4j.model.DecoderModel;
 import dev.moore4j.model.ForwardContext;
 import dev.moore4j.tokenizer.Llama2cTokenizer;
 import dev.moore4j.tokenizer.TextTokenizer;
@@ -21,10 +22,8 @@ import java.util.function.Consumer;
 public final class Generator {
     private Generator() {}
 
-    public record Options(int maxTokens, float temperature, float topP, long seed) {}
-
     /** Generates after the prompt; {@code onText} receives each piece as it is decoded (may be null). */
-    public static String generate(LlamaModel model, TextTokenizer tok, String prompt, Options o, ForwardContext ctx, Consumer<String> onText) {
+    static String generate(LlamaModel model, TextTokenizer tok, String prompt, DecoderModel.Sampling o, ForwardContext ctx, Consumer<String> onText) {
         long[] promptIds = tok.encode(prompt);
         NDManager m = model.manager();
         Random rnd = new Random(o.seed());
@@ -59,7 +58,7 @@ public final class Generator {
         return text.toString();
     }
 
-    static long sample(float[] logits, Options o, Random rnd) {
+    static long sample(float[] logits, DecoderModel.Sampling o, Random rnd) {
         if (o.temperature() <= 0) {
             int best = 0;
             for (int i = 1; i < logits.length; i++) {

@@ -10,17 +10,21 @@ import dev.moore4j.MooreException;
 import dev.moore4j.io.HostTensor;
 import dev.moore4j.io.WeightSource;
 import dev.moore4j.model.BaseModel;
+import dev.moore4j.model.DecoderModel;
 import dev.moore4j.model.DenseLinear;
 import dev.moore4j.model.FfnSlot;
 import dev.moore4j.model.ForwardContext;
 import dev.moore4j.model.LinearSlot;
 import dev.moore4j.model.Mergeable;
 import dev.moore4j.model.Ops;
+import dev.moore4j.model.Probe;
+import dev.moore4j.tokenizer.TextTokenizer;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
 
 /**
@@ -33,7 +37,7 @@ import java.util.function.UnaryOperator;
  *   logits = Head · rms(x)       (Head = emb when tied)
  * </pre>
  */
-public final class LlamaModel extends BaseModel {
+public final class LlamaModel extends BaseModel implements DecoderModel {
     record Layer(
             NDArray attnNorm,                      // input_layernorm [D]
             LinearSlot q, LinearSlot k, LinearSlot v, LinearSlot o,
@@ -118,8 +122,44 @@ public final class LlamaModel extends BaseModel {
         return new NDArray[] {m.create(cs, new Shape(n, dh)), m.create(sn, new Shape(n, dh))};
     }
 
+    @Override
     public LlamaConfig config() {
         return config;
+    }
+
+    @Override
+    public int hiddenSize() {
+        return config.hiddenSize();
+    }
+
+    @Override
+    public int maxPositions() {
+        return config.maxPositionEmbeddings();
+    }
+
+    @Override
+    public String generate(TextTokenizer tok, String prompt, Sampling sampling, ForwardContext ctx, Consumer<String> onText) {
+        return Generator.generate(this, tok, prompt, sampling, ctx, onText);
+    }
+
+    /** Each sentence alone (no padding), its logits in order. */
+    @Override
+    public float[] probeOutputs(TextTokenizer tok, ForwardContext ctx) {
+        float[][] parts = new float[Probe.SENTENCES.size()][];
+        int total = 0;
+        for (int i = 0; i < Probe.SENTENCES.size(); i++) {
+            long[] ids = tok.encode(Probe.SENTENCES.get(i));
+            NDArray logits = forward(manager().create(ids, new Shape(1, ids.length)), null, ctx.sample(i));
+            parts[i] = logits.toType(DataType.FLOAT32, false).toFloatArray();
+            total += parts[i].length;
+        }
+        float[] flat = new float[total];
+        int o = 0;
+        for (float[] p : parts) {
+            System.arraycopy(p, 0, flat, o, p.length);
+            o += p.length;
+        }
+        return flat;
     }
 
     /** Rotary embedding, "rotate half" layout: x·cos + [−x₂, x₁]·sin. x: [B, H, S, dh]. */
@@ -242,6 +282,7 @@ public final class LlamaModel extends BaseModel {
      * All weights in HF naming and layout ([out, in] linears), e.g. for export. Adapted layers go out in their
      * merged dense form ({@link Mergeable}); a layer without one (mixtures, MoORE) is an error.
      */
+    @Override
     public Map<String, HostTensor> exportWeights() {
         Map<String, HostTensor> out = new LinkedHashMap<>();
         out.put("model.embed_tokens.weight", HostTensor.of(embeddings));

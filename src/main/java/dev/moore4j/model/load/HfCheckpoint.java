@@ -9,8 +9,10 @@ import dev.moore4j.io.AtomicFiles;
 import dev.moore4j.io.HostTensor;
 import dev.moore4j.io.Safetensors;
 import dev.moore4j.io.WeightSource;
+import dev.moore4j.model.DecoderModel;
 import dev.moore4j.model.bert.BertConfig;
 import dev.moore4j.model.llama.LlamaConfig;
+import dev.moore4j.model.llama.LlamaModel;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -139,6 +141,14 @@ public final class HfCheckpoint {
     }
 
     /** Writes a Llama checkpoint directory (config.json + model.safetensors), each file atomically. */
+    /** A decoder as a Hugging Face checkpoint ({@code config.json} and {@code model.safetensors}), adapted layers merged. */
+    public static void write(Path dir, DecoderModel model) {
+        if (!(model instanceof LlamaModel llama)) {
+            throw new MooreException(model.family() + ": no Hugging Face export for this family");
+        }
+        writeLlama(dir, llama.config(), llama.exportWeights());
+    }
+
     public static void writeLlama(Path dir, LlamaConfig c, Map<String, HostTensor> weights) {
         ObjectNode cfg = JSON.createObjectNode();
         String arch = c.qkvBias() ? "Qwen2ForCausalLM" : "LlamaForCausalLM";
