@@ -112,7 +112,7 @@ final class BenchCommand implements Runnable {
 
         // SVD time for this shape (no cache).
         long t0 = System.nanoTime();
-        Svd.Factors f = Svd.thin(wInOut.toFloatArray(), dIn, dOut, false);
+        Svd.Factors f = Svd.thin(wInOut.toFloatArray(), dIn, dOut, Svd.Precision.FP32);
         double tSvd = (System.nanoTime() - t0) / 1e9;
 
         int k = f.k();

@@ -20,7 +20,7 @@ final class GenerateCommand implements Runnable {
     @Mixin
     ModelSource source;
 
-    @Parameters(index = "0", arity = "0..1", paramLabel = "MODEL", description = "Decoder model (stories260K, an HF Llama/Qwen2 directory or a "
+    @Parameters(index = "0", arity = "0..1", paramLabel = "MODEL", description = "Decoder model (stories260K, an HF Llama/Qwen2/Qwen3/Mistral directory or a "
             + "llama2.c .bin), as --model; with --adapter, defaults to the adapter's base model.")
     String model;
 

@@ -3,11 +3,9 @@ package dev.moore4j.harness;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import dev.moore4j.MooreException;
 import dev.moore4j.eval.TaskPredictions;
-import dev.moore4j.train.Run;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -18,7 +16,6 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -60,7 +57,7 @@ public final class ResultsDb implements AutoCloseable {
     }
 
     /** The side tables and their one column. */
-    private static final String[][] SIDE_TABLES = {{"predictions", "tasks"}, {"routing", "analysis"}, {"curves", "curves"}, {"machine", "roofline"}};
+    static final String[][] SIDE_TABLES = {{"predictions", "tasks"}, {"routing", "analysis"}, {"curves", "curves"}, {"machine", "roofline"}};
 
     private static ResultsDb create(Connection c) throws SQLException {
         try (var st = c.createStatement()) {
@@ -95,7 +92,7 @@ public final class ResultsDb implements AutoCloseable {
         }
     }
 
-    private static void bindKey(PreparedStatement ps, String suite, String kind, String method, long seed, double lr) throws SQLException {
+    static void bindKey(PreparedStatement ps, String suite, String kind, String method, long seed, double lr) throws SQLException {
         ps.setString(1, suite);
         ps.setString(2, kind);
         ps.setString(3, method);
@@ -121,7 +118,7 @@ public final class ResultsDb implements AutoCloseable {
         String sql = "INSERT OR REPLACE INTO runs (suite, kind, method, seed, lr, run_dir, config, eval, overall, oblivion_name, oblivion_before, "
                 + "oblivion_after, trainable, train_examples_per_s, inference_ms_per_example, peak_rss_mb, commit_id, warnings) "
                 + "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
-        String predictions = readPredictions(runDir);
+        String predictions = StoredJson.readPredictions(runDir);
         try (PreparedStatement ps = c.prepareStatement(sql);
              PreparedStatement pp = c.prepareStatement("INSERT OR REPLACE INTO predictions (suite, kind, method, seed, lr, tasks) VALUES (?,?,?,?,?,?)");
              PreparedStatement pc = c.prepareStatement("INSERT OR REPLACE INTO curves (suite, kind, method, seed, lr, curves) VALUES (?,?,?,?,?,?)");
@@ -199,7 +196,7 @@ public final class ResultsDb implements AutoCloseable {
 
     /** A stored MoORE run's routing analysis; a missing node when it has none. */
     public JsonNode routing(String suite, String kind, String method, long seed, double lr) {
-        return tree(stored("routing", "analysis", suite, kind, method, seed, lr));
+        return StoredJson.tree(stored("routing", "analysis", suite, kind, method, seed, lr));
     }
 
     /** The text stored for a run in one of the side tables (predictions, curves, routing), or null. */
@@ -214,257 +211,32 @@ public final class ResultsDb implements AutoCloseable {
         }
     }
 
-    private static JsonNode tree(String text) {
-        try {
-            return text == null ? JSON.missingNode() : JSON.readTree(text);
-        } catch (JsonProcessingException e) {
-            throw new MooreException("results database: " + e.getMessage());
-        }
-    }
-
-    private static String readPredictions(Path runDir) {
-        Path f = runDir.resolve(Run.PREDICTIONS);
-        if (!Files.isRegularFile(f)) {
-            return null;
-        }
-        try {
-            JsonNode n = JSON.readTree(f.toFile());
-            parsePredictions(n, f.toString()); // checked now: a bad file is named here, not in a later comparison
-            return compactPredictions(n).toString();
-        } catch (IOException e) {
-            throw new MooreException(f + ": cannot read predictions: " + e.getMessage());
-        }
-    }
-
-    private static Map<String, TaskPredictions> parsePredictions(JsonNode n, String source) {
-        Map<String, TaskPredictions> out = new LinkedHashMap<>();
-        var it = n.fields();
-        while (it.hasNext()) {
-            var e = it.next();
-            JsonNode t = e.getValue();
-            if (!t.path("metric").isTextual() || !labels(t.path("gold")) || !labels(t.path("pred"))) {
-                throw new MooreException(source + ": task '" + e.getKey() + "' needs 'metric', 'gold' and 'pred'");
-            }
-            String where = source + ": task '" + e.getKey() + "'";
-            out.put(e.getKey(), new TaskPredictions(t.get("metric").asText(), doubles(t.get("gold"), where), doubles(t.get("pred"), where)));
-        }
-        return out;
-    }
-
-    private static boolean labels(JsonNode a) {
-        return a.isArray() || a.isTextual();
-    }
-
-    /** An array of numbers, or its compact form: a string of single-digit labels ({@link #compactPredictions}). */
-    private static double[] doubles(JsonNode a, String where) {
-        if (a.isTextual()) {
-            String digits = a.asText();
-            double[] out = new double[digits.length()];
-            for (int i = 0; i < out.length; i++) {
-                char ch = digits.charAt(i);
-                if (ch < '0' || ch > '9') {
-                    throw new MooreException(where + ": a label string holds '" + ch + "' at position " + i + "; only digits 0-9 are labels");
-                }
-                out[i] = ch - '0';
-            }
-            return out;
-        }
-        double[] out = new double[a.size()];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = a.get(i).asDouble();
-        }
-        return out;
-    }
-
     /**
-     * Predictions as stored: a task's gold and predicted labels, when all are integers 0–9 (every classification and
-     * multiple-choice task here), become one digit per example ("0110…") instead of a JSON array of doubles ("0.0,1.0,…"),
-     * a quarter of the bytes. Regression targets stay arrays. Lossless: {@link #predictions} reads both forms.
-     */
-    static JsonNode compactPredictions(JsonNode n) {
-        if (!n.isObject()) {
-            return n;
-        }
-        ObjectNode out = JSON.createObjectNode();
-        n.fields().forEachRemaining(e -> {
-            if (!e.getValue().isObject()) {
-                out.set(e.getKey(), e.getValue());
-                return;
-            }
-            ObjectNode t = e.getValue().deepCopy();
-            for (String f : new String[] {"gold", "pred"}) {
-                String digits = digits(t.path(f));
-                if (digits != null) {
-                    t.put(f, digits);
-                }
-            }
-            out.set(e.getKey(), t);
-        });
-        return out;
-    }
-
-    private static String digits(JsonNode a) {
-        if (!a.isArray()) {
-            return null;
-        }
-        StringBuilder sb = new StringBuilder(a.size());
-        for (JsonNode v : a) {
-            double d = v.asDouble(Double.NaN);
-            if (!v.isNumber() || d != Math.rint(d) || d < 0 || d > 9) {
-                return null;
-            }
-            sb.append((char) ('0' + (int) d));
-        }
-        return sb.toString();
-    }
-
-    /**
-     * The training loss per step, which is what the report draws: the rate (the schedule, known from the config), the
-     * gradient norms and the evaluation scores are left out, and so are the steps when they are just 1, 2, …, n.
-     */
-    private static JsonNode lossOnly(JsonNode curves) {
-        if (!curves.path("loss").isArray()) {
-            return curves;
-        }
-        ObjectNode out = JSON.createObjectNode();
-        JsonNode step = curves.path("step");
-        boolean plain = step.isArray() && step.size() == curves.get("loss").size();
-        for (int i = 0; plain && i < step.size(); i++) {
-            plain = step.get(i).asDouble() == i + 1;
-        }
-        if (step.isArray() && !plain) {
-            out.set("step", step);
-        }
-        out.set("loss", curves.get("loss"));
-        return out;
-    }
-
-    /** Curves and routing analyses rounded to 4 significant digits: what a chart needs, in about half the bytes. */
-    private static JsonNode rounded(JsonNode n) {
-        if (n.isObject()) {
-            ObjectNode out = JSON.createObjectNode();
-            n.fields().forEachRemaining(e -> out.set(e.getKey(), rounded(e.getValue())));
-            return out;
-        }
-        if (n.isArray()) {
-            var out = JSON.createArrayNode();
-            n.forEach(v -> out.add(rounded(v)));
-            return out;
-        }
-        if (n.isFloatingPointNumber() && Double.isFinite(n.asDouble()) && n.asDouble() != 0) {
-            // a decimal node prints 0.00027 where a double prints 2.7E-4
-            return JSON.getNodeFactory().numberNode(new java.math.BigDecimal(n.asDouble()).round(new java.math.MathContext(4)).stripTrailingZeros());
-        }
-        return n;
-    }
-
-    /**
-     * A compact copy of this database for publishing (docs, sharing), written to a temporary file and renamed into place:
-     * predictions as digit strings, curves and routing analyses rounded to 4 significant digits, and what no table or chart
-     * reads dropped (the sweep's predictions, the curves of every run but the main ones and all of them but the loss, the
-     * routing of every seed but a method's first). Every run row and machine record is kept, so the copy gives the same tables, the same report up to
-     * the rounding of its charts, and a suite resumes from it.
+     * A compact copy of this database for publishing ({@link ResultsExport}): the same tables and report, a fraction of the
+     * bytes, written to a temporary file and renamed into place.
      */
     public void export(Path target) {
         export(target, List.of());
     }
 
-    /**
-     * As {@link #export(Path)}, also dropping the predictions, curves and routing of the given runs (main runs at a rate the
-     * sweep no longer selects, which the tables and the report leave out); their rows stay.
-     */
+    /** As {@link #export(Path)}, also dropping the predictions, curves and routing of the given runs (their rows stay). */
     public void export(Path target, List<Row> superseded) {
         export(target, superseded, null);
     }
 
-    /**
-     * As {@link #export(Path, List)}, keeping the routing analyses of the named methods only (null: of every method). Each
-     * method's analysis is a few hundred kilobytes, so a suite of many mixtures publishes the ones its report draws.
-     */
+    /** As {@link #export(Path, List)}, keeping the routing analyses of the named methods only (null: of every method). */
     public void export(Path target, List<Row> superseded, java.util.Set<String> routingMethods) {
-        Path abs = target.toAbsolutePath();
-        Path tmp = abs.resolveSibling(abs.getFileName() + ".tmp");
-        try {
-            Files.createDirectories(abs.getParent());
-            Files.deleteIfExists(tmp);
-            try (var st = c.createStatement()) {
-                st.execute("VACUUM INTO '" + tmp.toString().replace("'", "''") + "'");
-            }
-            try (Connection x = DriverManager.getConnection("jdbc:sqlite:" + tmp)) {
-                for (Row r : superseded) {
-                    for (String[] t : SIDE_TABLES) {
-                        if (!t[0].equals("machine")) {
-                            try (PreparedStatement ps = x.prepareStatement("DELETE FROM " + t[0] + " WHERE suite=? AND kind=? AND method=? AND seed=? AND lr=?")) {
-                                bindKey(ps, r.suite(), r.kind(), r.method(), r.seed(), r.lr());
-                                ps.executeUpdate();
-                            }
-                        }
-                    }
-                }
-                try (var st = x.createStatement()) {
-                    st.execute("DELETE FROM predictions WHERE kind = 'sweep'");
-                    st.execute("DELETE FROM curves WHERE kind <> 'main'");
-                    // the report draws one seed's routing per method: the lowest that has one
-                    st.execute("DELETE FROM routing WHERE seed > (SELECT MIN(r.seed) FROM routing r WHERE r.suite = routing.suite "
-                            + "AND r.kind = routing.kind AND r.method = routing.method AND r.lr = routing.lr)");
-                }
-                if (routingMethods != null) {
-                    // SQLite reads an empty list, "NOT IN ()", as true for every row: no method kept
-                    String kept = String.join(",", java.util.Collections.nCopies(routingMethods.size(), "?"));
-                    try (PreparedStatement ps = x.prepareStatement("DELETE FROM routing WHERE method NOT IN (" + kept + ")")) {
-                        int i = 1;
-                        for (String m : routingMethods) {
-                            ps.setString(i++, m);
-                        }
-                        ps.executeUpdate();
-                    }
-                }
-                rewrite(x, "predictions", "tasks", ResultsDb::compactPredictions);
-                rewrite(x, "curves", "curves", c -> rounded(lossOnly(c)));
-                rewrite(x, "routing", "analysis", ResultsDb::rounded);
-                try (var st = x.createStatement()) {
-                    st.execute("PRAGMA page_size = 1024"); // small pages waste less on the long text values: about a tenth smaller
-                    st.execute("VACUUM");
-                }
-            }
-            Files.move(tmp, abs, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-        } catch (SQLException | IOException e) {
-            try {
-                Files.deleteIfExists(tmp);
-            } catch (IOException ignored) {
-                // the first error is the one to report
-            }
-            throw new MooreException(target + ": cannot export the results database: " + e.getMessage());
-        }
-    }
-
-    private static void rewrite(Connection x, String table, String column, java.util.function.UnaryOperator<JsonNode> f) throws SQLException {
-        List<String[]> rows = new ArrayList<>();
-        try (var st = x.createStatement(); ResultSet rs = st.executeQuery("SELECT rowid, " + column + " FROM " + table)) {
-            while (rs.next()) {
-                rows.add(new String[] {rs.getString(1), rs.getString(2)});
-            }
-        }
-        x.setAutoCommit(false);
-        try (PreparedStatement ps = x.prepareStatement("UPDATE " + table + " SET " + column + " = ? WHERE rowid = ?")) {
-            for (String[] r : rows) {
-                ps.setString(1, f.apply(tree(r[1])).toString());
-                ps.setLong(2, Long.parseLong(r[0]));
-                ps.executeUpdate();
-            }
-        }
-        x.commit();
-        x.setAutoCommit(true);
+        ResultsExport.write(c, target, superseded, routingMethods);
     }
 
     /** A stored run's curves ({@code Trainer#curves}); a missing node when the run has none. */
     public JsonNode curves(String suite, String kind, String method, long seed, double lr) {
-        return tree(stored("curves", "curves", suite, kind, method, seed, lr));
+        return StoredJson.tree(stored("curves", "curves", suite, kind, method, seed, lr));
     }
 
     /** Where a stored run ran (its roofline object); a missing node for runs recorded before it was kept. */
     public JsonNode machine(String suite, String kind, String method, long seed, double lr) {
-        return tree(stored("machine", "roofline", suite, kind, method, seed, lr));
+        return StoredJson.tree(stored("machine", "roofline", suite, kind, method, seed, lr));
     }
 
     /** Records which tasks the suite's overall score leaves out ({@link OverallScore}), for reports made from this database alone. */
@@ -485,7 +257,7 @@ public final class ResultsDb implements AutoCloseable {
             return OverallScore.ALL_TASKS;
         }
         List<String> excluded = new ArrayList<>();
-        tree(stored.get(0)).forEach(t -> excluded.add(t.asText()));
+        StoredJson.tree(stored.get(0)).forEach(t -> excluded.add(t.asText()));
         return new OverallScore(excluded);
     }
 
@@ -520,7 +292,7 @@ public final class ResultsDb implements AutoCloseable {
     /** A stored run's per-example predictions by task; empty when it has none (runs recorded before they were kept). */
     public Map<String, TaskPredictions> predictions(String suite, String kind, String method, long seed, double lr) {
         String text = stored("predictions", "tasks", suite, kind, method, seed, lr);
-        return text == null ? Map.of() : parsePredictions(tree(text), "results database");
+        return text == null ? Map.of() : StoredJson.parsePredictions(StoredJson.tree(text), "results database");
     }
 
     /** The kinds of run recorded for a suite (main, sweep, single-TASK). */

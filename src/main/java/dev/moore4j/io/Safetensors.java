@@ -1,5 +1,7 @@
 package dev.moore4j.io;
 
+import ai.djl.ndarray.types.DataType;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -9,6 +11,7 @@ import dev.moore4j.MooreException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -114,6 +117,42 @@ public final class Safetensors {
                 default -> throw new MooreException(path + ": tensor '" + name + "' has dtype " + e.dtype + ", which cannot be read as float");
             }
             return new HostTensor(e.shape.clone(), out);
+        }
+
+        /**
+         * The tensor's bytes mapped from the file, for a native copy without the Java heap ({@link MappedTensor}); null
+         * where the stored dtype has no native path here (BF16, F64: DJL 0.36 has no BF16; they are read as floats).
+         */
+        public MappedTensor map(String name) {
+            Entry e = entries.get(name);
+            if (e == null) {
+                throw new MooreException(path + ": missing tensor '" + name + "'");
+            }
+            DataType dt = switch (e.dtype) {
+                case "F32" -> DataType.FLOAT32;
+                case "F16" -> DataType.FLOAT16;
+                default -> null;
+            };
+            if (dt == null || e.end - e.begin > Integer.MAX_VALUE || e.end == e.begin) {
+                return null;
+            }
+            try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+                MappedByteBuffer b = ch.map(FileChannel.MapMode.READ_ONLY, dataStart + e.begin, e.end - e.begin);
+                b.order(ByteOrder.LITTLE_ENDIAN);
+                return new MappedTensor(e.shape.clone(), dt, b);
+            } catch (IOException ex) {
+                throw new MooreException(path + ": cannot map tensor '" + name + "': " + ex.getMessage(), ex);
+            }
+        }
+
+        /** What identifies the file's bytes without reading them: its real path, size, modification time and file key. */
+        public String identity() {
+            try {
+                var a = Files.readAttributes(path, java.nio.file.attribute.BasicFileAttributes.class);
+                return path.toRealPath() + "|" + a.size() + "|" + a.lastModifiedTime().to(java.util.concurrent.TimeUnit.NANOSECONDS) + "|" + a.fileKey();
+            } catch (IOException ex) {
+                throw new MooreException(path + ": cannot stat: " + ex.getMessage(), ex);
+            }
         }
 
         /** Reads a tensor and checks its shape. */

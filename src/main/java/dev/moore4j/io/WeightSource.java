@@ -2,6 +2,7 @@ package dev.moore4j.io;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 
 import dev.moore4j.MooreException;
 
@@ -22,22 +23,49 @@ import java.util.function.Function;
 /**
  * Named checkpoint tensors (Hugging Face names, linear weights [out, in]) as a model builder sees
  * them: each lookup checks presence and shape and names the source in its error, and everything
- * read is hashed so the loaded model has a stable identity.
+ * read is hashed so the loaded model has a stable identity. Where the source can map a tensor from its file
+ * ({@link MappedTensor}), it becomes a native array without passing through the Java heap. Where the source has a
+ * file identity, the hash of what a model reads is cached under it (the second open of a 2 GB checkpoint does not
+ * read every byte again to name it); a model that reads other tensors than the cached one gets its hash computed.
  */
 public final class WeightSource {
     private static final int HASH_CHUNK = 1 << 16;
     private final String source;
     private final Set<String> names;
     private final Function<String, HostTensor> reader;
+    private final Function<String, MappedTensor> mapper;
+    private final String identity;
     private final Set<String> used = new LinkedHashSet<>();
+    private final List<String> reads = new ArrayList<>();
     private final MessageDigest digest;
+    /** Names and shapes in read order: what the cached hash was computed over. */
+    private final MessageDigest readOrder;
+    /** The cache's entry for this identity (read order digest, hash), or null: then the data is hashed as it is read. */
+    private final String[] cached;
 
     public WeightSource(String source, Set<String> names, Function<String, HostTensor> reader) {
+        this(source, names, reader, n -> null, null);
+    }
+
+    /**
+     * @param mapper   a tensor's mapped bytes, or null where it has none (then {@code reader} reads it)
+     * @param identity what identifies the files' bytes (paths, sizes, times), or null: no hash cache
+     */
+    public WeightSource(String source, Set<String> names, Function<String, HostTensor> reader, Function<String, MappedTensor> mapper,
+                        String identity) {
         this.source = source;
         this.names = new LinkedHashSet<>(names);
         this.reader = reader;
+        this.mapper = mapper;
+        this.identity = identity;
+        this.digest = sha256();
+        this.readOrder = sha256();
+        this.cached = identity == null ? null : HashCache.read(identity);
+    }
+
+    private static MessageDigest sha256() {
         try {
-            this.digest = MessageDigest.getInstance("SHA-256");
+            return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
@@ -61,23 +89,77 @@ public final class WeightSource {
 
     /** Reads a tensor, requiring the given shape. */
     public HostTensor get(String name, long... shape) {
+        require(name);
+        HostTensor t = reader.apply(name);
+        checkShape(name, t.shape(), shape);
+        record(name, shape);
+        if (cached == null) {
+            hashFloats(name, t.data());
+        }
+        return t;
+    }
+
+    private void require(String name) {
         if (!names.contains(name)) {
             throw new MooreException(source + ": missing tensor '" + name + "'");
         }
-        HostTensor t = reader.apply(name);
-        if (!Arrays.equals(t.shape(), shape)) {
-            throw new MooreException(source + ": tensor '" + name + "' has shape " + t.shapeString() + ", expected " + Arrays.toString(shape));
+    }
+
+    private void checkShape(String name, long[] actual, long[] expected) {
+        if (!Arrays.equals(actual, expected)) {
+            throw new MooreException(source + ": tensor '" + name + "' has shape " + Arrays.toString(actual) + ", expected " + Arrays.toString(expected));
         }
+    }
+
+    private void record(String name, long[] shape) {
         used.add(name);
+        reads.add(name);
+        readOrder.update((name + Arrays.toString(shape) + "\u0000").getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** The name, then the values as little-endian fp32 bytes: what the model's identity is computed over. */
+    private void hashFloats(String name, float[] data) {
         digest.update(name.getBytes(StandardCharsets.UTF_8));
         ByteBuffer b = ByteBuffer.allocate(4 * HASH_CHUNK).order(ByteOrder.LITTLE_ENDIAN); // chunks: no second copy of a large tensor
-        float[] data = t.data();
         for (int i = 0; i < data.length; i += HASH_CHUNK) {
             int n = Math.min(HASH_CHUNK, data.length - i);
             b.clear();
             b.asFloatBuffer().put(data, i, n);
             b.limit(4 * n);
             digest.update(b);
+        }
+    }
+
+    /** The same bytes as {@link #hashFloats} for a mapped tensor: fp32 as stored, fp16 widened chunk by chunk. */
+    private void hashMapped(String name, MappedTensor t) {
+        digest.update(name.getBytes(StandardCharsets.UTF_8));
+        ByteBuffer v = t.view().order(ByteOrder.LITTLE_ENDIAN);
+        if (t.dtype() == DataType.FLOAT32) {
+            digest.update(v);
+            return;
+        }
+        ByteBuffer b = ByteBuffer.allocate(4 * HASH_CHUNK).order(ByteOrder.LITTLE_ENDIAN);
+        while (v.hasRemaining()) {
+            b.clear();
+            for (int i = 0; i < HASH_CHUNK && v.hasRemaining(); i++) {
+                b.putFloat(Safetensors.halfToFloat(v.getShort()));
+            }
+            b.flip();
+            digest.update(b);
+        }
+    }
+
+    /** A mapped tensor of the given shape, recorded and hashed; null where the source has no mapping for it. */
+    private MappedTensor mapped(String name, long... shape) {
+        require(name);
+        MappedTensor t = mapper.apply(name);
+        if (t == null) {
+            return null;
+        }
+        checkShape(name, t.shape(), shape);
+        record(name, shape);
+        if (cached == null) {
+            hashMapped(name, t);
         }
         return t;
     }
@@ -91,12 +173,14 @@ public final class WeightSource {
     }
 
     public NDArray nd(String name, NDManager m, long... shape) {
-        return get(name, shape).toNd(m);
+        MappedTensor t = mapped(name, shape);
+        return t != null ? t.toNd(m, false) : get(name, shape).toNd(m);
     }
 
     /** A linear weight stored [out, in], returned as a contiguous [in, out] array. */
     public NDArray linearInOut(String name, NDManager m, long in, long out) {
-        return get(name, out, in).transpose2d().toNd(m);
+        MappedTensor t = mapped(name, out, in);
+        return t != null ? t.toNd(m, true) : get(name, out, in).transpose2d().toNd(m);
     }
 
     /** Names present in the checkpoint but not used by the model (e.g. a pooler head). */
@@ -120,11 +204,33 @@ public final class WeightSource {
         }
     }
 
-    /** SHA-256 (first 16 hex digits) of every tensor read so far, in read order. */
+    /** SHA-256 (first 16 hex digits) of every tensor read so far, in read order (names and values). */
     public String hash() {
+        String order = hex(readOrder);
+        if (cached != null && cached[0].equals(order)) {
+            return cached[1];
+        }
+        if (cached != null) { // the cache named another read: hash what this one read, now
+            for (String name : reads) {
+                MappedTensor t = mapper.apply(name);
+                if (t != null) {
+                    hashMapped(name, t);
+                    MappedTensor.unmap(t.bytes());
+                } else {
+                    hashFloats(name, reader.apply(name).data());
+                }
+            }
+        }
+        String h = hex(digest).substring(0, 16);
+        if (identity != null) {
+            HashCache.write(identity, order, h);
+        }
+        return h;
+    }
+
+    private static String hex(MessageDigest d) {
         try {
-            MessageDigest copy = (MessageDigest) digest.clone();
-            return HexFormat.of().formatHex(copy.digest()).substring(0, 16);
+            return HexFormat.of().formatHex(((MessageDigest) d.clone()).digest());
         } catch (CloneNotSupportedException e) {
             throw new IllegalStateException(e);
         }

@@ -1,8 +1,8 @@
 package dev.moore4j.linalg;
 
+import dev.moore4j.MooreException;
 import dev.moore4j.io.HostTensor;
 import dev.moore4j.io.Safetensors;
-import dev.moore4j.MooreException;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -32,11 +32,11 @@ public final class FactorCache {
     /** Outcome of a lookup: the factors and whether they came from disk. */
     public record Result(Svd.Factors factors, boolean cached) {}
 
-    public Result factorise(float[] a, int m, int n, boolean fp64) {
+    public Result factorise(float[] a, int m, int n, Svd.Precision precision) {
         if (dir == null) {
-            return new Result(Svd.thin(a, m, n, fp64), false);
+            return new Result(Svd.thin(a, m, n, precision), false);
         }
-        String key = key(a, m, n, fp64);
+        String key = key(a, m, n, precision);
         Path file = dir.resolve(key + ".safetensors");
         if (Files.isRegularFile(file)) {
             try {
@@ -53,7 +53,7 @@ public final class FactorCache {
                 System.err.println("warning: " + e.getMessage() + "; recomputing");
             }
         }
-        Svd.Factors f = Svd.thin(a, m, n, fp64);
+        Svd.Factors f = Svd.thin(a, m, n, precision);
         Safetensors.write(file, Map.of(
                 "p", new HostTensor(new long[] {m, f.k()}, f.p()),
                 "s", new HostTensor(new long[] {f.k()}, f.s()),
@@ -61,11 +61,11 @@ public final class FactorCache {
         return new Result(f, false);
     }
 
-    static String key(float[] a, int m, int n, boolean fp64) {
+    static String key(float[] a, int m, int n, Svd.Precision precision) {
         try {
             MessageDigest md = MessageDigest.getInstance("SHA-256");
             ByteBuffer b = ByteBuffer.allocate(4 * a.length + 9).order(ByteOrder.LITTLE_ENDIAN);
-            b.putInt(m).putInt(n).put((byte) (fp64 ? 1 : 0));
+            b.putInt(m).putInt(n).put((byte) (precision == Svd.Precision.FP64 ? 1 : 0)); // the key files already on disk keep their names
             b.asFloatBuffer().put(a);
             md.update(b.array());
             return HexFormat.of().formatHex(md.digest()).substring(0, 32);

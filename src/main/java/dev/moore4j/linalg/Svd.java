@@ -14,13 +14,21 @@ public final class Svd {
     /** P [m×k], s [k], Qᵀ [k×n], all row-major, k = min(m, n). */
     public record Factors(int m, int n, int k, float[] p, float[] s, float[] qt) {}
 
+    /** The precision LAPACK computes in; the factors come back as floats either way. */
+    public enum Precision {
+        FP32,
+        /** dgesdd on a double copy: the small singular values to more digits (MoORE's {@code svd_fp64}). */
+        FP64
+    }
+
     /** OpenBLAS's own thread count comes from {@code OPENBLAS_NUM_THREADS} (bin/moore sets it from --threads). */
     public static void setThreads(int threads) {
         // The JavaCPP preset does not expose openblas_set_num_threads; the environment variable governs.
     }
 
-    /** Factorises {@code a} (m×n row-major); {@code fp64} computes in double precision. */
-    public static Factors thin(float[] a, int m, int n, boolean fp64) {
+    /** Factorises {@code a} (m×n row-major) in the given precision. */
+    public static Factors thin(float[] a, int m, int n, Precision precision) {
+        boolean fp64 = precision == Precision.FP64;
         if (a.length != (long) m * n) {
             throw new IllegalArgumentException("matrix of " + a.length + " values is not " + m + "x" + n);
         }

@@ -7,7 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 
 import org.junit.jupiter.api.Test;
 
-/** Which label arrays {@link ResultsDb#compactPredictions} turns into digit strings, and which it must leave alone. */
+/** Which label arrays {@link StoredJson#compactPredictions} turns into digit strings, and which it must leave alone. */
 class CompactPredictionsTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -18,7 +18,7 @@ class CompactPredictionsTest {
                  "piqa": {"metric": "accuracy", "gold": [3.0, 9.0], "pred": [2.0, 9.0]},
                  "stsb": {"metric": "spearman", "gold": [3.8, 1.0], "pred": [2.9, 1.2]},
                  "big":  {"metric": "accuracy", "gold": [10.0, 1.0], "pred": [-1.0, 1.0]}}""");
-        JsonNode out = ResultsDb.compactPredictions(in);
+        JsonNode out = StoredJson.compactPredictions(in);
         assertThat(out.get("cola").get("gold").asText()).isEqualTo("101");
         assertThat(out.get("cola").get("pred").asText()).isEqualTo("001");
         assertThat(out.get("piqa").get("gold").asText()).isEqualTo("39");

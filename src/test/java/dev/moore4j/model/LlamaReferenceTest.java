@@ -4,8 +4,13 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 
 import dev.moore4j.TestSupport;
+import dev.moore4j.adapter.AdaptContext;
+import dev.moore4j.adapter.Adapter;
+import dev.moore4j.adapter.Methods;
 import dev.moore4j.io.HostTensor;
 import dev.moore4j.io.SharedPaths;
+import dev.moore4j.linalg.FactorCache;
+import dev.moore4j.model.llama.KvCache;
 import dev.moore4j.model.llama.LlamaConfig;
 import dev.moore4j.model.llama.LlamaModel;
 import dev.moore4j.model.load.HfCheckpoint;
@@ -23,11 +28,18 @@ import java.util.Random;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * A tiny random Qwen2-style checkpoint (q/k/v biases, grouped-query attention, untied head) written as
- * HF safetensors, loaded through the HF path, against a naive scalar reference forward written here.
+ * Tiny random checkpoints of each Llama-layout family (Qwen2: q/k/v biases, grouped-query attention, untied head;
+ * Qwen3: q/k RMSNorm per head and a head width other than hidden/heads; Mistral: a sliding window shorter than the
+ * sequence; Llama 3.1: llama3 rope scaling), written as HF safetensors, loaded through the HF path, against a naive
+ * scalar forward written here from each family's published definition.
  */
 class LlamaReferenceTest {
-    static final LlamaConfig C = new LlamaConfig(20, 16, 24, 2, 4, 2, 32, 1e-6f, 10000f, false, true, "Qwen2ForCausalLM");
+    static final LlamaConfig QWEN2 = new LlamaConfig(20, 16, 24, 2, 4, 2, 32, 1e-6f, 10000f, false, true, "Qwen2ForCausalLM");
+    static final LlamaConfig QWEN3 = new LlamaConfig(20, 16, 24, 2, 4, 2, 32, 1e-6f, 10000f, true, false, "Qwen3ForCausalLM", 6, true, 0, null);
+    static final LlamaConfig MISTRAL = new LlamaConfig(20, 16, 24, 2, 4, 2, 32, 1e-5f, 10000f, false, false, "MistralForCausalLM", 0, false, 3, null);
+    static final LlamaConfig LLAMA3 = new LlamaConfig(20, 16, 24, 2, 4, 2, 32, 1e-5f, 500000f, false, false, "LlamaForCausalLM", 0, false, 0,
+            new LlamaConfig.RopeScaling(8, 1, 4, 8));
+    LlamaConfig C;
     final Random rnd = new Random(3);
     final Map<String, HostTensor> w = new LinkedHashMap<>();
 
@@ -43,47 +55,96 @@ class LlamaReferenceTest {
 
     @Test
     void hfQwen2CheckpointMatchesNaiveReference(@TempDir Path dir) throws Exception {
+        matchesNaiveReference(QWEN2, dir);
+    }
+
+    @Test
+    void hfQwen3CheckpointMatchesNaiveReference(@TempDir Path dir) throws Exception {
+        matchesNaiveReference(QWEN3, dir);
+    }
+
+    @Test
+    void hfMistralCheckpointMatchesNaiveReference(@TempDir Path dir) throws Exception {
+        matchesNaiveReference(MISTRAL, dir);
+    }
+
+    @Test
+    void hfLlama31CheckpointWithRopeScalingMatchesNaiveReference(@TempDir Path dir) throws Exception {
+        matchesNaiveReference(LLAMA3, dir);
+    }
+
+    void matchesNaiveReference(LlamaConfig c, Path dir) throws Exception {
+        C = c;
         int d = C.hiddenSize();
-        int kv = C.kvDim();
+        int qd = C.numAttentionHeads() * C.headDim();
+        int kv = C.numKeyValueHeads() * C.headDim();
         rand("model.embed_tokens.weight", C.vocabSize(), d);
         for (int l = 0; l < C.numHiddenLayers(); l++) {
             String p = "model.layers." + l + ".";
             rand(p + "input_layernorm.weight", d);
-            rand(p + "self_attn.q_proj.weight", d, d);
-            rand(p + "self_attn.q_proj.bias", d);
+            rand(p + "self_attn.q_proj.weight", qd, d);
             rand(p + "self_attn.k_proj.weight", kv, d);
-            rand(p + "self_attn.k_proj.bias", kv);
             rand(p + "self_attn.v_proj.weight", kv, d);
-            rand(p + "self_attn.v_proj.bias", kv);
-            rand(p + "self_attn.o_proj.weight", d, d);
+            if (C.qkvBias()) {
+                rand(p + "self_attn.q_proj.bias", qd);
+                rand(p + "self_attn.k_proj.bias", kv);
+                rand(p + "self_attn.v_proj.bias", kv);
+            }
+            if (C.qkNorm()) {
+                rand(p + "self_attn.q_norm.weight", C.headDim());
+                rand(p + "self_attn.k_norm.weight", C.headDim());
+            }
+            rand(p + "self_attn.o_proj.weight", d, qd);
             rand(p + "post_attention_layernorm.weight", d);
             rand(p + "mlp.gate_proj.weight", C.intermediateSize(), d);
             rand(p + "mlp.up_proj.weight", C.intermediateSize(), d);
             rand(p + "mlp.down_proj.weight", d, C.intermediateSize());
         }
         rand("model.norm.weight", d);
-        rand("lm_head.weight", C.vocabSize(), d);
+        if (!C.tieWordEmbeddings()) {
+            rand("lm_head.weight", C.vocabSize(), d);
+        }
         HfCheckpoint.writeLlama(dir, C, w);
         Files.copy(SharedPaths.models().resolve("stories260K/tok512.bin"), dir.resolve("tokenizer.bin"));
-        assertThat(Files.readString(dir.resolve("config.json"))).contains("Qwen2ForCausalLM");
+        assertThat(Files.readString(dir.resolve("config.json"))).contains(C.architecture());
 
         long[] ids = {3, 7, 1, 19, 0, 12};
         float[][] ref = naive(ids);
         try (NDManager m = TestSupport.manager(); ModelLoader.Loaded loaded = ModelLoader.load(dir.toString(), m)) {
             LlamaModel model = (LlamaModel) loaded.model();
-            assertThat(model.config().qkvBias()).isTrue();
+            assertThat(model.config()).as("config.json reads back as written").isEqualTo(C);
             float[] ours = model.forward(m.create(ids, new Shape(1, ids.length)), null, ForwardContext.inference()).toFloatArray();
-            double maxDiff = 0;
-            for (int t = 0; t < ids.length; t++) {
-                for (int v = 0; v < C.vocabSize(); v++) {
-                    maxDiff = Math.max(maxDiff, Math.abs(ours[t * C.vocabSize() + v] - ref[t][v]));
+            assertThat(maxDiff(ours, ref)).isLessThan(1e-4);
+            // decoding token by token through the KV cache (the window and rotation placed by position) gives the same logits
+            float[] stepwise = new float[ours.length];
+            try (KvCache cache = new KvCache(C.numHiddenLayers())) {
+                for (int t = 0; t < ids.length; t++) {
+                    float[] one = model.forward(m.create(new long[] {ids[t]}, new Shape(1, 1)), cache, ForwardContext.inference()).toFloatArray();
+                    System.arraycopy(one, 0, stepwise, t * C.vocabSize(), C.vocabSize());
                 }
             }
-            assertThat(maxDiff).isLessThan(1e-4);
+            assertThat(maxDiff(stepwise, ref)).isLessThan(1e-4);
+            // MoE-ized with MoORE on every linear layer, it computes the same at initialisation
+            Adapter.attach(model, "moore", Methods.config("moore", Map.of(), "test"), new AdaptContext(2, 42, FactorCache.disabled()));
+            float[] adapted = model.forward(m.create(ids, new Shape(1, ids.length)), null, ForwardContext.tasks(false, 1)).toFloatArray();
+            assertThat(maxDiff(adapted, ref)).isLessThan(1e-4);
         }
     }
 
-    /** Scalar Llama/Qwen2 forward: RMSNorm, rotate-half RoPE, causal GQA, SwiGLU, untied head. */
+    static double maxDiff(float[] ours, float[][] ref) {
+        double maxDiff = 0;
+        for (int t = 0; t < ref.length; t++) {
+            for (int v = 0; v < ref[t].length; v++) {
+                maxDiff = Math.max(maxDiff, Math.abs(ours[t * ref[t].length + v] - ref[t][v]));
+            }
+        }
+        return maxDiff;
+    }
+
+    /**
+     * Scalar forward: RMSNorm, rotate-half RoPE (frequencies rescaled as Llama 3.1 defines when configured), q/k
+     * RMSNorm per head (Qwen3), causal GQA within the sliding window (Mistral), SwiGLU, untied or tied head.
+     */
     private float[][] naive(long[] ids) {
         int n = ids.length;
         int d = C.hiddenSize();
@@ -103,17 +164,24 @@ class LlamaReferenceTest {
             double[][] v = new double[n][];
             for (int t = 0; t < n; t++) {
                 double[] nx = rms(x[t], w.get(p + "input_layernorm.weight"));
-                q[t] = rope(affine(p + "self_attn.q_proj", nx), t, h, dh);
-                k[t] = rope(affine(p + "self_attn.k_proj", nx), t, hkv, dh);
+                q[t] = affine(p + "self_attn.q_proj", nx);
+                k[t] = affine(p + "self_attn.k_proj", nx);
+                if (C.qkNorm()) {
+                    q[t] = perHeadRms(q[t], h, dh, w.get(p + "self_attn.q_norm.weight"));
+                    k[t] = perHeadRms(k[t], hkv, dh, w.get(p + "self_attn.k_norm.weight"));
+                }
+                q[t] = rope(q[t], t, h, dh);
+                k[t] = rope(k[t], t, hkv, dh);
                 v[t] = affine(p + "self_attn.v_proj", nx);
             }
             for (int t = 0; t < n; t++) {
-                double[] att = new double[d];
+                double[] att = new double[h * dh];
+                int from = C.slidingWindow() > 0 ? Math.max(0, t - C.slidingWindow() + 1) : 0;
                 for (int head = 0; head < h; head++) {
                     int g = head / (h / hkv);
                     double[] s = new double[t + 1];
                     double max = Double.NEGATIVE_INFINITY;
-                    for (int j = 0; j <= t; j++) {
+                    for (int j = from; j <= t; j++) {
                         for (int i = 0; i < dh; i++) {
                             s[j] += q[t][head * dh + i] * k[j][g * dh + i];
                         }
@@ -121,11 +189,11 @@ class LlamaReferenceTest {
                         max = Math.max(max, s[j]);
                     }
                     double z = 0;
-                    for (int j = 0; j <= t; j++) {
+                    for (int j = from; j <= t; j++) {
                         s[j] = Math.exp(s[j] - max);
                         z += s[j];
                     }
-                    for (int j = 0; j <= t; j++) {
+                    for (int j = from; j <= t; j++) {
                         for (int i = 0; i < dh; i++) {
                             att[head * dh + i] += s[j] / z * v[j][g * dh + i];
                         }
@@ -149,13 +217,40 @@ class LlamaReferenceTest {
         }
         float[][] out = new float[n][];
         for (int t = 0; t < n; t++) {
-            double[] logits = affine("lm_head", rms(x[t], w.get("model.norm.weight")));
+            double[] logits = affine(C.tieWordEmbeddings() ? "model.embed_tokens" : "lm_head", rms(x[t], w.get("model.norm.weight")));
             out[t] = new float[logits.length];
             for (int i = 0; i < logits.length; i++) {
                 out[t][i] = (float) logits[i];
             }
         }
         return out;
+    }
+
+    private double[] perHeadRms(double[] x, int heads, int dh, HostTensor g) {
+        double[] out = new double[x.length];
+        for (int head = 0; head < heads; head++) {
+            double[] part = java.util.Arrays.copyOfRange(x, head * dh, (head + 1) * dh);
+            System.arraycopy(rms(part, g), 0, out, head * dh, dh);
+        }
+        return out;
+    }
+
+    /** The rotary inverse frequency of pair i, with Llama 3.1's rescaling (HF's llama3 rope type) when configured. */
+    private double invFreq(int i, int dh) {
+        double f = Math.pow(C.ropeTheta(), -2.0 * i / dh);
+        LlamaConfig.RopeScaling s = C.ropeScaling();
+        if (s == null) {
+            return f;
+        }
+        double wavelen = 2 * Math.PI / f;
+        if (wavelen > s.originalMaxPositions() / s.lowFreqFactor()) {
+            return f / s.factor();
+        }
+        if (wavelen < s.originalMaxPositions() / s.highFreqFactor()) {
+            return f;
+        }
+        double smooth = (s.originalMaxPositions() / wavelen - s.lowFreqFactor()) / (s.highFreqFactor() - s.lowFreqFactor());
+        return (1 - smooth) * f / s.factor() + smooth * f;
     }
 
     private double[] affine(String name, double[] in) {
@@ -190,7 +285,7 @@ class LlamaReferenceTest {
         double[] out = x.clone();
         for (int head = 0; head < heads; head++) {
             for (int i = 0; i < dh / 2; i++) {
-                double angle = pos * Math.pow(C.ropeTheta(), -2.0 * i / dh);
+                double angle = pos * invFreq(i, dh);
                 double a = x[head * dh + i];
                 double b = x[head * dh + i + dh / 2];
                 out[head * dh + i] = a * Math.cos(angle) - b * Math.sin(angle);

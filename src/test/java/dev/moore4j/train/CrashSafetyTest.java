@@ -155,9 +155,9 @@ class CrashSafetyTest {
         for (int i = 0; i < a.length; i++) {
             a[i] = (float) rnd.nextGaussian();
         }
-        FactorCache.Result first = cache.factorise(a, 24, 16, false);
+        FactorCache.Result first = cache.factorise(a, 24, 16, dev.moore4j.linalg.Svd.Precision.FP32);
         assertThat(first.cached()).isFalse();
-        assertThat(cache.factorise(a, 24, 16, false).cached()).isTrue();
+        assertThat(cache.factorise(a, 24, 16, dev.moore4j.linalg.Svd.Precision.FP32).cached()).isTrue();
         Path file;
         try (var files = Files.list(dir)) {
             file = files.filter(f -> f.toString().endsWith(".safetensors")).findFirst().orElseThrow();
@@ -165,9 +165,9 @@ class CrashSafetyTest {
         try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
             f.setLength(f.length() / 2); // as a crash mid-write would leave it, were the write not atomic
         }
-        FactorCache.Result again = cache.factorise(a, 24, 16, false);
+        FactorCache.Result again = cache.factorise(a, 24, 16, dev.moore4j.linalg.Svd.Precision.FP32);
         assertThat(again.cached()).as("a torn file is never used").isFalse();
         assertThat(again.factors().s()).isEqualTo(first.factors().s());
-        assertThat(cache.factorise(a, 24, 16, false).cached()).as("and is rewritten whole").isTrue();
+        assertThat(cache.factorise(a, 24, 16, dev.moore4j.linalg.Svd.Precision.FP32).cached()).as("and is rewritten whole").isTrue();
     }
 }

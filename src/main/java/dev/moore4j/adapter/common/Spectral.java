@@ -26,11 +26,11 @@ public final class Spectral {
      */
     public record Triplets(int dIn, int dOut, int k, float[] v, float[] s, float[] ut, boolean cached) {}
 
-    public static Triplets of(DenseLinear w, FactorCache cache, boolean fp64) {
+    public static Triplets of(DenseLinear w, FactorCache cache, Svd.Precision precision) {
         NDArray wInOut = w.weightInOut();
         int dIn = w.inFeatures();
         int dOut = w.outFeatures();
-        FactorCache.Result r = cache.factorise(wInOut.toType(DataType.FLOAT32, false).toFloatArray(), dIn, dOut, fp64);
+        FactorCache.Result r = cache.factorise(wInOut.toType(DataType.FLOAT32, false).toFloatArray(), dIn, dOut, precision);
         Svd.Factors f = r.factors();
         return new Triplets(dIn, dOut, f.k(), f.p(), f.s(), f.qt(), r.cached());
     }

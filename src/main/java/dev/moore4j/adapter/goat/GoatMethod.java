@@ -13,6 +13,7 @@ import dev.moore4j.adapter.common.LoraBank;
 import dev.moore4j.adapter.common.LowRankLinear;
 import dev.moore4j.adapter.common.Router;
 import dev.moore4j.adapter.common.Spectral;
+import dev.moore4j.linalg.Svd;
 import dev.moore4j.model.DenseLinear;
 
 import java.util.List;
@@ -89,7 +90,7 @@ public final class GoatMethod extends ExpertLoraMethod<GoatMethod.Config> {
         DataType dt = wio.getDataType();
         int re = expertRank(c);
         double sf = c.scaleFactor(w.inFeatures());
-        Spectral.Triplets t = Spectral.of(w, ctx.cache(), false);
+        Spectral.Triplets t = Spectral.of(w, ctx.cache(), Svd.Precision.FP32);
         int segment = t.k() / c.experts();
         int[] idx = new int[c.r()];
         for (int i = 0; i < c.experts(); i++) {

@@ -15,6 +15,7 @@ import dev.moore4j.adapter.LinearMethod;
 import dev.moore4j.adapter.Method;
 import dev.moore4j.adapter.MethodConfig;
 import dev.moore4j.adapter.common.Spectral;
+import dev.moore4j.linalg.Svd;
 import dev.moore4j.model.DenseLinear;
 
 import java.util.List;
@@ -109,7 +110,7 @@ public final class MooreMethod extends LinearMethod<MooreMethod.Config> {
     protected AdapterLayer layer(Config c, String slot, DenseLinear w, AdaptContext ctx, int index) {
         DataType dt = w.weightInOut().getDataType();
         NDManager m = w.weightInOut().getManager();
-        Spectral.Triplets t = Spectral.of(w, ctx.cache(), c.svdFp64());
+        Spectral.Triplets t = Spectral.of(w, ctx.cache(), c.svdFp64() ? Svd.Precision.FP64 : Svd.Precision.FP32);
         NDArray v = m.create(t.v(), new Shape(t.dIn(), t.k())).toType(dt, false);
         NDArray s = m.create(t.s(), new Shape(t.k())).toType(dt, false);
         NDArray ut = m.create(t.ut(), new Shape(t.k(), t.dOut())).toType(dt, false);

@@ -9,6 +9,7 @@ import dev.moore4j.adapter.common.LoraBank;
 import dev.moore4j.adapter.common.LowRankLinear;
 import dev.moore4j.adapter.common.Spectral;
 import dev.moore4j.adapter.lora.LoraMethod;
+import dev.moore4j.linalg.Svd;
 import dev.moore4j.model.DenseLinear;
 
 import java.util.List;
@@ -35,7 +36,7 @@ public class PissaMethod extends LoraMethod {
     @Override
     protected AdapterLayer layer(Config c, String slot, DenseLinear w, AdaptContext ctx, int index) {
         double scale = c.alpha() / c.r();
-        Spectral.Triplets t = Spectral.of(w, ctx.cache(), false);
+        Spectral.Triplets t = Spectral.of(w, ctx.cache(), Svd.Precision.FP32);
         NDArray wio = w.weightInOut();
         NDArray[] ab = Spectral.split(t, triplets(t.k(), c.r()), scale, wio.getManager(), wio.getDataType());
         NDArray residual = Spectral.residual(wio, ab, scale);

@@ -41,13 +41,14 @@ public final class LlamaModel extends BaseModel implements DecoderModel {
     record Layer(
             NDArray attnNorm,                      // input_layernorm [D]
             LinearSlot q, LinearSlot k, LinearSlot v, LinearSlot o,
+            NDArray qNorm, NDArray kNorm,          // Qwen3's q_norm, k_norm [dh], or null
             NDArray ffnNorm,                       // post_attention_layernorm [D]
             LinearSlot gate, LinearSlot up, LinearSlot down,
             FfnSlot ffn) { // down(silu(gate) ⊙ up), replaceable whole
 
-        Layer(NDArray attnNorm, LinearSlot q, LinearSlot k, LinearSlot v, LinearSlot o, NDArray ffnNorm, LinearSlot gate, LinearSlot up,
-              LinearSlot down) {
-            this(attnNorm, q, k, v, o, ffnNorm, gate, up, down,
+        Layer(NDArray attnNorm, LinearSlot q, LinearSlot k, LinearSlot v, LinearSlot o, NDArray qNorm, NDArray kNorm, NDArray ffnNorm,
+              LinearSlot gate, LinearSlot up, LinearSlot down) {
+            this(attnNorm, q, k, v, o, qNorm, kNorm, ffnNorm, gate, up, down,
                     new FfnSlot(gate.name().replace(".gate_proj", ""), FfnSlot.Kind.SWIGLU, List.of(gate, up, down)));
         }
     }
@@ -76,6 +77,7 @@ public final class LlamaModel extends BaseModel implements DecoderModel {
     /** Builds the model from HF-named weights, checking every tensor's shape. */
     public static LlamaModel load(LlamaConfig c, WeightSource w, NDManager m) {
         int d = c.hiddenSize();
+        int qd = c.qDim();
         int kv = c.kvDim();
         int ff = c.intermediateSize();
         NDArray emb = w.nd("model.embed_tokens.weight", m, c.vocabSize(), d);
@@ -84,10 +86,12 @@ public final class LlamaModel extends BaseModel implements DecoderModel {
             String p = "model.layers." + i + ".";
             layers.add(new Layer(
                     w.nd(p + "input_layernorm.weight", m, d),
-                    linear(w, m, p + "self_attn.q_proj", d, d, c.qkvBias()),
+                    linear(w, m, p + "self_attn.q_proj", d, qd, c.qkvBias()),
                     linear(w, m, p + "self_attn.k_proj", d, kv, c.qkvBias()),
                     linear(w, m, p + "self_attn.v_proj", d, kv, c.qkvBias()),
-                    linear(w, m, p + "self_attn.o_proj", d, d, false),
+                    linear(w, m, p + "self_attn.o_proj", qd, d, false),
+                    c.qkNorm() ? w.nd(p + "self_attn.q_norm.weight", m, c.headDim()) : null,
+                    c.qkNorm() ? w.nd(p + "self_attn.k_norm.weight", m, c.headDim()) : null,
                     w.nd(p + "post_attention_layernorm.weight", m, d),
                     linear(w, m, p + "mlp.gate_proj", d, ff, false),
                     linear(w, m, p + "mlp.up_proj", d, ff, false),
@@ -114,6 +118,7 @@ public final class LlamaModel extends BaseModel implements DecoderModel {
         for (int pos = 0; pos < n; pos++) {
             for (int i = 0; i < dh / 2; i++) {
                 double invFreq = Math.pow(c.ropeTheta(), -2.0 * i / dh);
+                invFreq = c.ropeScaling() != null ? c.ropeScaling().apply(invFreq) : invFreq;
                 double angle = pos * invFreq;
                 cs[pos * dh + i] = cs[pos * dh + i + dh / 2] = (float) Math.cos(angle);
                 sn[pos * dh + i] = sn[pos * dh + i + dh / 2] = (float) Math.sin(angle);
@@ -191,7 +196,7 @@ public final class LlamaModel extends BaseModel implements DecoderModel {
         float eps = config.rmsNormEps();
         NDArray cosS = cos.get(new NDIndex("{}:{}", start, start + seq));
         NDArray sinS = sin.get(new NDIndex("{}:{}", start, start + seq));
-        NDArray mask = causalMask(seq, start, ids.getManager());
+        NDArray mask = causalMask(seq, start, config.slidingWindow(), ids.getManager());
         float scale = (float) (1.0 / Math.sqrt(config.headDim()));
 
         NDArray x = embeddings.get(ids);
@@ -200,8 +205,14 @@ public final class LlamaModel extends BaseModel implements DecoderModel {
             int index = li;
             UnaryOperator<NDArray> layer = in -> {
                 NDArray n = Ops.rmsNorm(in, l.attnNorm(), eps);
-                NDArray q = rope(Ops.splitHeads(l.q().forward(n, ctx), heads), cosS, sinS);
-                NDArray k = rope(Ops.splitHeads(l.k().forward(n, ctx), kvHeads), cosS, sinS);
+                NDArray q = Ops.splitHeads(l.q().forward(n, ctx), heads);
+                NDArray k = Ops.splitHeads(l.k().forward(n, ctx), kvHeads);
+                if (l.qNorm() != null) { // Qwen3: each head normalised over its own dh values
+                    q = Ops.rmsNorm(q, l.qNorm(), eps);
+                    k = Ops.rmsNorm(k, l.kNorm(), eps);
+                }
+                q = rope(q, cosS, sinS);
+                k = rope(k, cosS, sinS);
                 NDArray v = Ops.splitHeads(l.v().forward(n, ctx), kvHeads);
                 if (cache != null) {
                     NDArray[] kvFull = cache.append(index, k, v);
@@ -231,12 +242,17 @@ public final class LlamaModel extends BaseModel implements DecoderModel {
         return hidden.matMul(headInOut);
     }
 
-    /** Additive mask [S, start+S]: query i (at position start+i) sees keys 0..start+i. */
-    private static NDArray causalMask(int seq, int start, NDManager m) {
+    /**
+     * Additive mask [S, start+S]: query i (at position start+i) sees keys 0..start+i, and with a sliding window
+     * {@code w > 0} only the last w of them (keys start+i−w+1..start+i).
+     */
+    private static NDArray causalMask(int seq, int start, int window, NDManager m) {
         float[] mask = new float[seq * (start + seq)];
         for (int i = 0; i < seq; i++) {
-            for (int j = start + i + 1; j < start + seq; j++) {
-                mask[i * (start + seq) + j] = -1e9f;
+            for (int j = 0; j < start + seq; j++) {
+                if (j > start + i || (window > 0 && start + i - j >= window)) {
+                    mask[i * (start + seq) + j] = -1e9f;
+                }
             }
         }
         return m.create(mask, new Shape(seq, start + seq));
@@ -268,7 +284,8 @@ public final class LlamaModel extends BaseModel implements DecoderModel {
 
     @Override
     public long parameterCount() {
-        long n = embeddings.size() + finalNorm.size() + 2L * layers.size() * config.hiddenSize();
+        long n = embeddings.size() + finalNorm.size() + 2L * layers.size() * config.hiddenSize()
+                + (config.qkNorm() ? 2L * layers.size() * config.headDim() : 0);
         if (!config.tieWordEmbeddings()) {
             n += headInOut.size();
         }
@@ -290,6 +307,10 @@ public final class LlamaModel extends BaseModel implements DecoderModel {
             Layer l = layers.get(i);
             String p = "model.layers." + i + ".";
             out.put(p + "input_layernorm.weight", HostTensor.of(l.attnNorm()));
+            if (l.qNorm() != null) {
+                out.put(p + "self_attn.q_norm.weight", HostTensor.of(l.qNorm()));
+                out.put(p + "self_attn.k_norm.weight", HostTensor.of(l.kNorm()));
+            }
             out.put(p + "post_attention_layernorm.weight", HostTensor.of(l.ffnNorm()));
         }
         for (LinearSlot s : linearSlots()) {

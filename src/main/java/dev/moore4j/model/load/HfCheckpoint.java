@@ -32,7 +32,8 @@ public final class HfCheckpoint {
     private static final ObjectMapper JSON = new ObjectMapper();
     public static final Set<String> BERT_ARCHS = Set.of("BertModel", "BertForMaskedLM", "BertForPreTraining",
             "BertForSequenceClassification", "BertForTokenClassification");
-    public static final Set<String> LLAMA_ARCHS = Set.of("LlamaForCausalLM", "Qwen2ForCausalLM");
+    /** The decoders of the Llama layout: Llama 1–3 (SmolLM2 too), Qwen2, Qwen3 (q/k norms), Mistral (sliding window). */
+    public static final Set<String> LLAMA_ARCHS = Set.of("LlamaForCausalLM", "Qwen2ForCausalLM", "Qwen3ForCausalLM", "MistralForCausalLM");
 
     private HfCheckpoint() {}
 
@@ -58,10 +59,14 @@ public final class HfCheckpoint {
             arch = "LlamaForCausalLM";
         } else if (arch.equals("qwen2")) {
             arch = "Qwen2ForCausalLM";
+        } else if (arch.equals("qwen3")) {
+            arch = "Qwen3ForCausalLM";
+        } else if (arch.equals("mistral")) {
+            arch = "MistralForCausalLM";
         }
         if (!BERT_ARCHS.contains(arch) && !LLAMA_ARCHS.contains(arch)) {
             throw new MooreException(dir.resolve("config.json") + ": unsupported architecture '" + arch
-                    + "' (supported: BertModel, LlamaForCausalLM, Qwen2ForCausalLM)");
+                    + "' (supported: BertModel, " + String.join(", ", new java.util.TreeSet<>(LLAMA_ARCHS)) + ")");
         }
         return arch;
     }
@@ -86,20 +91,39 @@ public final class HfCheckpoint {
     }
 
     public static LlamaConfig llamaConfig(Path dir, JsonNode c, String arch) {
-        JsonNode scaling = c.get("rope_scaling");
-        if (scaling != null && !scaling.isNull()) {
-            throw new MooreException(dir.resolve("config.json") + ": field 'rope_scaling' (" + scaling + ") is not supported yet");
-        }
+        Path file = dir.resolve("config.json");
         int heads = intField(dir, c, "num_attention_heads");
+        boolean qwen3 = arch.equals("Qwen3ForCausalLM");
         try {
             return new LlamaConfig(intField(dir, c, "vocab_size"), intField(dir, c, "hidden_size"), intField(dir, c, "intermediate_size"),
                     intField(dir, c, "num_hidden_layers"), heads, c.path("num_key_value_heads").asInt(heads),
                     c.path("max_position_embeddings").asInt(2048), (float) c.path("rms_norm_eps").asDouble(1e-6),
                     (float) c.path("rope_theta").asDouble(10000), c.path("tie_word_embeddings").asBoolean(false),
-                    arch.equals("Qwen2ForCausalLM") || c.path("attention_bias").asBoolean(false), arch);
+                    arch.equals("Qwen2ForCausalLM") || c.path("attention_bias").asBoolean(false), arch,
+                    c.path("head_dim").isNull() ? 0 : c.path("head_dim").asInt(0), qwen3,
+                    arch.equals("MistralForCausalLM") && !c.path("sliding_window").isNull() ? c.path("sliding_window").asInt(0) : 0,
+                    ropeScaling(file, c.get("rope_scaling")));
         } catch (IllegalArgumentException e) {
-            throw new MooreException(dir.resolve("config.json") + ": " + e.getMessage());
+            throw new MooreException(file + ": " + e.getMessage());
         }
+    }
+
+    /** {@code rope_scaling}: none, or Llama 3's ({@code rope_type: llama3}); any other kind is refused by name. */
+    private static LlamaConfig.RopeScaling ropeScaling(Path file, JsonNode s) {
+        if (s == null || s.isNull()) {
+            return null;
+        }
+        String type = s.path("rope_type").asText(s.path("type").asText(""));
+        if (!type.equals("llama3")) {
+            throw new MooreException(file + ": field 'rope_scaling' of type '" + type + "' is not supported (supported: llama3)");
+        }
+        for (String f : new String[] {"factor", "low_freq_factor", "high_freq_factor", "original_max_position_embeddings"}) {
+            if (!s.path(f).isNumber()) {
+                throw new MooreException(file + ": field 'rope_scaling." + f + "' is missing or not a number");
+            }
+        }
+        return new LlamaConfig.RopeScaling(s.get("factor").asDouble(), s.get("low_freq_factor").asDouble(), s.get("high_freq_factor").asDouble(),
+                s.get("original_max_position_embeddings").asInt());
     }
 
     /** The checkpoint's tensors (single file or shards); {@code stripPrefix} drops e.g. "bert.". */
@@ -137,10 +161,12 @@ public final class HfCheckpoint {
             renamed.put(stripPrefix != null && n.startsWith(stripPrefix) ? n.substring(stripPrefix.length()) : n, n);
         }
         Set<String> names = new LinkedHashSet<>(renamed.keySet());
-        return new WeightSource(dir.toString(), names, n -> byName.get(renamed.get(n)).read(renamed.get(n)));
+        StringBuilder identity = new StringBuilder("safetensors|").append(stripPrefix);
+        new LinkedHashSet<>(byName.values()).forEach(r -> identity.append('|').append(r.identity()));
+        return new WeightSource(dir.toString(), names, n -> byName.get(renamed.get(n)).read(renamed.get(n)),
+                n -> byName.get(renamed.get(n)).map(renamed.get(n)), identity.toString());
     }
 
-    /** Writes a Llama checkpoint directory (config.json + model.safetensors), each file atomically. */
     /** A decoder as a Hugging Face checkpoint ({@code config.json} and {@code model.safetensors}), adapted layers merged. */
     public static void write(Path dir, DecoderModel model) {
         if (!(model instanceof LlamaModel llama)) {
@@ -149,11 +175,32 @@ public final class HfCheckpoint {
         writeLlama(dir, llama.config(), llama.exportWeights());
     }
 
+    /** Writes a Llama checkpoint directory (config.json + model.safetensors), each file atomically. */
     public static void writeLlama(Path dir, LlamaConfig c, Map<String, HostTensor> weights) {
         ObjectNode cfg = JSON.createObjectNode();
-        String arch = c.qkvBias() ? "Qwen2ForCausalLM" : "LlamaForCausalLM";
+        String arch = LLAMA_ARCHS.contains(c.architecture()) ? c.architecture() : c.qkvBias() ? "Qwen2ForCausalLM" : "LlamaForCausalLM";
         cfg.putArray("architectures").add(arch);
-        cfg.put("model_type", c.qkvBias() ? "qwen2" : "llama");
+        cfg.put("model_type", switch (arch) {
+            case "Qwen2ForCausalLM" -> "qwen2";
+            case "Qwen3ForCausalLM" -> "qwen3";
+            case "MistralForCausalLM" -> "mistral";
+            default -> "llama";
+        });
+        if (c.explicitHeadDim() > 0) {
+            cfg.put("head_dim", c.explicitHeadDim());
+        }
+        if (c.qkvBias() && !arch.equals("Qwen2ForCausalLM")) {
+            cfg.put("attention_bias", true);
+        }
+        if (c.slidingWindow() > 0) {
+            cfg.put("sliding_window", c.slidingWindow());
+        }
+        if (c.ropeScaling() != null) {
+            ObjectNode rs = cfg.putObject("rope_scaling");
+            rs.put("rope_type", "llama3").put("factor", c.ropeScaling().factor()).put("low_freq_factor", c.ropeScaling().lowFreqFactor())
+                    .put("high_freq_factor", c.ropeScaling().highFreqFactor())
+                    .put("original_max_position_embeddings", c.ropeScaling().originalMaxPositions());
+        }
         cfg.put("vocab_size", c.vocabSize());
         cfg.put("hidden_size", c.hiddenSize());
         cfg.put("intermediate_size", c.intermediateSize());

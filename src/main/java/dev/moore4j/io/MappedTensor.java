@@ -1,0 +1,77 @@
+package dev.moore4j.io;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+
+import java.lang.reflect.Field;
+import java.lang.reflect.Method;
+import java.nio.ByteBuffer;
+import java.nio.MappedByteBuffer;
+
+/**
+ * A checkpoint tensor's bytes mapped from its file (little-endian F32 or F16), turned into a native array without
+ * passing through the Java heap: libtorch first views the mapping (DJL hands a direct buffer to {@code from_blob}),
+ * then copies it into memory of its own (contiguous, [in, out] for a linear weight), and the mapping is released at
+ * once. A load therefore holds the model plus one tensor's pages, and a 545 MB embedding loads under a 384 MB heap.
+ * The copy, not the mapping, is kept: the file may change or go while the model lives, and nothing may write into
+ * the read-only mapping.
+ */
+public record MappedTensor(long[] shape, DataType dtype, MappedByteBuffer bytes) {
+    /** The bytes as stored, for hashing (a read-only view: the hash reads the file's own bytes, not a copy). */
+    public ByteBuffer view() {
+        return bytes.asReadOnlyBuffer();
+    }
+
+    /** A native fp32 copy, as stored ({@code transpose}: a matrix [r, c] comes out [c, r], contiguous). */
+    public NDArray toNd(NDManager m, boolean transpose) {
+        try (NDArray alias = m.create(bytes, new Shape(shape), dtype)) {
+            NDArray t = transpose ? alias.transpose() : alias;
+            // flatten copies a transposed view into contiguous memory; duplicate copies a contiguous one
+            NDArray copy = transpose ? t.flatten().reshape(new Shape(shape[1], shape[0])) : alias.duplicate();
+            if (dtype != DataType.FLOAT32) {
+                NDArray f = copy.toType(DataType.FLOAT32, false);
+                copy.close();
+                copy = f;
+            }
+            if (t != alias) {
+                t.close();
+            }
+            return copy;
+        } finally {
+            unmap(bytes);
+        }
+    }
+
+    private static final Method INVOKE_CLEANER;
+    private static final Object UNSAFE;
+
+    static {
+        Method clean = null;
+        Object unsafe = null;
+        try {
+            Class<?> c = Class.forName("sun.misc.Unsafe");
+            Field f = c.getDeclaredField("theUnsafe");
+            f.setAccessible(true);
+            unsafe = f.get(null);
+            clean = c.getMethod("invokeCleaner", ByteBuffer.class);
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            // no unmapping: the garbage collector releases mappings later
+        }
+        INVOKE_CLEANER = clean;
+        UNSAFE = unsafe;
+    }
+
+    /** Releases a mapping now (its pages leave the process), where the JDK allows; else at garbage collection. */
+    static void unmap(MappedByteBuffer b) {
+        if (INVOKE_CLEANER == null) {
+            return;
+        }
+        try {
+            INVOKE_CLEANER.invoke(UNSAFE, b);
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            // left to the garbage collector
+        }
+    }
+}
