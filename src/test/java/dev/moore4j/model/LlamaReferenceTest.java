@@ -16,14 +16,16 @@ import dev.moore4j.model.llama.LlamaModel;
 import dev.moore4j.model.load.HfCheckpoint;
 import dev.moore4j.model.load.ModelLoader;
 
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Random;
+import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -53,27 +55,13 @@ class LlamaReferenceTest {
         return t;
     }
 
-    @Test
-    void hfQwen2CheckpointMatchesNaiveReference(@TempDir Path dir) throws Exception {
-        matchesNaiveReference(QWEN2, dir);
+    static Stream<LlamaConfig> families() {
+        return Stream.of(QWEN2, QWEN3, MISTRAL, LLAMA3);
     }
 
-    @Test
-    void hfQwen3CheckpointMatchesNaiveReference(@TempDir Path dir) throws Exception {
-        matchesNaiveReference(QWEN3, dir);
-    }
-
-    @Test
-    void hfMistralCheckpointMatchesNaiveReference(@TempDir Path dir) throws Exception {
-        matchesNaiveReference(MISTRAL, dir);
-    }
-
-    @Test
-    void hfLlama31CheckpointWithRopeScalingMatchesNaiveReference(@TempDir Path dir) throws Exception {
-        matchesNaiveReference(LLAMA3, dir);
-    }
-
-    void matchesNaiveReference(LlamaConfig c, Path dir) throws Exception {
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("families")
+    void hfCheckpointMatchesNaiveReference(LlamaConfig c, @TempDir Path dir) throws Exception {
         C = c;
         int d = C.hiddenSize();
         int qd = C.numAttentionHeads() * C.headDim();

@@ -5,7 +5,7 @@ package dev.moore4j.model.llama;
  * fields, each off by default (the original Llama):
  * <ul>
  *   <li>{@code qkvBias}: Qwen2's q/k/v projections carry biases;</li>
- *   <li>{@code headDim}: Qwen3's heads may be wider or narrower than {@code hidden / heads} (0: that quotient);</li>
+ *   <li>{@code explicitHeadDim}: Qwen3's heads may be wider or narrower than {@code hidden / heads} (0: that quotient);</li>
  *   <li>{@code qkNorm}: Qwen3's RMSNorm over each query and key head before the rotation;</li>
  *   <li>{@code slidingWindow}: Mistral's window, a query sees the last {@code w} positions only (0: all);</li>
  *   <li>{@code ropeScaling}: Llama 3.1's frequency-dependent stretch of the rotary frequencies (null: none).</li>
