@@ -40,8 +40,7 @@ public final class TestSupport {
     public static ModelLoader.Loaded minilmLayers(int layers, NDManager m) {
         ModelLoader.JarAlias a = ModelLoader.JAR_ALIASES.get(0);
         BertConfig full = a.config();
-        BertConfig c = new BertConfig(full.vocabSize(), full.hiddenSize(), layers, full.numAttentionHeads(), full.intermediateSize(),
-                full.maxPositionEmbeddings(), full.typeVocabSize(), full.layerNormEps());
+        BertConfig c = full.withLayers(layers);
         var jar = MavenJars.resolve(a.groupId(), a.artifactId(), a.version());
         try (ZipFile zip = new ZipFile(jar.toFile())) {
             String source = jar + "!" + a.onnxEntry();

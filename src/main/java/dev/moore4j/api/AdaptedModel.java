@@ -16,6 +16,7 @@ import dev.moore4j.mtl.TaskModel;
 import dev.moore4j.task.Example;
 import dev.moore4j.task.TaskKind;
 import dev.moore4j.task.TaskSpec;
+import dev.moore4j.tokenizer.ChatTemplate;
 import dev.moore4j.tokenizer.TextTokenizer;
 import dev.moore4j.util.NativeTrimmer;
 
@@ -83,15 +84,37 @@ public final class AdaptedModel implements AutoCloseable {
     public record Prediction(String task, String label, Map<String, Double> probabilities, Double value, String choice, Integer index,
                              double[] scores) {}
 
-    /** Sampling options of {@link #generate}: temperature 0 is greedy; {@code topP} is the nucleus mass. */
-    public record GenerateOptions(int maxTokens, float temperature, float topP, long seed) {
+    /**
+     * Sampling options of {@link #generate}: temperature 0 is greedy; {@code topP} is the nucleus mass; the text ends before
+     * the first of {@code stop}; {@code logprobs} asks for each chosen token's log-probability.
+     */
+    public record GenerateOptions(int maxTokens, float temperature, float topP, long seed, List<String> stop, boolean logprobs) {
+        public GenerateOptions {
+            stop = List.copyOf(stop);
+        }
+
+        public GenerateOptions(int maxTokens, float temperature, float topP, long seed) {
+            this(maxTokens, temperature, topP, seed, List.of(), false);
+        }
+
         public static GenerateOptions greedy(int maxTokens) {
             return new GenerateOptions(maxTokens, 0f, 1f, 0);
         }
+
+        /** The same options with another seed (the {@code i}-th of {@code n} answers to one request). */
+        public GenerateOptions withSeed(long s) {
+            return new GenerateOptions(maxTokens, temperature, topP, s, stop, logprobs);
+        }
     }
 
-    /** Generated text, token counts, and why it stopped: {@code "stop"} (end of text) or {@code "length"}. */
-    public record Completion(String text, int promptTokens, int completionTokens, String finishReason) {}
+    /** A generated token as text, with its log-probability under the model. */
+    public record TokenLogprob(String token, float logprob) {}
+
+    /**
+     * Generated text, token counts, and why it stopped: {@code "stop"} (an end token or a stop string) or {@code "length"};
+     * the chosen tokens' log-probabilities when asked for (else null).
+     */
+    public record Completion(String text, int promptTokens, int completionTokens, String finishReason, List<TokenLogprob> logprobs) {}
 
     private AdaptedModel(String name, NDManager manager, Checkpoint.Opened opened, ModelLoader.Loaded base) {
         this.name = name;
@@ -289,7 +312,7 @@ public final class AdaptedModel implements AutoCloseable {
         List<TaskSpec> specs = new ArrayList<>();
         for (Input in : inputs) {
             TaskSpec spec = task(in.task());
-            check(spec, in);
+            Inputs.check(spec, in);
             specs.add(spec);
             batch.add(new Example(spec.name(), in.text(), in.pair(), in.choices(), 0, Float.NaN, "request"));
         }
@@ -301,7 +324,7 @@ public final class AdaptedModel implements AutoCloseable {
                 part.add(batch.get(i));
             }
             try (NDScope scope = new NDScope()) {
-                List<TaskModel.Prediction> p = taskModel.predict(part, manager, false);
+                List<TaskModel.Prediction> p = taskModel.predict(part, manager, TaskModel.Routing.BY_TASK);
                 for (int j = 0; j < chunk.length; j++) {
                     raw[chunk[j]] = p.get(j);
                 }
@@ -312,49 +335,6 @@ public final class AdaptedModel implements AutoCloseable {
             out.add(describe(specs.get(i), inputs.get(i), raw[i]));
         }
         return out;
-    }
-
-    /**
-     * A refused input: {@code field} names what is wrong in the input's own terms ({@code text},
-     * {@code question}, {@code pair}, {@code choices}, {@code choices[2]}), {@code detail} says why; the server
-     * and the CLI prefix the field with where the input came from.
-     */
-    public static final class InvalidInput extends MooreException {
-        private final String field;
-        private final String detail;
-
-        InvalidInput(String field, String detail) {
-            super(field + ": " + detail);
-            this.field = field;
-            this.detail = detail;
-        }
-
-        public String field() {
-            return field;
-        }
-
-        public String detail() {
-            return detail;
-        }
-    }
-
-    /** Refuses an input whose shape is not its task kind's ({@link InvalidInput} names the field); the one check of every caller. */
-    public static void check(TaskSpec spec, Input in) {
-        boolean choice = spec.kind() == TaskKind.MULTIPLE_CHOICE;
-        if (!choice && !in.choices().isEmpty()) {
-            throw new InvalidInput("choices", "task '" + spec.name() + "' is " + spec.kind().label() + ", not multiple choice");
-        }
-        if (in.text() == null || in.text().isEmpty()) {
-            throw new InvalidInput(choice ? "question" : "text", in.text() == null ? "missing" : "empty");
-        }
-        if (choice && in.choices().size() < 2) {
-            throw new InvalidInput("choices", "task '" + spec.name() + "' is multiple choice: give at least two choices");
-        }
-        for (int c = 0; c < in.choices().size(); c++) {
-            if (in.choices().get(c) == null || in.choices().get(c).isEmpty()) {
-                throw new InvalidInput("choices[" + c + "]", "empty choice");
-            }
-        }
     }
 
     private static Prediction describe(TaskSpec spec, Input in, TaskModel.Prediction p) {
@@ -376,24 +356,69 @@ public final class AdaptedModel implements AutoCloseable {
      * {@code onText} (may be null) receives each decoded piece as it comes.
      */
     public synchronized Completion generate(String prompt, GenerateOptions o, String task, Consumer<String> onText) {
+        return generate(tokenizer().encode(prompt), o, task, onText);
+    }
+
+    /** As {@link #generate(String, GenerateOptions, String, Consumer)}, after a prompt already tokenized (a rendered conversation). */
+    public synchronized Completion generate(long[] promptIds, GenerateOptions o, String task, Consumer<String> onText) {
+        return Completions.run(decoder(), tokenizer(), promptIds, o, routing(task), loaded().endTokens(), onText);
+    }
+
+    /** The checkpoint's chat template; empty when it has none (an encoder, a base model without tokenizer_config.json's). */
+    public java.util.Optional<ChatTemplate> chatTemplate() {
+        return java.util.Optional.ofNullable(loaded().chatTemplate());
+    }
+
+    /** The prompt the chat template renders for a conversation, the assistant's turn opened. */
+    public String chatPrompt(List<ChatTemplate.Message> messages) {
+        ChatTemplate t = chatTemplate().orElseThrow(() -> new MooreException(name + ": the model has no chat template (no chat_template in "
+                + "tokenizer_config.json, no chat_template.jinja); use completions"));
+        return t.render(messages, true);
+    }
+
+    /** The assistant's answer to a conversation, rendered by the model's own chat template (see {@link #generate}). */
+    public synchronized Completion chat(List<ChatTemplate.Message> messages, GenerateOptions o, String task, Consumer<String> onText) {
+        return generate(chatIds(messages), o, task, onText);
+    }
+
+    /** The ids of the rendered conversation, tokenized without adding special tokens (the template wrote them). */
+    public long[] chatIds(List<ChatTemplate.Message> messages) {
+        return tokenizer().encodeRaw(chatPrompt(messages));
+    }
+
+    /** A batch of sequences decoded together ({@link DecodeLoop}); each of its calls holds this model, as every call here does. */
+    DecoderModel.Batch decodeBatch() {
+        synchronized (this) {
+            return new SynchronizedBatch(decoder().newBatch(), this);
+        }
+    }
+
+    long kvBytesPerPosition() {
+        return decoder().kvBytesPerPosition();
+    }
+
+    /** The task id a task routes by ({@link ForwardContext#MEAN_TASK} for none: task-free). */
+    int taskIdOf(String task) {
+        return task == null ? ForwardContext.MEAN_TASK : taskModel == null ? unknownTask(task) : taskModel.taskId(task);
+    }
+
+    java.util.Set<Long> endTokens() {
+        return loaded().endTokens();
+    }
+
+    private DecoderModel decoder() {
         if (!(model() instanceof DecoderModel decoder)) {
             throw new MooreException(name + ": completions need a decoder (Llama family), this is a " + model().family() + " model");
         }
-        ForwardContext ctx = task == null ? ForwardContext.inference()
-                : ForwardContext.tasks(false, taskModel == null ? unknownTask(task) : taskModel.taskId(task));
-        int promptTokens = tokenizer().encode(prompt).length;
-        int[] count = {0};
-        String full = decoder.generate(tokenizer(), prompt, new DecoderModel.Sampling(o.maxTokens(), o.temperature(), o.topP(), o.seed()), ctx,
-                piece -> {
-                    count[0]++;
-                    if (onText != null) {
-                        onText.accept(piece);
-                    }
-                });
-        String prefix = tokenizer().decode(tokenizer().encode(prompt));
-        String text = full.startsWith(prefix) ? full.substring(prefix.length()) : full;
-        int limit = Math.min(o.maxTokens(), maxTokens() - promptTokens);
-        return new Completion(text, promptTokens, count[0], count[0] >= limit ? "length" : "stop");
+        return decoder;
+    }
+
+    private ForwardContext routing(String task) {
+        return task == null ? ForwardContext.inference() : ForwardContext.tasks(false, taskIdOf(task));
+    }
+
+    private ModelLoader.Loaded loaded() {
+        return taskModel != null ? opened.loaded() : base;
     }
 
     @Override

@@ -127,12 +127,7 @@ public class AdaptCommand implements Runnable {
             out.put("seconds", seconds);
             List<Map<String, Object>> layers = adapter.layers();
             if (verify) {
-                for (Map<String, Object> l : layers) {
-                    LinearSlot slot = loaded.model().linearSlots().stream().filter(s -> s.name().equals(l.get("name"))).findFirst().orElse(null);
-                    if (slot != null && slot.get() instanceof AdapterLayer) {
-                        l.put("max_rel_diff", Probe.maxRelDiff(applyLayer(slot, probeIn.get(slot.name()), m), probeOut.get(slot.name())));
-                    }
-                }
+                layerDiffs(layers, loaded, probeIn, probeOut, m);
                 float[] after = Probe.outputs(loaded.model(), loaded.tokenizer(), ForwardContext.inference());
                 out.put("max_rel_diff", Probe.maxRelDiff(after, before));
                 out.put("exact_at_init", Methods.get(method).exactAtInit());
@@ -142,21 +137,37 @@ public class AdaptCommand implements Runnable {
                 Checkpoint.save(save, taskModel, cfg, model, null);
                 out.put("saved", save.toString());
             }
-            if (common.json) {
-                common.printJson(out);
-                return;
-            }
-            System.out.printf("%s: %s on %d modules in %.2f s, %,d trainable parameters%n", model, method, layers.size(), seconds, adapter.trainableCount());
-            for (Map<String, Object> l : layers) {
-                System.out.printf("  %-50s %-16s %,10d%s%n", l.get("name"), l.get("module"), (Long) l.get("trainable"),
-                        l.containsKey("max_rel_diff") ? String.format("  max rel diff %.2e", (Double) l.get("max_rel_diff")) : "");
-            }
-            if (verify) {
-                System.out.printf("whole model: max |y - y_base| / max |y_base| = %.3e%s%n", (Double) out.get("max_rel_diff"),
-                        Methods.get(method).exactAtInit() ? "" : " (this method is not exact at initialisation by design)");
-            }
-            if (save != null) {
-                System.out.println("saved " + save);
+            print(out, layers);
+        }
+    }
+
+    private void print(Map<String, Object> out, List<Map<String, Object>> layers) {
+        if (common.json) {
+            common.printJson(out);
+            return;
+        }
+        System.out.printf("%s: %s on %d modules in %.2f s, %,d trainable parameters%n", model, method, layers.size(), (Double) out.get("seconds"),
+                (Long) out.get("trainable"));
+        for (Map<String, Object> l : layers) {
+            System.out.printf("  %-50s %-16s %,10d%s%n", l.get("name"), l.get("module"), (Long) l.get("trainable"),
+                    l.containsKey("max_rel_diff") ? String.format("  max rel diff %.2e", (Double) l.get("max_rel_diff")) : "");
+        }
+        if (verify) {
+            System.out.printf("whole model: max |y - y_base| / max |y_base| = %.3e%s%n", (Double) out.get("max_rel_diff"),
+                    Methods.get(method).exactAtInit() ? "" : " (this method is not exact at initialisation by design)");
+        }
+        if (save != null) {
+            System.out.println("saved " + save);
+        }
+    }
+
+    /** Each adapted layer's largest relative difference from its base output on its probe input. */
+    private static void layerDiffs(List<Map<String, Object>> layers, ModelLoader.Loaded loaded, Map<String, float[]> probeIn, Map<String, float[]> probeOut,
+                                   NDManager m) {
+        for (Map<String, Object> l : layers) {
+            LinearSlot slot = loaded.model().linearSlots().stream().filter(s -> s.name().equals(l.get("name"))).findFirst().orElse(null);
+            if (slot != null && slot.get() instanceof AdapterLayer) {
+                l.put("max_rel_diff", Probe.maxRelDiff(applyLayer(slot, probeIn.get(slot.name()), m), probeOut.get(slot.name())));
             }
         }
     }

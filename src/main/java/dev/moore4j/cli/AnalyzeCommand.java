@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import dev.moore4j.task.Split;
 import dev.moore4j.api.AdaptedModel;
 import dev.moore4j.checkpoint.Checkpoint;
 import dev.moore4j.config.TrainConfig;
@@ -54,7 +55,7 @@ public final class AnalyzeCommand implements Runnable {
             if (tasks != null) {
                 selected = tasks.stream().map(t -> o.model().tasks().get(o.model().taskId(t))).toList();
             }
-            Map<String, List<Example>> sets = Pipeline.load(selected, false, cfg);
+            Map<String, List<Example>> sets = Pipeline.load(selected, Split.EVAL, cfg);
             ObjectNode out = RoutingAnalysis.run(o.model(), sets, cfg.evalBatchSize(), m);
             out.put("adapter", source.adapter.toString());
             out.put("examples_per_task", maxExamples);

@@ -85,11 +85,7 @@ final class BenchCommand implements Runnable {
     }
 
     private Map<String, Object> benchShape(NDManager m, int dOut, int dIn) {
-        Random r = new Random(1);
-        float[] w = new float[dOut * dIn];
-        for (int i = 0; i < w.length; i++) {
-            w[i] = (float) (r.nextGaussian() / Math.sqrt(dIn));
-        }
+        float[] w = gaussian(dOut, dIn);
         int batch = 8;
         int seq = tokens / batch;
         NDArray x = m.randomNormal(new Shape(batch, seq, dIn));
@@ -131,13 +127,8 @@ final class BenchCommand implements Runnable {
         NDArray dx = m.randomNormal(new Shape(batch, seq, dIn));
         double tWy = time(() -> backward(() -> Householder.applyWy(x, h.value()), dx));
         double tSeq = time(() -> backward(() -> Householder.applySequential(x, h.value()), dx));
-
-        int ds = c.sampleRouterDim();
-        int l = c.householder();
-        // fwd+bwd FLOPs: trainable maps (router, Householder) cost 3x their forward (output, input and weight
-        // gradients); frozen factors V and Uᵀ cost 2x (no weight gradient).
-        double flopMooreFwdBwd = 2.0 * tokens * (3 * ((double) dIn * ds + (double) ds * k + 2.0 * dIn * l) + 2 * ((double) dIn * k + (double) k * dOut));
-        double flopHouseFwd = 2.0 * tokens * 2.0 * dIn * l;
+        double flopMooreFwdBwd = mooreFwdBwdFlops(c, dIn, dOut, k);
+        double flopHouseFwd = 2.0 * tokens * 2.0 * dIn * c.householder();
         Map<String, Object> res = new LinkedHashMap<>();
         res.put("shape", dOut + "x" + dIn);
         res.put("matmul_gflops", gflops(flopMatmul, tMatmul));
@@ -148,14 +139,38 @@ final class BenchCommand implements Runnable {
         res.put("moore_vs_linear_time", tMoore / tLinear);
         res.put("moore_fraction_of_matmul_roofline", gflops(flopMooreFwdBwd, tMoore) / gflops(flopMatmul, tMatmul));
         res.put("moore_sequential_householder_fwd_bwd_ms", tMooreSeq * 1e3);
+        householder(res, tWy, tSeq, flopHouseFwd, gflops(flopMatmul, tMatmul));
+        res.put("svd_seconds", tSvd);
+        layer.close();
+        return res;
+    }
+
+    private static void householder(Map<String, Object> res, double tWy, double tSeq, double flopHouseFwd, double roofline) {
         res.put("householder_wy_fwd_bwd_ms", tWy * 1e3);
         res.put("householder_seq_fwd_bwd_ms", tSeq * 1e3);
         res.put("householder_wy_speedup", tSeq / tWy);
         res.put("householder_wy_gflops", gflops(3 * flopHouseFwd, tWy));
-        res.put("householder_wy_fraction_of_matmul_roofline", gflops(3 * flopHouseFwd, tWy) / gflops(flopMatmul, tMatmul));
-        res.put("svd_seconds", tSvd);
-        layer.close();
-        return res;
+        res.put("householder_wy_fraction_of_matmul_roofline", gflops(3 * flopHouseFwd, tWy) / roofline);
+    }
+
+    /** A [dOut, dIn] weight of N(0, 1/dIn) entries, the same every run. */
+    private static float[] gaussian(int dOut, int dIn) {
+        Random r = new Random(1);
+        float[] w = new float[dOut * dIn];
+        for (int i = 0; i < w.length; i++) {
+            w[i] = (float) (r.nextGaussian() / Math.sqrt(dIn));
+        }
+        return w;
+    }
+
+    /**
+     * A MoORE layer's forward and backward FLOPs over the benchmark's tokens: trainable maps (router, Householder) cost 3×
+     * their forward (output, input and weight gradients); the frozen factors V and Uᵀ cost 2× (no weight gradient).
+     */
+    private double mooreFwdBwdFlops(MooreMethod.Config c, int dIn, int dOut, int k) {
+        int ds = c.sampleRouterDim();
+        int l = c.householder();
+        return 2.0 * tokens * (3 * ((double) dIn * ds + (double) ds * k + 2.0 * dIn * l) + 2 * ((double) dIn * k + (double) k * dOut));
     }
 
     /** Perturbs the zero-initialised router so the benchmark is not of a special case. */

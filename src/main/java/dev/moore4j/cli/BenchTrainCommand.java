@@ -102,26 +102,16 @@ final class BenchTrainCommand implements Runnable {
         try (NDManager m = common.manager(); ModelLoader.Loaded loaded = ModelLoader.load(model, m)) {
             long baseBytes = MemoryStats.tensorBytes(loaded.model().manager()) - loaded.model().aliasedBytes();
             List<TaskSpec> specs = new ArrayList<>();
-            List<String> names = new ArrayList<>();
             for (int t = 0; t < tasks; t++) {
                 specs.add(new TaskSpec("t" + t, TaskKind.CLASSIFICATION, List.of("yes", "no"), "accuracy", null, null, null, "Is it yes or no?"));
-                names.add("t" + t);
             }
+            List<String> names = specs.stream().map(TaskSpec::name).toList();
             TrainConfig cfg = TrainConfig.builder().model(model).method(method).adapter(overrides).tasks(names).batchSize(batch).maxLength(length)
                     .maxSteps(warmup + steps).lr(lr).oblivion(false).trimMb(0).recompute(recompute).build().validate();
             TaskModel tm = Pipeline.build(cfg, specs, loaded);
             long trainable = tm.parameters().stream().mapToLong(Param::size).sum();
             long frozenBytes = MemoryStats.tensorBytes(loaded.model().manager()) - loaded.model().aliasedBytes() - 4 * trainable;
-            String word = "the"; // one token per repetition in the tokenizers we ship, so lengths are hit exactly
-            Map<String, List<Example>> data = new LinkedHashMap<>();
-            int perTask = (batch * (warmup + steps) + tasks - 1) / tasks;
-            for (TaskSpec s : specs) {
-                List<Example> ex = new ArrayList<>();
-                for (int i = 0; i < perTask; i++) {
-                    ex.add(exact(tm, s, word, i % 2));
-                }
-                data.put(s.name(), ex);
-            }
+            Map<String, List<Example>> data = syntheticData(tm, specs);
             System.gc();
             long rssBefore = MemoryStats.rssBytes();
             Trainer trainer = new Trainer(tm, cfg, data, Map.of(), loaded.reference(), scratch);
@@ -134,17 +124,7 @@ final class BenchTrainCommand implements Runnable {
             double achieved = tm.adapter().trainFlopsPerToken() * exPerSecond * length / 1e9;
             long heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getCommitted();
 
-            Map<String, Object> out = new LinkedHashMap<>();
-            out.put("model", loaded.reference());
-            out.put("method", method);
-            out.put("adapter", tm.adapter().configJson());
-            out.put("batch", batch);
-            out.put("length", length);
-            out.put("tasks", tasks);
-            out.put("steps", steps);
-            out.put("warmup", warmup);
-            out.put("threads", common.threads());
-            out.put("recompute", recompute);
+            Map<String, Object> out = setting(loaded.reference(), tm);
             out.put("trainable_parameters", trainable);
             out.put("examples_per_second", exPerSecond);
             out.put("step_ms_median", median(timed) * 1e3);
@@ -153,30 +133,71 @@ final class BenchTrainCommand implements Runnable {
             out.put("train_gflops", achieved);
             out.put("fraction_of_roofline", achieved / roof);
             out.put("peak_rss_mb", peak / 1e6);
-            Map<String, Object> mem = new LinkedHashMap<>();
-            mem.put("jvm_heap", heap / 1e6);
-            mem.put("base_weights", baseBytes / 1e6);
-            mem.put("frozen", frozenBytes / 1e6);
-            mem.put("trainable", 4 * trainable / 1e6);
-            mem.put("gradients", 4 * trainable / 1e6);
-            mem.put("optimizer", 8 * trainable / 1e6);
-            mem.put("activations", (peak - rssBefore - 12 * trainable) / 1e6);
-            mem.put("other", (rssBefore - heap - frozenBytes - 4 * trainable) / 1e6);
+            Map<String, Object> mem = memory(heap, baseBytes, frozenBytes, trainable, peak, rssBefore);
             out.put("memory_mb", mem);
-            if (common.json) {
-                common.printJson(out);
-                return;
-            }
-            System.out.printf("%s on %s (%,d trainable): batch %d × %d tokens, %d tasks, %d steps after %d warm-up, %d threads%n", method,
-                    loaded.reference(), trainable, batch, length, tasks, steps, warmup, common.threads());
-            System.out.printf("  %.1f examples/s, %.1f ms/step (median), %.2f of the matmul roofline (%.0f GFLOP/s)%n", exPerSecond,
-                    median(timed) * 1e3, achieved / roof, roof);
-            System.out.printf("  peak RSS %.0f MB:", peak / 1e6);
-            mem.forEach((k, v) -> System.out.printf(" %s %.0f", k, (Double) v));
-            System.out.println();
+            print(out, mem);
         } finally {
             AtomicFiles.deleteTree(scratch);
         }
+    }
+
+    /** What was measured: the model, the method and the shape of the run. */
+    private Map<String, Object> setting(String reference, TaskModel tm) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("model", reference);
+        out.put("method", method);
+        out.put("adapter", tm.adapter().configJson());
+        out.put("batch", batch);
+        out.put("length", length);
+        out.put("tasks", tasks);
+        out.put("steps", steps);
+        out.put("warmup", warmup);
+        out.put("threads", common.threads());
+        out.put("recompute", recompute);
+        return out;
+    }
+
+    /** Enough examples of exactly {@code length} tokens for every step, alternating labels. */
+    private Map<String, List<Example>> syntheticData(TaskModel tm, List<TaskSpec> specs) {
+        String word = "the"; // one token per repetition in the tokenizers we ship, so lengths are hit exactly
+        Map<String, List<Example>> data = new LinkedHashMap<>();
+        int perTask = (batch * (warmup + steps) + tasks - 1) / tasks;
+        for (TaskSpec s : specs) {
+            List<Example> ex = new ArrayList<>();
+            for (int i = 0; i < perTask; i++) {
+                ex.add(exact(tm, s, word, i % 2));
+            }
+            data.put(s.name(), ex);
+        }
+        return data;
+    }
+
+    /** The peak in parts, MB: what is known exactly (tensors, fp32 parameters, gradients, AdamW moments) and what is left. */
+    private static Map<String, Object> memory(long heap, long baseBytes, long frozenBytes, long trainable, long peak, long rssBefore) {
+        Map<String, Object> mem = new LinkedHashMap<>();
+        mem.put("jvm_heap", heap / 1e6);
+        mem.put("base_weights", baseBytes / 1e6);
+        mem.put("frozen", frozenBytes / 1e6);
+        mem.put("trainable", 4 * trainable / 1e6);
+        mem.put("gradients", 4 * trainable / 1e6);
+        mem.put("optimizer", 8 * trainable / 1e6);
+        mem.put("activations", (peak - rssBefore - 12 * trainable) / 1e6);
+        mem.put("other", (rssBefore - heap - frozenBytes - 4 * trainable) / 1e6);
+        return mem;
+    }
+
+    private void print(Map<String, Object> out, Map<String, Object> mem) {
+        if (common.json) {
+            common.printJson(out);
+            return;
+        }
+        System.out.printf("%s on %s (%,d trainable): batch %d × %d tokens, %d tasks, %d steps after %d warm-up, %d threads%n", method,
+                out.get("model"), (Long) out.get("trainable_parameters"), batch, length, tasks, steps, warmup, common.threads());
+        System.out.printf("  %.1f examples/s, %.1f ms/step (median), %.2f of the matmul roofline (%.0f GFLOP/s)%n", (Double) out.get("examples_per_second"),
+                (Double) out.get("step_ms_median"), (Double) out.get("fraction_of_roofline"), (Double) out.get("matmul_gflops"));
+        System.out.printf("  peak RSS %.0f MB:", (Double) out.get("peak_rss_mb"));
+        mem.forEach((k, v) -> System.out.printf(" %s %.0f", k, (Double) v));
+        System.out.println();
     }
 
     /** An example of exactly {@code length} tokens, its text the word repeated; an error if the tokenizer does not allow it. */

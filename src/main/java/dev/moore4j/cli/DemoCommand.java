@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import dev.moore4j.MooreException;
 import dev.moore4j.harness.ResultsDb;
+import dev.moore4j.harness.RunId;
 import dev.moore4j.harness.Suite;
 import dev.moore4j.harness.SuiteSpec;
 import dev.moore4j.report.HtmlReport;
@@ -61,9 +62,10 @@ public final class DemoCommand implements Runnable {
     public void run() {
         Common.range("--max-oblivion", maxOblivion, 0, Integer.MAX_VALUE);
         SuiteSpec d = SuiteSpec.get("demo");
-        int train = maxTrain != null ? maxTrain : d.maxTrain();
-        int steps = maxTrain == null ? d.maxSteps() : Math.max(1, (int) Math.ceil((double) d.maxSteps() * train / d.maxTrain())); // same epochs
-        SuiteSpec spec = d.withSizes(model, train, maxEval != null ? maxEval : d.maxEval(), steps, maxOblivion, List.of(seed));
+        var p = d.protocol();
+        int train = maxTrain != null ? maxTrain : p.maxTrain();
+        int steps = maxTrain == null ? p.maxSteps() : Math.max(1, (int) Math.ceil((double) p.maxSteps() * train / p.maxTrain())); // same epochs
+        SuiteSpec spec = d.withSizes(model, train, maxEval != null ? maxEval : p.maxEval(), steps, maxOblivion, List.of(seed));
         try (DirLock lock = DirLock.acquire(out, "moore demo")) { // a demo running there keeps its files
             AtomicFiles.deleteTree(out); // the demo always starts afresh
         }
@@ -78,7 +80,7 @@ public final class DemoCommand implements Runnable {
         Map<String, ResultsDb.Row> rows = new LinkedHashMap<>();
         try (ResultsDb db = ResultsDb.open(out.resolve(Suite.DB))) {
             HtmlReport.writeSuite(db, spec.name(), out); // once, at the end: the demo starts afresh, so no earlier page is worth updating
-            db.rows(spec.name(), "main").forEach(r -> rows.put(r.method(), r));
+            db.rows(spec.name(), RunId.MAIN).forEach(r -> rows.put(r.method(), r));
         }
         for (Arm arm : ARMS) {
             ResultsDb.Row r = rows.get(arm.method());
@@ -107,11 +109,20 @@ public final class DemoCommand implements Runnable {
         }
         if (common.json) {
             common.printJson(result);
-            return;
+        } else {
+            print(spec, d, train, steps, result, rows);
         }
-        System.out.println(String.join(", ", spec.tasks()) + " on " + model + ", " + train + " training and " + spec.maxEval() + " evaluation examples per task, " + steps
-                + " steps, seed " + seed + "; rates: heads " + Suite.rate(rates.get("base").asDouble()) + ", LoRA " + Suite.rate(rates.get("lora").asDouble())
-                + ", MoORE " + Suite.rate(rates.get("moore").asDouble()));
+    }
+
+    /** The demo's answer as text: the protocol, the three arms' table, oblivion, speed and the gains over heads only. */
+    private void print(SuiteSpec spec, SuiteSpec d, int train, int steps, ObjectNode result, Map<String, ResultsDb.Row> rows) {
+        JsonNode rates = result.get("rates");
+        JsonNode ob = result.get("oblivion");
+        JsonNode after = ob.get("stsb_after");
+        JsonNode gain = result.get("gain_over_heads");
+        System.out.println(String.join(", ", spec.tasks()) + " on " + model + ", " + train + " training and " + spec.protocol().maxEval() + " evaluation examples per task, " + steps
+                + " steps, seed " + seed + "; rates: heads " + RunId.rate(rates.get("base").asDouble()) + ", LoRA " + RunId.rate(rates.get("lora").asDouble())
+                + ", MoORE " + RunId.rate(rates.get("moore").asDouble()));
         List<JsonNode> evals = ARMS.stream().map(a -> result.get(a.key())).toList();
         System.out.print(Report.table(List.of("base (heads)", "LoRA", "MoORE"), evals));
         System.out.printf("oblivion: zero-shot STS-B Spearman %.4f before; after LoRA %.4f, after MoORE %.4f (task-free routing)%n",
@@ -124,7 +135,7 @@ public final class DemoCommand implements Runnable {
                 " (a seed moves an arm's overall by about %.1f points: the standard deviation over the demo's seeds 1-3, measured)", 100 * d.seedStd());
         System.out.printf(java.util.Locale.ROOT, "over heads only: LoRA %+.1f, MoORE %+.1f points overall%s%n", 100 * gain.get("lora").asDouble(),
                 100 * gain.get("moore").asDouble(), noise);
-        warnings.forEach(w -> System.out.println("WARNING: " + w.asText()));
+        result.get("warnings").forEach(w -> System.out.println("WARNING: " + w.asText()));
         System.out.println("runs, results.sqlite and results.md in " + out);
     }
 }

@@ -4,6 +4,8 @@ import ai.djl.ndarray.NDManager;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import dev.moore4j.mtl.TaskModel;
+import dev.moore4j.task.Split;
 import dev.moore4j.MooreException;
 import dev.moore4j.api.AdaptedModel;
 import dev.moore4j.checkpoint.Checkpoint;
@@ -57,8 +59,8 @@ public final class EvalCommand implements Runnable {
             if (tasks != null) {
                 selected = tasks.stream().map(t -> o.model().tasks().get(o.model().taskId(t))).toList();
             }
-            Map<String, List<Example>> sets = Pipeline.load(selected, false, cfg);
-            EvalReport r = Evaluator.evaluate(o.model(), sets, cfg.evalBatchSize(), taskFree, m, taskFree ? "eval (task-free)" : "eval");
+            Map<String, List<Example>> sets = Pipeline.load(selected, Split.EVAL, cfg);
+            EvalReport r = Evaluator.evaluate(o.model(), sets, cfg.evalBatchSize(), taskFree ? TaskModel.Routing.TASK_FREE : TaskModel.Routing.BY_TASK, m, taskFree ? "eval (task-free)" : "eval");
             Run.Oblivion ob = oblivion ? Run.oblivion(o.model(), cfg, m) : null;
             if (oblivion && ob == null) {
                 throw new MooreException("--oblivion: this adapter's model has no oblivion figure (decoders need 'heldOutText')");

@@ -20,12 +20,12 @@ final class GenerateCommand implements Runnable {
     @Mixin
     ModelSource source;
 
+    @Mixin
+    SamplingFlags sampling;
+
     @Parameters(index = "0", arity = "0..1", paramLabel = "MODEL", description = "Decoder model (stories260K, an HF Llama/Qwen2/Qwen3/Mistral directory or a "
             + "llama2.c .bin), as --model; with --adapter, defaults to the adapter's base model.")
     String model;
-
-    @Option(names = "--task", description = "Task whose id routes the adapter (default: task-free, the mean task embedding).")
-    String task;
 
     @Option(names = "--prompt", required = true, description = "Prompt text.")
     String prompt;
@@ -36,20 +36,10 @@ final class GenerateCommand implements Runnable {
     @Option(names = "--temperature", description = "0 = greedy. Default: ${DEFAULT-VALUE}.")
     float temperature = 0f;
 
-    @Option(names = "--top-p", description = "Nucleus sampling mass. Default: ${DEFAULT-VALUE}.")
-    float topP = 0.9f;
-
-    @Option(names = "--seed", description = "Sampling seed. Default: ${DEFAULT-VALUE}.")
-    long seed = 0;
-
     @Override
     public void run() {
-        Common.range("--max-tokens", maxTokens, 1, 1_000_000);
-        Common.range("--temperature", temperature, 0.0, 100.0);
-        Common.range("--top-p", topP, 1e-9, 1.0);
-        if (!source.hasAdapter() && task != null) {
-            throw new MooreException("generate: --task needs --adapter");
-        }
+        AdaptedModel.GenerateOptions o = sampling.options("generate", source, maxTokens, temperature);
+        String task = sampling.task;
         try (AdaptedModel m = source.open(common, model, "generate")) {
             if (!(m.model() instanceof DecoderModel)) {
                 throw new MooreException(source.describe(model) + ": generate needs a decoder (Llama family), this is a " + m.model().family() + " model");
@@ -57,21 +47,18 @@ final class GenerateCommand implements Runnable {
             if (task != null) {
                 m.task(task); // unknown task: one line naming the adapter's tasks
             }
-            AdaptedModel.GenerateOptions o = new AdaptedModel.GenerateOptions(maxTokens, temperature, topP, seed);
             if (common.json) {
                 // the prompt as the tokenizer reads it back, then the generated pieces
                 StringBuilder text = new StringBuilder(m.tokenizer().decode(m.tokenizer().encode(prompt)));
-                int[] pieces = {0};
                 long t0 = System.nanoTime();
-                m.generate(prompt, o, task, piece -> {
-                    text.append(piece);
-                    pieces[0]++;
-                });
+                AdaptedModel.Completion c = m.generate(prompt, o, task, text::append);
+                int[] pieces = {c.completionTokens()};
                 double seconds = (System.nanoTime() - t0) / 1e9;
                 Map<String, Object> out = new LinkedHashMap<>();
                 out.put("model", source.describe(model));
                 out.put("text", text.toString());
-                out.put("prompt_tokens", m.tokenizer().encode(prompt).length);
+                out.put("prompt_tokens", c.promptTokens());
+                out.put("finish_reason", c.finishReason());
                 out.put("generated_tokens", pieces[0]);
                 out.put("seconds", seconds); // prompt (prefill) included; the KV cache makes each further token one position
                 out.put("tokens_per_second", pieces[0] / seconds);

@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
 /** Entry point of the {@code moore} command. */
 @Command(name = "moore", mixinStandardHelpOptions = true, version = "moore4j 0.1.0",
         description = "Mixture of Orthogonal Rank-one Experts: multi-task adaptation of pretrained transformers.",
-        subcommands = {InspectCommand.class, AdaptCommand.class, AnalyzeCommand.class, MoeizeCommand.class, ParamsCommand.class, EmbedCommand.class, GenerateCommand.class, ExportCommand.class, SuiteCommand.class,
+        subcommands = {InspectCommand.class, AdaptCommand.class, AnalyzeCommand.class, MoeizeCommand.class, ParamsCommand.class, EmbedCommand.class, GenerateCommand.class, ChatCommand.class, ExportCommand.class, SuiteCommand.class,
                 BenchCommand.class, TrainCommand.class, EvalCommand.class, PredictCommand.class, DemoCommand.class, ReportCommand.class, ServeCommand.class, ServeBenchCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @Override

@@ -2,6 +2,8 @@ package dev.moore4j.cli;
 
 import dev.moore4j.MooreException;
 import dev.moore4j.api.AdaptedModel;
+import dev.moore4j.api.Inputs;
+import dev.moore4j.api.InvalidInput;
 import dev.moore4j.task.TaskSpec;
 
 import picocli.CommandLine.Command;
@@ -43,8 +45,8 @@ public final class PredictCommand implements Runnable {
             for (String t : texts) {
                 AdaptedModel.Input in = new AdaptedModel.Input(spec.name(), t, pair, choices);
                 try {
-                    AdaptedModel.check(spec, in);
-                } catch (AdaptedModel.InvalidInput e) {
+                    Inputs.check(spec, in);
+                } catch (InvalidInput e) {
                     String flag = e.field().startsWith("choices") ? "--choices" : e.field().equals("pair") ? "--pair" : "TEXT";
                     throw new MooreException(flag + ": " + e.detail());
                 }

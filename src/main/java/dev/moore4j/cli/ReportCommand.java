@@ -62,18 +62,7 @@ public final class ReportCommand implements Runnable {
             System.err.println("report: wrote " + html);
             return;
         }
-        Map<String, List<JsonNode>> byMethod = new TreeMap<>();
-        try (Stream<Path> s = Files.list(dir)) {
-            for (Path run : s.sorted().toList()) {
-                Path f = run.resolve("summary.json");
-                if (Files.isRegularFile(f)) {
-                    JsonNode n = Common.JSON.readTree(f.toFile());
-                    byMethod.computeIfAbsent(n.path("method").asText(), k -> new ArrayList<>()).add(n);
-                }
-            }
-        } catch (IOException e) {
-            throw new MooreException(dir + ": cannot read runs: " + e.getMessage());
-        }
+        Map<String, List<JsonNode>> byMethod = summariesByMethod();
         if (byMethod.isEmpty()) {
             throw new MooreException(dir + ": no run directories with summary.json");
         }
@@ -108,6 +97,32 @@ public final class ReportCommand implements Runnable {
         row(sb, "training examples/s", methods, byMethod, n -> n.path("train_examples_per_second").asDouble(), 1, 1);
         row(sb, "training tokens/s", methods, byMethod, n -> n.path("train_tokens_per_second").asDouble(), 1, 0);
         row(sb, "fraction of matmul roofline", methods, byMethod, n -> n.path("roofline").path("fraction_of_roofline").asDouble(Double.NaN), 1, 2);
+        protocol(sb, any);
+        if (command != null) {
+            sb.append("\nReproduce: `").append(command).append("`\n");
+        }
+        System.out.print(sb);
+    }
+
+    /** The summary.json of every run directory under {@link #dir}, by method. */
+    private Map<String, List<JsonNode>> summariesByMethod() {
+        Map<String, List<JsonNode>> byMethod = new TreeMap<>();
+        try (Stream<Path> s = Files.list(dir)) {
+            for (Path run : s.sorted().toList()) {
+                Path f = run.resolve("summary.json");
+                if (Files.isRegularFile(f)) {
+                    JsonNode n = Common.JSON.readTree(f.toFile());
+                    byMethod.computeIfAbsent(n.path("method").asText(), k -> new ArrayList<>()).add(n);
+                }
+            }
+        } catch (IOException e) {
+            throw new MooreException(dir + ": cannot read runs: " + e.getMessage());
+        }
+        return byMethod;
+    }
+
+    /** The protocol line: examples per task, length, batch, epochs, rates, schedule, clip. */
+    private static void protocol(StringBuilder sb, JsonNode any) {
         JsonNode cfg = any.path("config");
         Map<String, Object> sizes = new LinkedHashMap<>();
         any.path("examples").fields().forEachRemaining(e -> sizes.put(e.getKey(), e.getValue().path("train").asInt() + "/" + e.getValue().path("eval").asInt()));
@@ -116,10 +131,6 @@ public final class ReportCommand implements Runnable {
                 .append(", lr ").append(cfg.path("lr").asDouble()).append(" (heads ").append(cfg.path("headLr").asDouble()).append("), schedule ")
                 .append(cfg.path("schedule").asText()).append(" after ").append(cfg.path("warmup").asDouble()).append(" linear warmup, clip ")
                 .append(cfg.path("clipNorm").asDouble()).append(".\n");
-        if (command != null) {
-            sb.append("\nReproduce: `").append(command).append("`\n");
-        }
-        System.out.print(sb);
     }
 
     private static String seedCounts(Map<String, List<JsonNode>> byMethod) {

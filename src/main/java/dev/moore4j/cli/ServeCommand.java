@@ -2,6 +2,7 @@ package dev.moore4j.cli;
 
 import dev.moore4j.MooreException;
 import dev.moore4j.api.AdaptedModel;
+import dev.moore4j.api.DecodeLoop;
 import dev.moore4j.serve.Server;
 
 import picocli.CommandLine.Command;
@@ -52,6 +53,12 @@ final class ServeCommand implements Runnable {
     @Option(names = "--max-completion-tokens", description = "Largest max_tokens a completion may ask for. Default: ${DEFAULT-VALUE}.")
     int maxCompletionTokens = 1024;
 
+    @Option(names = "--max-sequences", description = "A decoder's completions decoded together at most (continuous batching). Default: ${DEFAULT-VALUE}.")
+    int maxSequences = 64;
+
+    @Option(names = "--kv-cache-mb", description = "Key/value memory the decoding batch may take; a request waits while it would not fit. Default: ${DEFAULT-VALUE}.")
+    long kvCacheMb = 1024;
+
     /** The options, each checked against its domain (a user error names the flag). */
     Server.Options options() {
         Common.range("--port", port, 0, 65535);
@@ -62,9 +69,11 @@ final class ServeCommand implements Runnable {
         Common.range("--max-body-bytes", maxBodyBytes, 1, Integer.MAX_VALUE);
         Common.range("--timeout-ms", timeoutMillis, 1, Long.MAX_VALUE);
         Common.range("--max-completion-tokens", maxCompletionTokens, 1, 1_000_000);
-        return Server.Options.builder().host(host).port(port).batching(!noBatching).maxWaitMicros(batchWaitMicros).maxBatchTokens(batchTokens)
-                .queueLimit(queueLimit).maxInputs(maxInputs).maxBodyBytes(maxBodyBytes).timeoutMillis(timeoutMillis)
-                .maxCompletionTokens(maxCompletionTokens).build();
+        Common.range("--max-sequences", maxSequences, 1, 4096);
+        Common.range("--kv-cache-mb", kvCacheMb, 1, 1L << 24);
+        return new Server.Options(new Server.Options.Listen(host, port), new Server.Options.Batching(!noBatching, batchWaitMicros, batchTokens, queueLimit),
+                new Server.Options.Limits(maxInputs, maxBodyBytes, timeoutMillis, maxCompletionTokens, Server.Options.Limits.DEFAULT.drainMillis()),
+                new DecodeLoop.Options(maxSequences, kvCacheMb << 20));
     }
 
     @Override
@@ -86,7 +95,7 @@ final class ServeCommand implements Runnable {
             stopped.countDown();
         }, "moore-serve-shutdown"));
         String tasks = model.tasks().isEmpty() ? "task-free only" : "tasks " + String.join(", ", model.tasks().stream().map(AdaptedModel.TaskInfo::name).toList());
-        System.err.printf("moore serve: %s (%s) on %s%s%n", model.name(), tasks, server.baseUrl(), o.batching() ? "" : " (batching off)");
+        System.err.printf("moore serve: %s (%s) on %s%s%n", model.name(), tasks, server.baseUrl(), o.batching().enabled() ? "" : " (batching off)");
         if (common.json) {
             common.printJson(Map.of("url", server.baseUrl(), "port", server.port(), "model", model.name()));
         }

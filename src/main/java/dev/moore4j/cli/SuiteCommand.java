@@ -6,11 +6,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 
 import dev.moore4j.MooreException;
 import dev.moore4j.adapter.Methods;
-import dev.moore4j.harness.ResultsDb;
+import dev.moore4j.harness.RunId;
 import dev.moore4j.harness.Suite;
-import dev.moore4j.harness.SuiteProgress;
+import dev.moore4j.harness.SuiteSession;
 import dev.moore4j.harness.SuiteSpec;
-import dev.moore4j.io.DirLock;
 import dev.moore4j.report.HtmlReport;
 
 import picocli.CommandLine.Command;
@@ -102,108 +101,47 @@ public final class SuiteCommand implements Runnable {
         if (sweep && conflict) {
             throw new MooreException("suite: --sweep and --conflict are separate passes; run one, then the other");
         }
+        if (routing != null && export == null) {
+            throw new MooreException("suite: --routing chooses what --export keeps; give it with --export FILE");
+        }
         SuiteSpec spec = SuiteSpec.resolve(name);
         Path dir = out != null ? out : Path.of("runs", "suite-" + spec.name());
-        List<String> ms = methods != null ? methods : sweep ? spec.sweepMethods() : conflict ? conflictMethods(spec, dir) : spec.methods();
-        ms.forEach(SuiteSpec::variant);
-        List<Long> ss = seeds != null ? seeds : spec.seeds();
+        SuiteSession.Pass pass = sweep ? SuiteSession.Pass.SWEEP : conflict ? SuiteSession.Pass.CONFLICT : SuiteSession.Pass.MAIN;
+        SuiteSession session = new SuiteSession(spec, dir, pass, methods, seeds, lr, commandLine(dir));
+        List<String> ms = session.methods();
         if (!set.isEmpty() && ms.size() != 1) {
             throw new MooreException("--set applies to one method's hyperparameters; give exactly one --methods with it");
         }
         Map<String, Object> adapter = set.isEmpty() ? Map.of() : Methods.parseAssignments(SuiteSpec.variant(ms.get(0)).getKey(), set);
-        String command = "moore suite " + name + (sweep ? " --sweep" : "") + (conflict ? " --conflict" : "")
-                + (methods != null ? " --methods " + String.join(",", ms) : "")
-                + (seeds != null ? " --seeds " + String.join(",", ss.stream().map(String::valueOf).toList()) : "") + (lr > 0 ? " --lr " + lr : "")
-                + " --out " + dir;
-        if (routing != null && export == null) {
-            throw new MooreException("suite: --routing chooses what --export keeps; give it with --export FILE");
-        }
-        if (routing != null) {
-            routing.forEach(SuiteSpec::variant); // a misspelt method names itself rather than silently dropping every analysis
-        }
-        if ((export != null || reportOnly) && !Files.isRegularFile(dir.resolve(Suite.DB))) {
-            throw new MooreException(dir.resolve(Suite.DB) + ": no results database here");
-        }
         if (export != null) {
-            try (ResultsDb db = ResultsDb.open(dir.resolve(Suite.DB))) {
-                var score = spec.overallScore();
-                List<ResultsDb.Row> unread = new ArrayList<>(Suite.superseded(score.of(db.rows(spec.name(), "main")),
-                        score.of(db.rows(spec.name(), "sweep"))));
-                spec.overallExcludes().forEach(t -> unread.addAll(db.rows(spec.name(), Suite.SINGLE + t))); // no conflict row reads them
-                db.export(export, unread, routing == null ? null : java.util.Set.copyOf(routing));
-            }
+            session.export(export, routing);
             System.err.printf("suite %s: %s written (%,d bytes)%n", spec.name(), export, export.toFile().length());
-            return;
-        }
-        if (planOnly) {
-            List<Suite.Key> plan = plan(spec, ms, ss, dir);
-            try (ResultsDb db = Files.isRegularFile(dir.resolve(Suite.DB)) ? ResultsDb.open(dir.resolve(Suite.DB)) : null) {
-                String note = sweep ? "\n(a method whose best rate lands on its grid's edge adds the next grid point when its rates are done)" : "";
-                System.out.print(SuiteProgress.text(command + note, SuiteProgress.of(spec, plan, dir, db), jobs));
-                DirLock.holder(dir).ifPresent(h -> System.out.println("Running now in " + dir + ": " + h + "."));
-            }
-            return;
-        }
-        if (reportOnly) {
-            try (ResultsDb db = ResultsDb.open(dir.resolve(Suite.DB))) {
-                Suite.writeReport(spec, db, dir, command, HtmlReport::writeSuite);
+        } else if (planOnly) {
+            System.out.print(session.planText(jobs));
+        } else if (only != null) {
+            try (NDManager m = common.manager()) {
+                session.trainOne(only, adapter, m);
             }
         } else {
-            Common.range("--jobs", jobs, 1, 256);
-            if (only != null) {
-                Suite.Key k = plan(spec, ms, ss, dir).stream().filter(p -> p.dirName().equals(only)).findFirst()
-                        .orElseThrow(() -> new MooreException("--only " + only + ": not a run of this suite's plan"));
-                try (NDManager m = common.manager()) {
-                    Suite.inProcess(spec, adapter, m, ss).train(k, dir.resolve("runs").resolve(k.dirName()));
-                }
-                return;
+            if (reportOnly) {
+                session.report(HtmlReport::writeSuite);
+            } else {
+                Common.range("--jobs", jobs, 1, 256);
+                var outcome = session.run(jobs, common.threads(), adapter, common::manager,
+                        each -> (k, runDir) -> inChildProcess(k, runDir, dir, ms, session.seeds(), each), HtmlReport::writeSuite);
+                System.err.printf("suite %s: %d runs done now, %d planned; tables in %s%n", spec.name(), outcome.done(), outcome.planned(),
+                        dir.resolve(Suite.REPORT));
             }
-            int done = 0;
-            int planned;
-            // the sweep plans again after each pass: a best rate at a grid's edge adds the next point
-            while (true) {
-                List<Suite.Key> plan = plan(spec, ms, ss, dir);
-                planned = plan.size();
-                int now;
-                if (jobs > 1) {
-                    int each = Math.max(1, common.threads() / jobs);
-                    now = Suite.run(spec, plan, dir, jobs, (k, runDir) -> inChildProcess(k, runDir, dir, ms, ss, each), command,
-                            HtmlReport::writeSuite);
-                } else {
-                    try (NDManager m = common.manager()) {
-                        now = Suite.run(spec, plan, dir, 1, Suite.inProcess(spec, adapter, m, ss), command, HtmlReport::writeSuite);
-                    }
-                }
-                done += now;
-                if (!sweep || now == 0 || plan(spec, ms, ss, dir).size() == planned) {
-                    break;
-                }
-            }
-            System.err.printf("suite %s: %d runs done now, %d planned; tables in %s%n", spec.name(), done, planned, dir.resolve(Suite.REPORT));
-        }
-        try {
-            System.out.print(Files.readString(dir.resolve(Suite.REPORT)));
-        } catch (IOException e) {
-            throw new MooreException(dir.resolve(Suite.REPORT) + ": cannot read: " + e.getMessage());
+            System.out.print(session.tables());
         }
     }
 
-    private List<Suite.Key> plan(SuiteSpec spec, List<String> ms, List<Long> ss, Path dir) {
-        try (ResultsDb db = Files.isRegularFile(dir.resolve(Suite.DB)) ? ResultsDb.open(dir.resolve(Suite.DB)) : null) {
-            if (sweep) {
-                return Suite.sweepPlan(spec, ms, ss.get(0), db);
-            }
-            return conflict ? Suite.conflictPlan(spec, ms, ss, db) : Suite.plan(spec, ms, ss, lr, db);
-        }
-    }
-
-    private static List<String> conflictMethods(SuiteSpec spec, Path dir) {
-        if (!Files.isRegularFile(dir.resolve(Suite.DB))) {
-            return Suite.conflictMethods(spec, null);
-        }
-        try (ResultsDb db = ResultsDb.open(dir.resolve(Suite.DB))) {
-            return Suite.conflictMethods(spec, db);
-        }
+    /** The command line as the tables quote it. */
+    private String commandLine(Path dir) {
+        return "moore suite " + name + (sweep ? " --sweep" : "") + (conflict ? " --conflict" : "")
+                + (methods != null ? " --methods " + String.join(",", methods) : "")
+                + (seeds != null ? " --seeds " + String.join(",", seeds.stream().map(String::valueOf).toList()) : "") + (lr > 0 ? " --lr " + lr : "")
+                + " --out " + dir;
     }
 
     /**
@@ -212,7 +150,7 @@ public final class SuiteCommand implements Runnable {
      * the numbers it gives one after the other; a process of its own keeps libtorch's global state (the
      * random generator, the thread pool) to itself.
      */
-    private JsonNode inChildProcess(Suite.Key k, Path runDir, Path out, List<String> ms, List<Long> ss, int threads) {
+    private JsonNode inChildProcess(RunId k, Path runDir, Path out, List<String> ms, List<Long> ss, int threads) {
         List<String> cmd = new ArrayList<>();
         cmd.add(ProcessHandle.current().info().command().orElse("java"));
         cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());

@@ -21,6 +21,12 @@ public @interface Flag {
     /** For a boolean field: the flag sets it to false ({@code --no-oblivion}). */
     boolean negated() default false;
 
+    /**
+     * The field's default, as it would be written in a config file ({@code "128"}, {@code "3e-4"}, {@code "true"});
+     * empty: zero, false, null or empty.
+     */
+    String dflt() default "";
+
     /** Not a command-line option (set through another flag or the config file). */
     boolean hidden() default false;
 }

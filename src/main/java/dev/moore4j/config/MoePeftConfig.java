@@ -34,15 +34,7 @@ final class MoePeftConfig {
             System.err.println(where + ": " + lora.size() + " entries in 'lora'; training the first ('" + e.path("name").asText() + "')");
         }
         ObjectNode out = JsonNodeFactory.instance.objectNode();
-        String tasks = e.path("task_name").asText("");
-        if (tasks.isBlank()) {
-            throw new MooreException(where + ": lora[0] has no 'task_name' (tasks separated by ';')");
-        }
-        List<String> names = new ArrayList<>();
-        for (String t : tasks.split(";")) {
-            names.add(t.strip().replaceFirst("^glue:", ""));
-        }
-        out.set("tasks", out.arrayNode().addAll(names.stream().map(out::textNode).toList()));
+        out.set("tasks", out.arrayNode().addAll(tasks(e, where).stream().map(out::textNode).toList()));
         String method = method(e, where);
         out.put("method", method);
         ObjectNode defaults = Methods.toJson(Methods.get(method).defaults());
@@ -57,6 +49,30 @@ final class MoePeftConfig {
                 used.add(k[0]);
             }
         }
+        training(e, root, out, where);
+        JsonNode tm = e.get("target_modules");
+        if (tm != null) {
+            List<String> targets = targets(tm);
+            if (defaults.has("targets")) {
+                adapter.set("targets", out.arrayNode().addAll(targets.stream().map(out::textNode).toList()));
+            } else {
+                used.remove("target_modules");
+            }
+        }
+        List<String> ignored = new ArrayList<>();
+        e.fieldNames().forEachRemaining(f -> {
+            if (!used.contains(f)) {
+                ignored.add(f);
+            }
+        });
+        if (!ignored.isEmpty()) {
+            System.err.println(where + ": MoE-PEFT fields not used by method '" + method + "': " + String.join(", ", ignored));
+        }
+        return TrainConfig.fromJson(out, where);
+    }
+
+    /** The protocol fields: rate, batch and its micro-batches, epochs, length, schedule. */
+    private static void training(JsonNode e, JsonNode root, ObjectNode out, String where) {
         copy(e, "lr", out, "lr");
         copy(e, "batch_size", out, "batchSize");
         copy(e, "num_epochs", out, "epochs");
@@ -74,34 +90,34 @@ final class MoePeftConfig {
         if (e.has("scheduler_type")) {
             out.put("schedule", e.get("scheduler_type").asText().equals("cosine") ? "cosine" : "constant");
         }
-        JsonNode tm = e.get("target_modules");
-        if (tm != null) {
-            List<String> targets = new ArrayList<>();
-            if (tm.isObject()) {
-                tm.fields().forEachRemaining(f -> {
-                    if (f.getValue().asBoolean()) {
-                        targets.add(f.getKey());
-                    }
-                });
-            } else {
-                tm.forEach(t -> targets.add(t.asText()));
-            }
-            if (defaults.has("targets")) {
-                adapter.set("targets", out.arrayNode().addAll(targets.stream().map(out::textNode).toList()));
-            } else {
-                used.remove("target_modules");
-            }
+    }
+
+    /** The entry's tasks ({@code task_name}, separated by ';'), without the reference's {@code glue:} prefix. */
+    private static List<String> tasks(JsonNode e, String where) {
+        String tasks = e.path("task_name").asText("");
+        if (tasks.isBlank()) {
+            throw new MooreException(where + ": lora[0] has no 'task_name' (tasks separated by ';')");
         }
-        List<String> ignored = new ArrayList<>();
-        e.fieldNames().forEachRemaining(f -> {
-            if (!used.contains(f)) {
-                ignored.add(f);
-            }
-        });
-        if (!ignored.isEmpty()) {
-            System.err.println(where + ": MoE-PEFT fields not used by method '" + method + "': " + String.join(", ", ignored));
+        List<String> names = new ArrayList<>();
+        for (String t : tasks.split(";")) {
+            names.add(t.strip().replaceFirst("^glue:", ""));
         }
-        return TrainConfig.fromJson(out, where);
+        return names;
+    }
+
+    /** {@code target_modules} as a list, or as a mapping of module to true/false. */
+    private static List<String> targets(JsonNode tm) {
+        List<String> targets = new ArrayList<>();
+        if (tm.isObject()) {
+            tm.fields().forEachRemaining(f -> {
+                if (f.getValue().asBoolean()) {
+                    targets.add(f.getKey());
+                }
+            });
+        } else {
+            tm.forEach(t -> targets.add(t.asText()));
+        }
+        return targets;
     }
 
     /** Our method for the reference's adapter type. */

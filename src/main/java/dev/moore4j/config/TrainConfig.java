@@ -27,38 +27,38 @@ import java.util.Map;
  * Each field's meaning is its {@link Flag}; {@code moore train} takes every field as an option built from it.
  */
 public record TrainConfig(
-        @Flag("Base model: alias or path.") String model,
-        @Flag("Adaptation method (moore, lora, …, heads; see moore adapt --help).") String method,
+        @Flag(value = "Base model: alias or path.", dflt = "minilm") String model,
+        @Flag(value = "Adaptation method (moore, lora, …, heads; see moore adapt --help).", dflt = "moore") String method,
         @Flag("Task names, suite names (nlu-mtl, csr-mtl) or task spec files, comma-separated.") List<String> tasks,
         @Flag("Data root (default: $MOORE4J_DATA, else ../shared/data).") String data,
         @Flag(value = "Per-task cap on training examples (0 = all), a seeded subsample.", names = "--max-train") int maxTrainExamples,
         @Flag(value = "Per-task cap on evaluation examples (0 = all).", names = "--max-eval") int maxEvalExamples,
-        @Flag("Tokens per sequence.") int maxLength,
-        @Flag("Examples per optimiser step.") int batchSize,
-        @Flag("Micro-batches per step (the batch is split among them).") int gradAccum,
-        @Flag("Passes over the mixed training set.") double epochs,
+        @Flag(value = "Tokens per sequence.", dflt = "128") int maxLength,
+        @Flag(value = "Examples per optimiser step.", dflt = "16") int batchSize,
+        @Flag(value = "Micro-batches per step (the batch is split among them).", dflt = "1") int gradAccum,
+        @Flag(value = "Passes over the mixed training set.", dflt = "1") double epochs,
         @Flag("If positive, stop after this many optimiser steps.") int maxSteps,
-        @Flag("Adapter learning rate.") double lr,
-        @Flag("Learning rate of the task heads.") double headLr,
-        @Flag("AdamW decoupled weight decay.") double weightDecay,
-        @Flag("Schedule after the warmup: constant, cosine or wsd.") String schedule,
-        @Flag("Warmup fraction of the steps.") double warmup,
-        @Flag("Decay fraction of the steps (wsd).") double decay,
-        @Flag("Global gradient-norm clip (0 = off).") double clipNorm,
-        @Flag("Seed of subsampling, shuffling, initialisation and dropout.") long seed,
+        @Flag(value = "Adapter learning rate.", dflt = "3e-4") double lr,
+        @Flag(value = "Learning rate of the task heads.", dflt = "2e-3") double headLr,
+        @Flag(value = "AdamW decoupled weight decay.", dflt = "0.01") double weightDecay,
+        @Flag(value = "Schedule after the warmup: constant, cosine or wsd.", dflt = "constant") String schedule,
+        @Flag(value = "Warmup fraction of the steps.", dflt = "0.1") double warmup,
+        @Flag(value = "Decay fraction of the steps (wsd).", dflt = "0.2") double decay,
+        @Flag(value = "Global gradient-norm clip (0 = off).", dflt = "1.0") double clipNorm,
+        @Flag(value = "Seed of subsampling, shuffling, initialisation and dropout.", dflt = "42") long seed,
         @Flag("Evaluate (and checkpoint) every N steps; 0 = only at the end.") int evalEvery,
         @Flag("Also save a resumable checkpoint every N steps, without evaluating (0 = only where it evaluates).") int checkpointEvery,
-        @Flag("Examples per evaluation batch.") int evalBatchSize,
+        @Flag(value = "Examples per evaluation batch.", dflt = "64") int evalBatchSize,
         @Flag(value = "The method's hyperparameters that differ from its defaults (snake_case keys: r, top_k, targets, …); use --set.", hidden = true)
         Map<String, Object> adapter,
         @Flag("Decoders: LM loss on the whole sequence instead of the answer tokens.") boolean wholeSequenceLoss,
         @Flag("Skip malformed data rows (and report how many) instead of stopping.") boolean skipBadRows,
-        @Flag(value = "Skip the before/after oblivion figure.", names = "--no-oblivion", negated = true) boolean oblivion,
+        @Flag(value = "Skip the before/after oblivion figure.", names = "--no-oblivion", negated = true, dflt = "true") boolean oblivion,
         @Flag("Decoders: held-out text file (one document per line) for the perplexity oblivion figure.") String heldOutText,
         @Flag(value = "Encoders: STS-B dev pairs for the oblivion figure (0 = all 1500), a seeded subsample.", names = "--max-oblivion") int oblivionExamples,
         @Flag(value = "Non-finite steps whose update may be dropped before the run stops (0 = stop at the first).", names = "--max-skipped-steps")
         int maxSkippedSteps,
-        @Flag("Return freed native memory to the OS whenever RSS exceeds the first 10 steps' working level by this many MiB (0 = never).") int trimMb,
+        @Flag(value = "Return freed native memory to the OS whenever RSS exceeds the first 10 steps' working level by this many MiB (0 = never).", dflt = "1024") int trimMb,
         @Flag(value = "Per task, hold this many training examples out as the evaluation set (0 = the task's dev/test split): choose hyperparameters without the evaluation split.",
                 names = "--validation") int validationExamples,
         @Flag("Recompute each layer's activations in the backward pass instead of keeping them (gradient checkpointing): memory of one layer instead of all, for one more forward pass.")
@@ -70,256 +70,187 @@ public record TrainConfig(
         adapter = adapter == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(adapter));
     }
 
-    /** The defaults of every field: those of {@link Builder}. */
+    /** The defaults of every field: each {@link Flag#dflt}, zero, false, null or empty where it has none. */
     public static TrainConfig defaults() {
-        return builder().build();
+        return DEFAULTS;
+    }
+
+    private static final TrainConfig DEFAULTS = readDefaults();
+
+    private static TrainConfig readDefaults() {
+        ObjectNode n = JSON.createObjectNode();
+        for (var rc : TrainConfig.class.getRecordComponents()) {
+            Flag f = rc.getAnnotation(Flag.class);
+            if (f != null && !f.dflt().isEmpty()) {
+                n.put(rc.getName(), f.dflt()); // Jackson reads "128" as an int, "true" as a boolean
+            }
+        }
+        try {
+            return JSON.treeToValue(n, TrainConfig.class);
+        } catch (IOException e) {
+            throw new IllegalStateException("TrainConfig: a @Flag default does not read as its field: " + e.getMessage(), e);
+        }
     }
 
     /** A config by named fields: {@code TrainConfig.builder().method("lora").lr(1e-4).build()}; unset fields keep the defaults. */
     public static Builder builder() {
-        return new Builder();
+        return DEFAULTS.toBuilder();
     }
 
     /** This config's fields, to change some by name. */
     public Builder toBuilder() {
-        Builder b = new Builder();
-        b.model = model;
-        b.method = method;
-        b.tasks = tasks;
-        b.data = data;
-        b.maxTrainExamples = maxTrainExamples;
-        b.maxEvalExamples = maxEvalExamples;
-        b.maxLength = maxLength;
-        b.batchSize = batchSize;
-        b.gradAccum = gradAccum;
-        b.epochs = epochs;
-        b.maxSteps = maxSteps;
-        b.lr = lr;
-        b.headLr = headLr;
-        b.weightDecay = weightDecay;
-        b.schedule = schedule;
-        b.warmup = warmup;
-        b.decay = decay;
-        b.clipNorm = clipNorm;
-        b.seed = seed;
-        b.evalEvery = evalEvery;
-        b.checkpointEvery = checkpointEvery;
-        b.evalBatchSize = evalBatchSize;
-        b.adapter = adapter;
-        b.wholeSequenceLoss = wholeSequenceLoss;
-        b.skipBadRows = skipBadRows;
-        b.oblivion = oblivion;
-        b.heldOutText = heldOutText;
-        b.oblivionExamples = oblivionExamples;
-        b.maxSkippedSteps = maxSkippedSteps;
-        b.trimMb = trimMb;
-        b.validationExamples = validationExamples;
-        b.recompute = recompute;
-        return b;
+        return new Builder(toJson());
     }
 
-    /** The fields of a {@link TrainConfig}, each defaulting to what {@link #defaults()} has. */
+    /** The fields of a {@link TrainConfig} by name, each setter a component's; {@link #build} reads them as the record reads JSON. */
     public static final class Builder {
-        private String model = "minilm";
-        private String method = "moore";
-        private List<String> tasks = List.of();
-        private String data = null;
-        private int maxTrainExamples = 0;
-        private int maxEvalExamples = 0;
-        private int maxLength = 128;
-        private int batchSize = 16;
-        private int gradAccum = 1;
-        private double epochs = 1;
-        private int maxSteps = 0;
-        private double lr = 3e-4;
-        private double headLr = 2e-3;
-        private double weightDecay = 0.01;
-        private String schedule = "constant";
-        private double warmup = 0.1;
-        private double decay = 0.2;
-        private double clipNorm = 1.0;
-        private long seed = 42;
-        private int evalEvery = 0;
-        private int checkpointEvery = 0;
-        private int evalBatchSize = 64;
-        private Map<String, Object> adapter = Map.of();
-        private boolean wholeSequenceLoss = false;
-        private boolean skipBadRows = false;
-        private boolean oblivion = true;
-        private String heldOutText = null;
-        private int oblivionExamples = 0;
-        private int maxSkippedSteps = 0;
-        private int trimMb = 1024;
-        private int validationExamples = 0;
-        private boolean recompute = false;
+        private final ObjectNode values;
 
-        private Builder() {}
+        private Builder(ObjectNode values) {
+            this.values = values;
+        }
+
+        private Builder set(String field, Object v) {
+            values.set(field, JSON.valueToTree(v));
+            return this;
+        }
 
         public Builder model(String v) {
-            model = v;
-            return this;
+            return set("model", v);
         }
 
         public Builder method(String v) {
-            method = v;
-            return this;
+            return set("method", v);
         }
 
         public Builder tasks(List<String> v) {
-            tasks = v;
-            return this;
+            return set("tasks", v);
         }
 
         public Builder data(String v) {
-            data = v;
-            return this;
+            return set("data", v);
         }
 
         public Builder maxTrainExamples(int v) {
-            maxTrainExamples = v;
-            return this;
+            return set("maxTrainExamples", v);
         }
 
         public Builder maxEvalExamples(int v) {
-            maxEvalExamples = v;
-            return this;
+            return set("maxEvalExamples", v);
         }
 
         public Builder maxLength(int v) {
-            maxLength = v;
-            return this;
+            return set("maxLength", v);
         }
 
         public Builder batchSize(int v) {
-            batchSize = v;
-            return this;
+            return set("batchSize", v);
         }
 
         public Builder gradAccum(int v) {
-            gradAccum = v;
-            return this;
+            return set("gradAccum", v);
         }
 
         public Builder epochs(double v) {
-            epochs = v;
-            return this;
+            return set("epochs", v);
         }
 
         public Builder maxSteps(int v) {
-            maxSteps = v;
-            return this;
+            return set("maxSteps", v);
         }
 
         public Builder lr(double v) {
-            lr = v;
-            return this;
+            return set("lr", v);
         }
 
         public Builder headLr(double v) {
-            headLr = v;
-            return this;
+            return set("headLr", v);
         }
 
         public Builder weightDecay(double v) {
-            weightDecay = v;
-            return this;
+            return set("weightDecay", v);
         }
 
         public Builder schedule(String v) {
-            schedule = v;
-            return this;
+            return set("schedule", v);
         }
 
         public Builder warmup(double v) {
-            warmup = v;
-            return this;
+            return set("warmup", v);
         }
 
         public Builder decay(double v) {
-            decay = v;
-            return this;
+            return set("decay", v);
         }
 
         public Builder clipNorm(double v) {
-            clipNorm = v;
-            return this;
+            return set("clipNorm", v);
         }
 
         public Builder seed(long v) {
-            seed = v;
-            return this;
+            return set("seed", v);
         }
 
         public Builder evalEvery(int v) {
-            evalEvery = v;
-            return this;
+            return set("evalEvery", v);
         }
 
         public Builder checkpointEvery(int v) {
-            checkpointEvery = v;
-            return this;
+            return set("checkpointEvery", v);
         }
 
         public Builder evalBatchSize(int v) {
-            evalBatchSize = v;
-            return this;
+            return set("evalBatchSize", v);
         }
 
         public Builder adapter(Map<String, Object> v) {
-            adapter = v;
-            return this;
+            return set("adapter", v);
         }
 
         public Builder wholeSequenceLoss(boolean v) {
-            wholeSequenceLoss = v;
-            return this;
+            return set("wholeSequenceLoss", v);
         }
 
         public Builder skipBadRows(boolean v) {
-            skipBadRows = v;
-            return this;
+            return set("skipBadRows", v);
         }
 
         public Builder oblivion(boolean v) {
-            oblivion = v;
-            return this;
+            return set("oblivion", v);
         }
 
         public Builder heldOutText(String v) {
-            heldOutText = v;
-            return this;
+            return set("heldOutText", v);
         }
 
         public Builder oblivionExamples(int v) {
-            oblivionExamples = v;
-            return this;
+            return set("oblivionExamples", v);
         }
 
         public Builder maxSkippedSteps(int v) {
-            maxSkippedSteps = v;
-            return this;
+            return set("maxSkippedSteps", v);
         }
 
         public Builder trimMb(int v) {
-            trimMb = v;
-            return this;
-        }
-
-        public Builder recompute(boolean v) {
-            recompute = v;
-            return this;
+            return set("trimMb", v);
         }
 
         public Builder validationExamples(int v) {
-            validationExamples = v;
-            return this;
+            return set("validationExamples", v);
+        }
+
+        public Builder recompute(boolean v) {
+            return set("recompute", v);
         }
 
         public TrainConfig build() {
-            return new TrainConfig(model, method, tasks, data, maxTrainExamples, maxEvalExamples, maxLength, batchSize, gradAccum, epochs, maxSteps, lr, headLr, weightDecay, schedule, warmup, decay, clipNorm, seed, evalEvery, checkpointEvery, evalBatchSize, adapter, wholeSequenceLoss, skipBadRows, oblivion, heldOutText, oblivionExamples, maxSkippedSteps, trimMb, validationExamples, recompute);
+            try {
+                return JSON.treeToValue(values, TrainConfig.class);
+            } catch (IOException e) {
+                throw new MooreException("config: " + e.getMessage().lines().findFirst().orElse(""));
+            }
         }
     }
-
 
     /** Checks the fields, naming the first bad one. */
     public TrainConfig validate() {

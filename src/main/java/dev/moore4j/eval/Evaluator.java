@@ -28,7 +28,7 @@ public final class Evaluator {
     private Evaluator() {}
 
     /** Predictions for examples in their given order. */
-    public static List<TaskModel.Prediction> predict(TaskModel model, List<Example> examples, int batchSize, boolean taskFree, NDManager parent,
+    public static List<TaskModel.Prediction> predict(TaskModel model, List<Example> examples, int batchSize, TaskModel.Routing routing, NDManager parent,
                                                      String label) {
         Integer[] order = new Integer[examples.size()];
         for (int i = 0; i < order.length; i++) {
@@ -49,7 +49,7 @@ public final class Evaluator {
                     to++;
                 }
                 try (NDScope scope = new NDScope(); NDManager m = parent.newSubManager()) {
-                    List<TaskModel.Prediction> p = model.predict(batch, m, taskFree);
+                    List<TaskModel.Prediction> p = model.predict(batch, m, routing);
                     for (int i = from; i < to; i++) {
                         out[order[i]] = p.get(i - from);
                     }
@@ -63,18 +63,18 @@ public final class Evaluator {
     /** A report and the per-example outputs behind it, task by task. */
     public record Evaluation(EvalReport report, Map<String, TaskPredictions> predictions) {}
 
-    public static EvalReport evaluate(TaskModel model, Map<String, List<Example>> sets, int batchSize, boolean taskFree, NDManager m,
+    public static EvalReport evaluate(TaskModel model, Map<String, List<Example>> sets, int batchSize, TaskModel.Routing routing, NDManager m,
                                       String label) {
-        return evaluateKeeping(model, sets, batchSize, taskFree, m, label).report();
+        return evaluateKeeping(model, sets, batchSize, routing, m, label).report();
     }
 
     /** As {@link #evaluate}, keeping each example's gold and predicted label (or value). */
-    public static Evaluation evaluateKeeping(TaskModel model, Map<String, List<Example>> sets, int batchSize, boolean taskFree, NDManager m,
+    public static Evaluation evaluateKeeping(TaskModel model, Map<String, List<Example>> sets, int batchSize, TaskModel.Routing routing, NDManager m,
                                              String label) {
         List<Example> all = new ArrayList<>();
         sets.values().forEach(all::addAll);
         long t0 = System.nanoTime();
-        List<TaskModel.Prediction> preds = predict(model, all, batchSize, taskFree, m, label);
+        List<TaskModel.Prediction> preds = predict(model, all, batchSize, routing, m, label);
         double msPerExample = all.isEmpty() ? 0 : (System.nanoTime() - t0) / 1e6 / all.size();
         Map<String, Map<String, Double>> tasks = new LinkedHashMap<>();
         Map<String, String> headline = new LinkedHashMap<>();

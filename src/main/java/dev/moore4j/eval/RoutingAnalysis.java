@@ -57,11 +57,11 @@ public final class RoutingAnalysis {
             List<Example> all = new ArrayList<>();
             for (Map.Entry<String, List<Example>> e : sets.entrySet()) {
                 layers.values().forEach(r -> r.label(e.getKey()));
-                Evaluator.predict(model, e.getValue(), batchSize, false, m, "analyze " + e.getKey());
+                Evaluator.predict(model, e.getValue(), batchSize, TaskModel.Routing.BY_TASK, m, "analyze " + e.getKey());
                 all.addAll(e.getValue());
             }
             layers.values().forEach(r -> r.label(TASK_FREE));
-            Evaluator.predict(model, all, batchSize, true, m, "analyze " + TASK_FREE);
+            Evaluator.predict(model, all, batchSize, TaskModel.Routing.TASK_FREE, m, "analyze " + TASK_FREE);
         } finally {
             moore.forEach(MooreLinear::stopRecording);
         }
@@ -135,11 +135,11 @@ public final class RoutingAnalysis {
         Map<String, Map<String, double[]>> byLabel = new LinkedHashMap<>();
         List<Example> all = new ArrayList<>();
         for (Map.Entry<String, List<Example>> e : sets.entrySet()) {
-            Evaluator.predict(model, e.getValue(), batchSize, false, m, "analyze " + e.getKey());
+            Evaluator.predict(model, e.getValue(), batchSize, TaskModel.Routing.BY_TASK, m, "analyze " + e.getKey());
             byLabel.put(e.getKey(), model.adapter().takeExpertLoad());
             all.addAll(e.getValue());
         }
-        Evaluator.predict(model, all, batchSize, true, m, "analyze " + TASK_FREE);
+        Evaluator.predict(model, all, batchSize, TaskModel.Routing.TASK_FREE, m, "analyze " + TASK_FREE);
         byLabel.put(TASK_FREE, model.adapter().takeExpertLoad());
         Map<String, double[]> first = byLabel.values().iterator().next();
         if (first.isEmpty()) {

@@ -39,9 +39,7 @@ public record OverallScore(List<String> excluded) {
                 n++;
             }
         }
-        return new ResultsDb.Row(r.suite(), r.kind(), r.method(), r.seed(), r.lr(), r.runDir(), r.config(), r.eval(), n == 0 ? Double.NaN : sum / n,
-                r.oblivionName(), r.oblivionBefore(), r.oblivionAfter(), r.trainable(), r.examplesPerSecond(), r.inferenceMsPerExample(), r.peakRssMb(),
-                r.commit(), r.warnings());
+        return r.withOverall(n == 0 ? Double.NaN : sum / n);
     }
 
     public List<ResultsDb.Row> of(List<ResultsDb.Row> rows) {

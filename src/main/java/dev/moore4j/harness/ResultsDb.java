@@ -30,9 +30,35 @@ public final class ResultsDb implements AutoCloseable {
     private final Connection c;
 
     /** One stored run. */
-    public record Row(String suite, String kind, String method, long seed, double lr, String runDir, JsonNode config, JsonNode eval,
+    public record Row(RunId id, String runDir, JsonNode config, JsonNode eval,
                       double overall, String oblivionName, double oblivionBefore, double oblivionAfter, long trainable, double examplesPerSecond,
-                      double inferenceMsPerExample, double peakRssMb, String commit, JsonNode warnings) {}
+                      double inferenceMsPerExample, double peakRssMb, String commit, JsonNode warnings) {
+        public String suite() {
+            return id.suite();
+        }
+
+        public RunId.Kind kind() {
+            return id.kind();
+        }
+
+        public String method() {
+            return id.method();
+        }
+
+        public long seed() {
+            return id.seed();
+        }
+
+        public double lr() {
+            return id.lr();
+        }
+
+        /** The same run with another overall score (the suite's {@link OverallScore} applied). */
+        public Row withOverall(double score) {
+            return new Row(id, runDir, config, eval, score, oblivionName, oblivionBefore, oblivionAfter, trainable, examplesPerSecond,
+                    inferenceMsPerExample, peakRssMb, commit, warnings);
+        }
+    }
 
     private ResultsDb(Connection c) {
         this.c = c;
@@ -81,9 +107,9 @@ public final class ResultsDb implements AutoCloseable {
         return new ResultsDb(c);
     }
 
-    public boolean has(String suite, String kind, String method, long seed, double lr) {
+    public boolean has(RunId id) {
         try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM runs WHERE suite=? AND kind=? AND method=? AND seed=? AND lr=?")) {
-            bindKey(ps, suite, kind, method, seed, lr);
+            bindKey(ps, id);
             try (ResultSet rs = ps.executeQuery()) {
                 return rs.next();
             }
@@ -92,16 +118,16 @@ public final class ResultsDb implements AutoCloseable {
         }
     }
 
-    static void bindKey(PreparedStatement ps, String suite, String kind, String method, long seed, double lr) throws SQLException {
-        ps.setString(1, suite);
-        ps.setString(2, kind);
-        ps.setString(3, method);
-        ps.setLong(4, seed);
-        ps.setDouble(5, lr);
+    static void bindKey(PreparedStatement ps, RunId id) throws SQLException {
+        ps.setString(1, id.suite());
+        ps.setString(2, id.kind().key());
+        ps.setString(3, id.method());
+        ps.setLong(4, id.seed());
+        ps.setDouble(5, id.lr());
     }
 
     /** Stores a finished run from its {@code summary.json}, and its {@code predictions.json} when the run wrote one. */
-    public void record(String suite, String kind, String method, long seed, double lr, Path runDir, JsonNode summary) {
+    public void record(RunId id, Path runDir, JsonNode summary) {
         JsonNode ob = summary.path("oblivion");
         String obName = null;
         double before = Double.NaN;
@@ -119,13 +145,9 @@ public final class ResultsDb implements AutoCloseable {
                 + "oblivion_after, trainable, train_examples_per_s, inference_ms_per_example, peak_rss_mb, commit_id, warnings) "
                 + "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
         String predictions = StoredJson.readPredictions(runDir);
-        try (PreparedStatement ps = c.prepareStatement(sql);
-             PreparedStatement pp = c.prepareStatement("INSERT OR REPLACE INTO predictions (suite, kind, method, seed, lr, tasks) VALUES (?,?,?,?,?,?)");
-             PreparedStatement pc = c.prepareStatement("INSERT OR REPLACE INTO curves (suite, kind, method, seed, lr, curves) VALUES (?,?,?,?,?,?)");
-             PreparedStatement pa = c.prepareStatement("INSERT OR REPLACE INTO routing (suite, kind, method, seed, lr, analysis) VALUES (?,?,?,?,?,?)");
-             PreparedStatement pm = c.prepareStatement("INSERT OR REPLACE INTO machine (suite, kind, method, seed, lr, roofline) VALUES (?,?,?,?,?,?)")) {
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
             c.setAutoCommit(false); // the run and its predictions land together or not at all
-            bindKey(ps, suite, kind, method, seed, lr);
+            bindKey(ps, id);
             ps.setString(6, runDir.toString());
             ps.setString(7, summary.path("config").toString());
             ps.setString(8, summary.path("eval").toString());
@@ -140,27 +162,10 @@ public final class ResultsDb implements AutoCloseable {
             ps.setString(17, summary.path("commit").asText("unknown"));
             ps.setString(18, summary.path("warnings").toString());
             ps.executeUpdate();
-            if (predictions != null) {
-                bindKey(pp, suite, kind, method, seed, lr);
-                pp.setString(6, predictions);
-                pp.executeUpdate();
-            }
-            String analysis = readAnalysis(runDir);
-            if (analysis != null) {
-                bindKey(pa, suite, kind, method, seed, lr);
-                pa.setString(6, analysis);
-                pa.executeUpdate();
-            }
-            if (summary.path("roofline").isObject()) {
-                bindKey(pm, suite, kind, method, seed, lr);
-                pm.setString(6, summary.get("roofline").toString());
-                pm.executeUpdate();
-            }
-            if (summary.path("curves").isObject()) {
-                bindKey(pc, suite, kind, method, seed, lr);
-                pc.setString(6, summary.get("curves").toString());
-                pc.executeUpdate();
-            }
+            side("predictions", "tasks", id, predictions);
+            side("routing", "analysis", id, readAnalysis(runDir));
+            side("machine", "roofline", id, summary.path("roofline").isObject() ? summary.get("roofline").toString() : null);
+            side("curves", "curves", id, summary.path("curves").isObject() ? summary.get("curves").toString() : null);
             c.commit();
         } catch (SQLException e) {
             try {
@@ -175,6 +180,19 @@ public final class ResultsDb implements AutoCloseable {
             } catch (SQLException ignored) {
                 // the connection is closed with the database
             }
+        }
+    }
+
+    /** Stores one side table's text for a run (nothing when null), inside the caller's transaction. */
+    private void side(String table, String column, RunId id, String text) throws SQLException {
+        if (text == null) {
+            return;
+        }
+        try (PreparedStatement ps = c.prepareStatement("INSERT OR REPLACE INTO " + table + " (suite, kind, method, seed, lr, " + column
+                + ") VALUES (?,?,?,?,?,?)")) {
+            bindKey(ps, id);
+            ps.setString(6, text);
+            ps.executeUpdate();
         }
     }
 
@@ -195,14 +213,14 @@ public final class ResultsDb implements AutoCloseable {
     }
 
     /** A stored MoORE run's routing analysis; a missing node when it has none. */
-    public JsonNode routing(String suite, String kind, String method, long seed, double lr) {
-        return StoredJson.tree(stored("routing", "analysis", suite, kind, method, seed, lr));
+    public JsonNode routing(RunId id) {
+        return StoredJson.tree(stored("routing", "analysis", id));
     }
 
     /** The text stored for a run in one of the side tables (predictions, curves, routing), or null. */
-    private String stored(String table, String column, String suite, String kind, String method, long seed, double lr) {
+    private String stored(String table, String column, RunId id) {
         try (PreparedStatement ps = c.prepareStatement("SELECT " + column + " FROM " + table + " WHERE suite=? AND kind=? AND method=? AND seed=? AND lr=?")) {
-            bindKey(ps, suite, kind, method, seed, lr);
+            bindKey(ps, id);
             try (ResultSet rs = ps.executeQuery()) {
                 return rs.next() ? rs.getString(1) : null;
             }
@@ -230,13 +248,13 @@ public final class ResultsDb implements AutoCloseable {
     }
 
     /** A stored run's curves ({@code Trainer#curves}); a missing node when the run has none. */
-    public JsonNode curves(String suite, String kind, String method, long seed, double lr) {
-        return StoredJson.tree(stored("curves", "curves", suite, kind, method, seed, lr));
+    public JsonNode curves(RunId id) {
+        return StoredJson.tree(stored("curves", "curves", id));
     }
 
     /** Where a stored run ran (its roofline object); a missing node for runs recorded before it was kept. */
-    public JsonNode machine(String suite, String kind, String method, long seed, double lr) {
-        return StoredJson.tree(stored("machine", "roofline", suite, kind, method, seed, lr));
+    public JsonNode machine(RunId id) {
+        return StoredJson.tree(stored("machine", "roofline", id));
     }
 
     /** Records which tasks the suite's overall score leaves out ({@link OverallScore}), for reports made from this database alone. */
@@ -290,24 +308,32 @@ public final class ResultsDb implements AutoCloseable {
     }
 
     /** A stored run's per-example predictions by task; empty when it has none (runs recorded before they were kept). */
-    public Map<String, TaskPredictions> predictions(String suite, String kind, String method, long seed, double lr) {
-        String text = stored("predictions", "tasks", suite, kind, method, seed, lr);
+    public Map<String, TaskPredictions> predictions(RunId id) {
+        String text = stored("predictions", "tasks", id);
         return text == null ? Map.of() : StoredJson.parsePredictions(StoredJson.tree(text), "results database");
     }
 
     /** The kinds of run recorded for a suite (main, sweep, single-TASK). */
-    public List<String> kinds(String suite) {
-        return strings("SELECT DISTINCT kind FROM runs WHERE suite=? ORDER BY kind", suite);
+    public List<RunId.Kind> kinds(String suite) {
+        return strings("SELECT DISTINCT kind FROM runs WHERE suite=? ORDER BY kind", suite).stream().map(RunId.Kind::of).toList();
     }
 
-    public List<Row> rows(String suite, String kind) {
+    /** The single-task runs of a suite, every task's. */
+    public List<Row> singleRows(String suite) {
+        List<Row> out = new ArrayList<>();
+        kinds(suite).stream().filter(k -> k instanceof RunId.Single).forEach(k -> out.addAll(rows(suite, k)));
+        return out;
+    }
+
+    public List<Row> rows(String suite, RunId.Kind kind) {
         List<Row> out = new ArrayList<>();
         try (PreparedStatement ps = c.prepareStatement("SELECT * FROM runs WHERE suite=? AND kind=? ORDER BY method, lr, seed")) {
             ps.setString(1, suite);
-            ps.setString(2, kind);
+            ps.setString(2, kind.key());
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    out.add(new Row(rs.getString("suite"), rs.getString("kind"), rs.getString("method"), rs.getLong("seed"), rs.getDouble("lr"),
+                    out.add(new Row(new RunId(rs.getString("suite"), RunId.Kind.of(rs.getString("kind")), rs.getString("method"), rs.getLong("seed"),
+                            rs.getDouble("lr")),
                             rs.getString("run_dir"), JSON.readTree(rs.getString("config")), JSON.readTree(rs.getString("eval")), nan(rs, "overall"),
                             rs.getString("oblivion_name"), nan(rs, "oblivion_before"), nan(rs, "oblivion_after"), rs.getLong("trainable"),
                             rs.getDouble("train_examples_per_s"), rs.getDouble("inference_ms_per_example"), rs.getDouble("peak_rss_mb"),

@@ -85,7 +85,7 @@ final class ResultsExport {
                     for (String[] t : ResultsDb.SIDE_TABLES) {
                         if (!t[0].equals("machine")) {
                             try (PreparedStatement ps = x.prepareStatement("DELETE FROM " + t[0] + " WHERE suite=? AND kind=? AND method=? AND seed=? AND lr=?")) {
-                                ResultsDb.bindKey(ps, r.suite(), r.kind(), r.method(), r.seed(), r.lr());
+                                ResultsDb.bindKey(ps, r.id());
                                 ps.executeUpdate();
                             }
                         }

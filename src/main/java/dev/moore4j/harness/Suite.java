@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import dev.moore4j.task.Split;
 import dev.moore4j.MooreException;
 import dev.moore4j.adapter.Method;
 import dev.moore4j.adapter.Methods;
@@ -28,7 +29,6 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -50,18 +50,6 @@ public final class Suite {
     public static final String REPORT = "results.md";
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** One run of the matrix. */
-    public record Key(String kind, String method, long seed, double lr) {
-        public String dirName() {
-            String safe = method.replace("[", "_").replace("]", "").replace("=", "-").replace(",", "_");
-            return String.format(Locale.ROOT, "%s-%s-lr%s-s%d", kind, safe, rate(lr), seed);
-        }
-    }
-
-    public static String rate(double lr) {
-        return String.format(Locale.ROOT, "%.0e", lr).replace("e-0", "e-");
-    }
-
     private Suite() {}
 
     /**
@@ -69,14 +57,14 @@ public final class Suite {
      * given, else the best of the suite's sweep recorded in {@code db} (argmax of the validation score), else the
      * suite file's rate.
      */
-    public static List<Key> plan(SuiteSpec spec, List<String> methods, List<Long> seeds, double lrOverride, ResultsDb db) {
+    public static List<RunId> plan(SuiteSpec spec, List<String> methods, List<Long> seeds, double lrOverride, ResultsDb db) {
         Map<String, Double> swept = db != null ? bestRates(spec, db) : Map.of();
-        List<Key> keys = new ArrayList<>();
+        List<RunId> keys = new ArrayList<>();
         for (long seed : seeds) { // seed-major: a partial suite has every method at seed 1 first
             for (String method : methods) {
                 double lr = lrOverride > 0 && SuiteSpec.family(method).equals("adapter") ? lrOverride
                         : swept.getOrDefault(method, spec.rateFor(method));
-                keys.add(new Key("main", method, seed, lr));
+                keys.add(new RunId(spec.name(), RunId.MAIN, method, seed, lr));
             }
         }
         return keys;
@@ -91,8 +79,8 @@ public final class Suite {
      * spacing too, up to {@link #MAX_EXTENSIONS} beyond each edge. Planning again after the runs finish adds the
      * extensions; {@code moore suite --sweep} does so until nothing is left.
      */
-    public static List<Key> sweepPlan(SuiteSpec spec, List<String> methods, long seed, ResultsDb db) {
-        List<Key> keys = new ArrayList<>();
+    public static List<RunId> sweepPlan(SuiteSpec spec, List<String> methods, long seed, ResultsDb db) {
+        List<RunId> keys = new ArrayList<>();
         for (String method : methods) {
             List<Double> grid = spec.gridFor(method);
             if (grid.isEmpty()) {
@@ -109,16 +97,16 @@ public final class Suite {
                 if (Double.isNaN(next) || !room || rates.size() < 2) {
                     break;
                 }
-                rates.add(Double.parseDouble(rate(next))); // rounded as printed: 1e-3 × √10 gives 3e-3, not 3.1622…e-3
+                rates.add(Double.parseDouble(RunId.rate(next))); // rounded as printed: 1e-3 × √10 gives 3e-3, not 3.1622…e-3
             }
-            rates.forEach(lr -> keys.add(new Key("sweep", method, seed, lr)));
+            rates.forEach(lr -> keys.add(new RunId(spec.name(), RunId.SWEEP, method, seed, lr)));
         }
         return keys;
     }
 
     /** Validation overall (the suite's {@link OverallScore}) by rate, of the recorded sweep runs of one method. */
     static Map<Double, Double> sweepScores(SuiteSpec spec, ResultsDb db, String method) {
-        return sweepScores(spec.overallScore().of(db.rows(spec.name(), "sweep")), method);
+        return sweepScores(spec.overallScore().of(db.rows(spec.name(), RunId.SWEEP)), method);
     }
 
     private static Map<Double, Double> sweepScores(List<ResultsDb.Row> sweep, String method) {
@@ -146,7 +134,7 @@ public final class Suite {
 
     /** Each swept method's best rate: the argmax of its validation overall over the rates recorded. */
     public static Map<String, Double> bestRates(SuiteSpec spec, ResultsDb db) {
-        return bestRates(spec.overallScore().of(db.rows(spec.name(), "sweep")));
+        return bestRates(spec.overallScore().of(db.rows(spec.name(), RunId.SWEEP)));
     }
 
     /** As above, from sweep rows already scored by the suite's overall. */
@@ -186,17 +174,17 @@ public final class Suite {
      * multi-task steps (steps × the task's training examples ÷ all training examples: the batches it saw in the
      * multi-task run). Kind {@code single-TASK}.
      */
-    public static List<Key> conflictPlan(SuiteSpec spec, List<String> methods, List<Long> seeds, ResultsDb db) {
+    public static List<RunId> conflictPlan(SuiteSpec spec, List<String> methods, List<Long> seeds, ResultsDb db) {
         Map<String, Double> rates = new LinkedHashMap<>();
         plan(spec, methods, seeds.subList(0, 1), 0, db).forEach(k -> rates.put(k.method(), k.lr()));
-        List<Key> keys = new ArrayList<>();
+        List<RunId> keys = new ArrayList<>();
         for (long seed : seeds) {
             for (String method : methods) {
                 for (String task : singleTaskSteps(spec).keySet()) {
                     if (spec.overallExcludes().contains(task)) {
                         continue; // the conflict table compares overall scores, which this task is not part of
                     }
-                    keys.add(new Key("single-" + task, method, seed, rates.get(method)));
+                    keys.add(new RunId(spec.name(), new RunId.Single(task), method, seed, rates.get(method)));
                 }
             }
         }
@@ -213,7 +201,7 @@ public final class Suite {
         if (db != null) {
             OverallScore score = spec.overallScore();
             Map<String, List<Double>> overall = new LinkedHashMap<>();
-            for (ResultsDb.Row r : current(score.of(db.rows(spec.name(), "main")), score.of(db.rows(spec.name(), "sweep")))) {
+            for (ResultsDb.Row r : current(score.of(db.rows(spec.name(), RunId.MAIN)), score.of(db.rows(spec.name(), RunId.SWEEP)))) {
                 overall.computeIfAbsent(r.method(), k -> new ArrayList<>()).add(r.overall());
             }
             mixtures.sort(java.util.Comparator.comparingDouble(
@@ -229,18 +217,18 @@ public final class Suite {
         TrainConfig cfg = spec.config(spec.methods().get(0), spec.seeds().get(0), spec.rateFor(spec.methods().get(0)), false, Map.of());
         Map<String, Integer> sizes = new LinkedHashMap<>();
         for (TaskSpec t : TaskRegistry.resolveAll(spec.tasks())) {
-            sizes.put(t.name(), Pipeline.load(List.of(t), true, cfg).get(t.name()).size());
+            sizes.put(t.name(), Pipeline.load(List.of(t), Split.TRAIN, cfg).get(t.name()).size());
         }
         long all = sizes.values().stream().mapToLong(Integer::longValue).sum();
         Map<String, Integer> out = new LinkedHashMap<>();
-        sizes.forEach((t, n) -> out.put(t, (int) Math.max(1, Math.ceil((double) spec.maxSteps() * n / all))));
+        sizes.forEach((t, n) -> out.put(t, (int) Math.max(1, Math.ceil((double) spec.protocol().maxSteps() * n / all))));
         return out;
     }
 
     /** Trains one planned run into its directory and returns its summary.json (in this process or another). */
     @FunctionalInterface
     public interface RunTrainer {
-        JsonNode train(Key key, Path dir);
+        JsonNode train(RunId id, Path dir);
     }
 
     /** The in-process trainer: {@link Run#train} on this process's manager, for the suite's own seeds. */
@@ -259,8 +247,8 @@ public final class Suite {
             String method = SuiteSpec.variant(k.method()).getKey();
             // the report draws one seed's routing per method (the lowest), so later seeds skip the analysis: minutes per run
             // on multiple-choice suites; `moore analyze RUN` adds one to any run
-            if (k.kind().equals("main") && Methods.get(method).hasRouter() && k.seed() == first
-                    && spec.analysisExamples() > 0) {
+            if (k.kind() instanceof RunId.Main && Methods.get(method).hasRouter() && k.seed() == first
+                    && spec.protocol().analysisExamples() > 0) {
                 analyze(dir, spec, m);
             }
             return summary;
@@ -274,10 +262,9 @@ public final class Suite {
             return;
         }
         try (NDManager m = parent.newSubManager(); Checkpoint.Opened o = Checkpoint.open(best, null, m)) {
-            // never more examples than the suite evaluates (the demo's --max-eval, a user's small protocol)
-            int n = spec.maxEval() > 0 ? Math.min(spec.analysisExamples(), spec.maxEval()) : spec.analysisExamples();
+            int n = spec.protocol().analysisPerTask();
             TrainConfig cfg = o.config().toBuilder().maxEvalExamples(n).build();
-            var out = RoutingAnalysis.run(o.model(), Pipeline.load(o.model().tasks(), false, cfg), cfg.evalBatchSize(), m);
+            var out = RoutingAnalysis.run(o.model(), Pipeline.load(o.model().tasks(), Split.EVAL, cfg), cfg.evalBatchSize(), m);
             out.put("examples_per_task", n);
             AtomicFiles.writeString(best.resolve(ANALYSIS), out.toPrettyString() + "\n");
         }
@@ -286,17 +273,15 @@ public final class Suite {
     public static final String ANALYSIS = "analysis.json";
 
     /** The training config of a planned run: the suite's protocol, on one task for a single-task run. */
-    public static TrainConfig config(SuiteSpec spec, Key k, Map<String, Object> adapter) {
-        if (k.kind().startsWith(SINGLE)) {
-            String task = k.kind().substring(SINGLE.length());
+    public static TrainConfig config(SuiteSpec spec, RunId k, Map<String, Object> adapter) {
+        if (k.kind() instanceof RunId.Single single) {
+            String task = single.task();
             // no oblivion probe: the conflict table reads the task's score only, and the probe costs a main run's
             return spec.config(k.method(), k.seed(), k.lr(), false, adapter, List.of(taskEntry(spec, task)), singleTaskSteps(spec).get(task))
                     .toBuilder().oblivion(false).build();
         }
-        return spec.config(k.method(), k.seed(), k.lr(), k.kind().equals("sweep"), adapter);
+        return spec.config(k.method(), k.seed(), k.lr(), k.kind() instanceof RunId.Sweep, adapter);
     }
-
-    public static final String SINGLE = "single-";
 
     /** The suite's own entry for a task (a spec file's path where the suite names one), by the task's name. */
     private static String taskEntry(SuiteSpec spec, String task) {
@@ -315,7 +300,7 @@ public final class Suite {
      * recorded (and the report rewritten) in plan order as runs finish, by this thread alone. A failed
      * run is reported and the suite goes on.
      */
-    public static int run(SuiteSpec spec, List<Key> plan, Path out, int jobs, RunTrainer trainer, String command) {
+    public static int run(SuiteSpec spec, List<RunId> plan, Path out, int jobs, RunTrainer trainer, String command) {
         return run(spec, plan, out, jobs, trainer, command, null);
     }
 
@@ -326,16 +311,16 @@ public final class Suite {
     }
 
     /** As above; {@code page}, when given, also writes its page after every finished run, next to {@code results.md}. */
-    public static int run(SuiteSpec spec, List<Key> plan, Path out, int jobs, RunTrainer trainer, String command, PageWriter page) {
+    public static int run(SuiteSpec spec, List<RunId> plan, Path out, int jobs, RunTrainer trainer, String command, PageWriter page) {
         int done = 0;
         // one job runs on this thread (as before); more run side by side, each its own process (see SuiteCommand)
         ExecutorService pool = jobs > 1 ? Executors.newFixedThreadPool(jobs) : null;
         try (DirLock lock = DirLock.acquire(out, command); ResultsDb db = ResultsDb.open(out.resolve(DB))) {
             List<FutureTask<JsonNode>> pending = new ArrayList<>();
             int i = 0;
-            for (Key k : plan) {
+            for (RunId k : plan) {
                 i++;
-                if (db.has(spec.name(), k.kind(), k.method(), k.seed(), k.lr())) {
+                if (db.has(k)) {
                     System.err.printf("suite %s: [%d/%d] %s recorded already%n", spec.name(), i, plan.size(), k.dirName());
                     pending.add(null);
                     continue;
@@ -357,12 +342,12 @@ public final class Suite {
                 if (f == null) {
                     continue;
                 }
-                Key k = plan.get(j);
+                RunId k = plan.get(j);
                 if (pool == null) {
                     f.run();
                 }
                 try {
-                    db.record(spec.name(), k.kind(), k.method(), k.seed(), k.lr(), out.resolve("runs").resolve(k.dirName()), f.get());
+                    db.record(k, out.resolve("runs").resolve(k.dirName()), f.get());
                     done++;
                 } catch (ExecutionException e) {
                     if (!(e.getCause() instanceof MooreException)) {
@@ -399,16 +384,11 @@ public final class Suite {
     public static void writeReport(SuiteSpec spec, ResultsDb db, Path out, String command, PageWriter page) {
         OverallScore score = spec.overallScore();
         db.overallScore(spec.name(), score); // the HTML page, made from the database alone, scores the same way
-        List<ResultsDb.Row> single = new ArrayList<>();
-        for (String kind : db.kinds(spec.name())) {
-            if (kind.startsWith(SINGLE)) {
-                single.addAll(score.of(db.rows(spec.name(), kind)));
-            }
-        }
-        List<ResultsDb.Row> sweep = score.of(db.rows(spec.name(), "sweep"));
-        List<ResultsDb.Row> main = current(score.of(db.rows(spec.name(), "main")), sweep);
+        List<ResultsDb.Row> single = score.of(db.singleRows(spec.name()));
+        List<ResultsDb.Row> sweep = score.of(db.rows(spec.name(), RunId.SWEEP));
+        List<ResultsDb.Row> main = current(score.of(db.rows(spec.name(), RunId.MAIN)), sweep);
         String md = SuiteReport.markdown(spec, main, sweep, single, command,
-                r -> score.kept(db.predictions(r.suite(), r.kind(), r.method(), r.seed(), r.lr())));
+                r -> score.kept(db.predictions(r.id())));
         AtomicFiles.writeString(out.resolve(REPORT), md);
         if (page != null && !main.isEmpty()) {
             page.write(db, spec.name(), out);

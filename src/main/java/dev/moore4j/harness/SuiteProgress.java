@@ -43,17 +43,17 @@ public final class SuiteProgress {
      * @param secondsLeft training seconds left at the median speed of the method's recorded and part-trained runs; NaN
      *                    when the method has none yet
      */
-    public record Entry(Suite.Key key, State state, int step, int steps, double overall, double secondsLeft) {}
+    public record Entry(RunId key, State state, int step, int steps, double overall, double secondsLeft) {}
 
     /** The plan's runs as they stand in {@code out} (its database and run directories). */
-    public static List<Entry> of(SuiteSpec spec, List<Suite.Key> plan, Path out, ResultsDb db) {
+    public static List<Entry> of(SuiteSpec spec, List<RunId> plan, Path out, ResultsDb db) {
         OverallScore score = spec.overallScore();
         Map<String, Double> recordedOverall = new HashMap<>();
         Map<String, List<Double>> secondsPerExample = new HashMap<>();
         if (db != null) {
-            for (String kind : db.kinds(spec.name())) {
+            for (RunId.Kind kind : db.kinds(spec.name())) {
                 for (ResultsDb.Row r : score.of(db.rows(spec.name(), kind))) {
-                    recordedOverall.put(new Suite.Key(r.kind(), r.method(), r.seed(), r.lr()).dirName(), r.overall());
+                    recordedOverall.put(r.id().dirName(), r.overall());
                     if (r.examplesPerSecond() > 0) {
                         secondsPerExample.computeIfAbsent(r.method(), m -> new ArrayList<>()).add(1 / r.examplesPerSecond());
                     }
@@ -62,7 +62,7 @@ public final class SuiteProgress {
         }
         // a part-trained run times its method too (its checkpoint's seconds over its examples): a method's first run
         // gives an estimate while it trains
-        for (Suite.Key k : plan) {
+        for (RunId k : plan) {
             JsonNode st = lastState(out.resolve("runs").resolve(k.dirName()));
             if (!recordedOverall.containsKey(k.dirName()) && st.path("examples").asLong() > 0 && st.path("train_seconds").asDouble() > 0) {
                 secondsPerExample.computeIfAbsent(k.method(), m -> new ArrayList<>()).add(st.path("train_seconds").asDouble() / st.path("examples").asLong());
@@ -70,13 +70,13 @@ public final class SuiteProgress {
         }
         Map<String, Integer> singleSteps = null;
         List<Entry> entries = new ArrayList<>();
-        for (Suite.Key k : plan) {
+        for (RunId k : plan) {
             int steps;
-            if (k.kind().startsWith(Suite.SINGLE)) {
+            if (k.kind() instanceof RunId.Single single) {
                 singleSteps = singleSteps != null ? singleSteps : Suite.singleTaskSteps(spec); // reads the tasks' data: once
-                steps = singleSteps.get(k.kind().substring(Suite.SINGLE.length()));
+                steps = singleSteps.get(single.task());
             } else {
-                steps = spec.maxSteps();
+                steps = spec.protocol().maxSteps();
             }
             Path dir = out.resolve("runs").resolve(k.dirName());
             State state;
@@ -93,7 +93,7 @@ public final class SuiteProgress {
                 state = step > 0 ? State.PARTIAL : State.TODO;
             }
             List<Double> spe = secondsPerExample.get(k.method());
-            double left = step >= steps ? 0 : spe == null ? Double.NaN : (steps - step) * spec.batchSize() * median(spe);
+            double left = step >= steps ? 0 : spe == null ? Double.NaN : (steps - step) * spec.protocol().batchSize() * typicalSecondsPerExample(spe);
             entries.add(new Entry(k, state, step, steps, overall == null ? Double.NaN : overall, left));
         }
         return entries;
@@ -117,7 +117,7 @@ public final class SuiteProgress {
      * The typical seconds per example of a method's runs: their median, leaving out those over 5 times the fastest (runs
      * recorded before a stopped step stopped counting as training time, {@code Trainer.countedSeconds}, read as slow).
      */
-    static double median(List<Double> xs) {
+    static double typicalSecondsPerExample(List<Double> xs) {
         double fastest = xs.stream().mapToDouble(Double::doubleValue).min().orElseThrow();
         double[] a = xs.stream().mapToDouble(Double::doubleValue).filter(x -> x <= 5 * fastest).sorted().toArray();
         return a.length % 2 == 1 ? a[a.length / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2;

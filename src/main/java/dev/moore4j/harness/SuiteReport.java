@@ -61,9 +61,9 @@ public final class SuiteReport {
                         + "max length %d, %s rate after %.0f%% warmup, clip 1.0, AdamW (wd 0.01); each method at its own rate (column lr: the "
                         + "best of its validation sweep where the suite swept, else the suite file's), task heads at %s; same seeds and "
                         + "evaluation examples for every method.%n%n",
-                spec.model(), spec.maxTrain() > 0 ? Integer.toString(spec.maxTrain()) : "all",
-                spec.maxEval() > 0 ? "up to " + spec.maxEval() + " examples per task" : "the full dev/test sets", spec.maxSteps(), spec.batchSize(),
-                spec.maxLength(), spec.schedule(), 100 * spec.warmup(), Suite.rate(spec.headLr())));
+                spec.model(), spec.protocol().maxTrain() > 0 ? Integer.toString(spec.protocol().maxTrain()) : "all",
+                spec.protocol().maxEval() > 0 ? "up to " + spec.protocol().maxEval() + " examples per task" : "the full dev/test sets", spec.protocol().maxSteps(), spec.protocol().batchSize(),
+                spec.protocol().maxLength(), spec.protocol().schedule(), 100 * spec.protocol().warmup(), RunId.rate(spec.protocol().headLr())));
         if (!main.isEmpty()) {
             mainTable(sb, main, predictions, spec.overallScore().note(tasks(main)));
         }
@@ -159,7 +159,7 @@ public final class SuiteReport {
         sb.append("---|---|---|---|---|\n");
         int rank = 1;
         for (MethodRow m : ranked) {
-            sb.append(String.format(Locale.ROOT, "| %d | %s | %s | %d | %,d |", rank++, m.method(), Suite.rate(m.lr()), m.seeds(), m.trainable()));
+            sb.append(String.format(Locale.ROOT, "| %d | %s | %s | %d | %,d |", rank++, m.method(), RunId.rate(m.lr()), m.seeds(), m.trainable()));
             m.tasks().values().forEach(st -> sb.append(' ').append(st.pct()).append(" |"));
             sb.append(' ').append(m.overall().pct()).append(" |");
             for (String ref : refs) {
@@ -249,7 +249,7 @@ public final class SuiteReport {
         Set<String> methods = new LinkedHashSet<>();
         rows.forEach(r -> methods.add(r.method()));
         sb.append("## Learning-rate sensitivity (validation split carved from the training data, one seed)\n\n| method |");
-        lrs.forEach(lr -> sb.append(" lr ").append(Suite.rate(lr)).append(" |"));
+        lrs.forEach(lr -> sb.append(" lr ").append(RunId.rate(lr)).append(" |"));
         sb.append("\n|---|");
         lrs.forEach(lr -> sb.append("---|"));
         sb.append('\n');
@@ -271,7 +271,7 @@ public final class SuiteReport {
                     best = r.lr();
                 }
             }
-            sb.append(String.format(Locale.ROOT, " %s %s;", m, Suite.rate(best)));
+            sb.append(String.format(Locale.ROOT, " %s %s;", m, RunId.rate(best)));
         }
         sb.setLength(sb.length() - 1);
         sb.append(".\n\n");
@@ -301,7 +301,7 @@ public final class SuiteReport {
                 double sum = 0;
                 for (String task : joint.keySet()) {
                     for (ResultsDb.Row r : single) {
-                        if (r.method().equals(m) && r.seed() == multi.seed() && r.kind().equals(Suite.SINGLE + task)) {
+                        if (r.method().equals(m) && r.seed() == multi.seed() && r.kind().equals(new RunId.Single(task))) {
                             Map<String, TaskPredictions> p = predictions.of(r);
                             if (p.containsKey(task)) {
                                 parts.put(task, p.get(task));

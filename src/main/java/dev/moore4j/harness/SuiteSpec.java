@@ -7,7 +7,6 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.moore4j.MooreException;
 import dev.moore4j.adapter.Method;
 import dev.moore4j.adapter.Methods;
-import dev.moore4j.config.Schedule;
 import dev.moore4j.config.TrainConfig;
 import dev.moore4j.io.ObjectFiles;
 import dev.moore4j.task.TaskRegistry;
@@ -19,13 +18,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
-import java.util.TreeSet;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
@@ -36,45 +32,27 @@ import java.util.stream.Stream;
  * jar ({@code moore suite --show NAME} prints them); a user's file has the same fields, with task spec files
  * given relative to the suite file.
  *
- * <p>Rates and grids are looked up by the method entry as written ({@code goat[scale=paper]}), then by the
- * method's name, then by its family: {@code full}, {@code heads} or {@code adapter} (every other method).
+ * <p>It reads in named parts: the {@link SuiteProtocol} (the same for every method) and the {@link SuiteRates} (each
+ * method's rate, the sweep's grids and methods).
  *
- * @param maxSteps  optimiser steps of every multi-task run
- * @param evalEvery evaluation and checkpoint interval (checkpoints make interrupted runs resumable); 0: at the end only
- * @param checkpointEvery checkpoint interval without evaluation (0: at evaluations only); the score is the last step's
- *     either way, so a suite whose evaluation set is large checkpoints often and evaluates once
- * @param headLr    the task heads' rate in every run; heads-only runs train at their own rate instead
- * @param validation training examples per task held out for the sweep, which never reads the evaluation split
- * @param analysisExamples evaluation examples per task that the routing analysis of a MoORE or mixture main run reads (at the
- *     suite's first seed; 0: no analysis)
  * @param seedStd    the overall score's standard deviation over seeds, as measured and written in the file (NaN: not
  *                   given); the demo prints it beside the differences it shows
  * @param overallExcludes tasks kept in their columns but left out of the overall score ({@link OverallScore})
  */
-public record SuiteSpec(String name, String title, String model, List<String> tasks, int maxTrain, int maxEval, int maxLength, int batchSize,
-                        int maxSteps, int evalEvery, int checkpointEvery, String schedule, double warmup, double headLr, boolean oblivion, int oblivionExamples,
-                        int validation, int analysisExamples, List<String> methods, List<Long> seeds, Map<String, Double> rates, Map<String, List<Double>> grids,
-                        List<String> sweepMethods, double seedStd, List<String> overallExcludes) {
+public record SuiteSpec(String name, String title, String model, List<String> tasks, SuiteProtocol protocol, List<String> methods, List<Long> seeds,
+                        SuiteRates rates, double seedStd, List<String> overallExcludes) {
     /** Every method of the registry, in its order, and GOAT's second scale choice. */
     static final List<String> ALL = Stream.concat(Methods.names().stream(), Stream.of("goat[scale=paper]")).toList();
     public static final List<String> BUILT_IN = List.of("nlu-mtl", "csr-mtl", "demo");
-    /** The routing analysis's evaluation examples per task unless the protocol says otherwise. */
-    public static final int DEFAULT_ANALYSIS_EXAMPLES = 200;
     /** The keys of {@code rates:} and {@code grids:}: the rate families of the methods' kinds. */
     static final Set<String> FAMILIES = Stream.of(Method.Kind.values()).map(Method.Kind::rateFamily).collect(Collectors.toUnmodifiableSet());
     private static final Set<String> TOP = Set.of("name", "title", "model", "tasks", "protocol", "methods", "seeds", "rates", "grids", "sweep_methods",
             "seed_std", "overall_excludes");
-    private static final Set<String> PROTOCOL = Set.of("train_examples", "eval_examples", "max_length", "batch_size", "steps", "eval_every", "checkpoint_every",
-            "schedule", "warmup", "head_lr", "oblivion", "oblivion_examples", "validation_examples",
-            "analysis_examples");
 
     public SuiteSpec {
         tasks = List.copyOf(tasks);
         methods = List.copyOf(methods);
         seeds = List.copyOf(seeds);
-        rates = Map.copyOf(rates);
-        grids = Map.copyOf(grids);
-        sweepMethods = List.copyOf(sweepMethods);
         overallExcludes = List.copyOf(overallExcludes);
     }
 
@@ -140,6 +118,11 @@ public record SuiteSpec(String name, String title, String model, List<String> ta
         }
     }
 
+    /** A suite from the text of a suite file (built-in tasks only). */
+    static SuiteSpec fromYaml(String yaml, String source) {
+        return parse(readTree(yaml, source), source, null);
+    }
+
     private static JsonNode readTree(String yaml, String source) {
         try {
             return new ObjectMapper(new YAMLFactory()).readTree(yaml);
@@ -150,7 +133,7 @@ public record SuiteSpec(String name, String title, String model, List<String> ta
 
     /** Reads a suite from its tree; {@code base} resolves task spec files (null: built-in tasks only). Every error names the field. */
     static SuiteSpec parse(JsonNode n, String source, Path base) {
-        Fields f = new Fields(n, source, "", TOP);
+        SuiteFields f = new SuiteFields(n, source, "", TOP);
         String name = f.text("name", null);
         String title = f.text("title", name);
         String model = f.text("model", null);
@@ -164,27 +147,7 @@ public record SuiteSpec(String name, String title, String model, List<String> ta
         } catch (MooreException e) {
             throw e.getMessage().startsWith(source) ? e : new MooreException(source + ": field 'tasks': " + e.getMessage());
         }
-        Fields p = new Fields(f.object("protocol"), source, "protocol.", PROTOCOL);
-        int maxTrain = p.integer("train_examples", 0, 0);
-        int maxEval = p.integer("eval_examples", 0, 0);
-        int maxLength = p.integer("max_length", 128, 8);
-        int batch = p.integer("batch_size", 16, 1);
-        int steps = p.integer("steps", null, 1);
-        int evalEvery = p.integer("eval_every", 0, 0);
-        int checkpointEvery = p.integer("checkpoint_every", 0, 0);
-        String schedule = p.text("schedule", "constant");
-        if (!Schedule.NAMES.contains(schedule)) {
-            throw p.bad("schedule", String.join(", ", Schedule.NAMES));
-        }
-        double warmup = p.number("warmup", 0.1);
-        if (warmup > 1) {
-            throw p.bad("warmup", "a fraction in [0, 1]");
-        }
-        double headLr = p.number("head_lr", 2e-3);
-        boolean oblivion = p.bool("oblivion", true);
-        int oblivionExamples = p.integer("oblivion_examples", 0, 0);
-        int validation = p.integer("validation_examples", 0, 0);
-        int analysis = p.integer("analysis_examples", DEFAULT_ANALYSIS_EXAMPLES, 0);
+        SuiteProtocol protocol = SuiteProtocol.read(new SuiteFields(f.object("protocol"), source, "protocol.", SuiteProtocol.FIELDS));
         List<String> methods = f.has("methods") ? f.texts("methods", null) : ALL;
         for (String m : methods) {
             try {
@@ -196,30 +159,11 @@ public record SuiteSpec(String name, String title, String model, List<String> ta
         List<Long> seeds = f.longs("seeds", List.of(1L));
         once(methods, "methods", source);
         once(seeds, "seeds", source);
-        Map<String, Double> rates = new TreeMap<>();
-        Fields r = new Fields(f.object("rates"), source, "rates.", null);
-        for (String k : r.keys()) {
-            rates.put(checkKey(k, source, "rates"), r.number(k, null));
-        }
-        Map<String, List<Double>> grids = new TreeMap<>();
-        Fields g = new Fields(f.object("grids"), source, "grids.", null);
-        for (String k : g.keys()) {
-            grids.put(checkKey(k, source, "grids"), g.numbers(k));
-        }
-        List<String> sweepMethods = f.has("sweep_methods") ? f.texts("sweep_methods", null) : methods;
-        once(sweepMethods, "sweep_methods", source);
+        SuiteRates rates = SuiteRates.read(f, methods);
+        once(rates.sweepMethods(), "sweep_methods", source);
         double seedStd = f.has("seed_std") ? f.number("seed_std", null) : Double.NaN;
-        List<String> excludes = f.has("overall_excludes") ? f.texts("overall_excludes", null) : List.of();
-        for (String t : excludes) {
-            if (!taskNames.contains(t)) {
-                throw new MooreException(source + ": field 'overall_excludes': '" + t + "' is not one of the suite's tasks (" + String.join(", ", taskNames) + ")");
-            }
-        }
-        if (excludes.containsAll(taskNames)) {
-            throw new MooreException(source + ": field 'overall_excludes' leaves no task in the overall score");
-        }
-        SuiteSpec s = new SuiteSpec(name, title, model, tasks, maxTrain, maxEval, maxLength, batch, steps, evalEvery, checkpointEvery, schedule, warmup, headLr, oblivion,
-                oblivionExamples, validation, analysis, methods, seeds, rates, grids, sweepMethods, seedStd, excludes);
+        List<String> excludes = excludes(f, taskNames);
+        SuiteSpec s = new SuiteSpec(name, title, model, tasks, protocol, methods, seeds, rates, seedStd, excludes);
         for (String m : methods) {
             if (s.rateOrNull(m) == null) {
                 throw new MooreException(source + ": no rate for method '" + m + "': give rates." + family(m) + " or rates." + variant(m).getKey());
@@ -233,6 +177,20 @@ public record SuiteSpec(String name, String title, String model, List<String> ta
         return s;
     }
 
+    /** The tasks the overall score leaves out: some of the suite's, never all. */
+    private static List<String> excludes(SuiteFields f, List<String> taskNames) {
+        List<String> excludes = f.has("overall_excludes") ? f.texts("overall_excludes", null) : List.of();
+        for (String t : excludes) {
+            if (!taskNames.contains(t)) {
+                throw new MooreException(f.source() + ": field 'overall_excludes': '" + t + "' is not one of the suite's tasks (" + String.join(", ", taskNames) + ")");
+            }
+        }
+        if (excludes.containsAll(taskNames)) {
+            throw new MooreException(f.source() + ": field 'overall_excludes' leaves no task in the overall score");
+        }
+        return excludes;
+    }
+
     /** A list field whose entries must differ: a method or seed given twice would name one run twice. */
     private static void once(List<?> values, String field, String source) {
         Set<Object> seen = new java.util.HashSet<>();
@@ -241,17 +199,6 @@ public record SuiteSpec(String name, String title, String model, List<String> ta
                 throw new MooreException(source + ": field '" + field + "': " + v + " is listed twice");
             }
         }
-    }
-
-    private static String checkKey(String key, String source, String field) {
-        if (!FAMILIES.contains(key)) {
-            try {
-                variant(key);
-            } catch (MooreException e) {
-                throw new MooreException(source + ": field '" + field + "." + key + "': neither adapter, full, heads nor a method (" + e.getMessage() + ")");
-            }
-        }
-        return key;
     }
 
     private static String task(String t, Path base, String source) {
@@ -276,26 +223,22 @@ public record SuiteSpec(String name, String title, String model, List<String> ta
     }
 
     private Double rateOrNull(String entry) {
-        return lookup(rates, entry);
+        return rates.rateOrNull(entry);
     }
 
     /** The sweep grid of a method: by entry, method name, then family; empty when none is given. */
     public List<Double> gridFor(String entry) {
-        List<Double> g = lookup(grids, entry);
-        return g != null ? g : List.of();
+        return rates.gridFor(entry);
     }
 
-    private static <T> T lookup(Map<String, T> m, String entry) {
-        T v = m.get(entry);
-        if (v == null) {
-            v = m.get(variant(entry).getKey());
-        }
-        return v != null ? v : m.get(family(entry));
+    /** The methods the sweep runs. */
+    public List<String> sweepMethods() {
+        return rates.sweepMethods();
     }
 
     /** The training config of one run; {@code sweep} evaluates on the carved validation split and skips the oblivion figure. */
     public TrainConfig config(String entry, long seed, double lr, boolean sweep, Map<String, Object> extra) {
-        return config(entry, seed, lr, sweep, extra, tasks, maxSteps);
+        return config(entry, seed, lr, sweep, extra, tasks, protocol.maxSteps());
     }
 
     /** As {@link #config(String, long, double, boolean, Map)}, on other tasks for another number of steps (a single-task run). */
@@ -307,148 +250,21 @@ public record SuiteSpec(String name, String title, String model, List<String> ta
             adapter.putAll(extra);
         }
         // heads only trains nothing but the heads: its rate is theirs
-        TrainConfig.Builder b = TrainConfig.builder().model(model).method(method).tasks(onTasks).maxTrainExamples(maxTrain).maxEvalExamples(maxEval)
-                .maxLength(maxLength).batchSize(batchSize).maxSteps(steps).evalEvery(Math.min(evalEvery, steps)).checkpointEvery(checkpointEvery).lr(lr)
-                .headLr(Methods.get(method).kind() == Method.Kind.HEADS ? lr : headLr).schedule(schedule).warmup(warmup).clipNorm(1.0).seed(seed)
-                .oblivion(oblivion).oblivionExamples(oblivionExamples).adapter(adapter);
+        SuiteProtocol p = protocol;
+        TrainConfig.Builder b = TrainConfig.builder().model(model).method(method).tasks(onTasks).maxTrainExamples(p.maxTrain()).maxEvalExamples(p.maxEval())
+                .maxLength(p.maxLength()).batchSize(p.batchSize()).maxSteps(steps).evalEvery(Math.min(p.evalEvery(), steps))
+                .checkpointEvery(p.checkpointEvery()).lr(lr).headLr(Methods.get(method).kind() == Method.Kind.HEADS ? lr : p.headLr())
+                .schedule(p.schedule()).warmup(p.warmup()).clipNorm(1.0).seed(seed).oblivion(p.oblivion()).oblivionExamples(p.oblivionExamples())
+                .adapter(adapter);
         if (sweep) {
-            b.validationExamples(validation).maxEvalExamples(0).oblivion(false);
+            b.validationExamples(p.validation()).maxEvalExamples(0).oblivion(false);
         }
         return b.build().validate();
     }
 
     /** A copy with other protocol sizes (the demo's options). */
     public SuiteSpec withSizes(String model, int maxTrain, int maxEval, int maxSteps, int oblivionExamples, List<Long> seeds) {
-        return new SuiteSpec(name, title, model, tasks, maxTrain, maxEval, maxLength, batchSize, maxSteps, evalEvery, checkpointEvery, schedule, warmup, headLr, oblivion,
-                oblivionExamples, validation, analysisExamples, methods, seeds, rates, grids, sweepMethods, seedStd, overallExcludes);
-    }
-
-    /** Reads the fields of one object, refusing unknown ones and wrong types with the field's full name. */
-    private record Fields(JsonNode n, String source, String prefix, Set<String> allowed) {
-        Fields {
-            if (n != null && !n.isObject()) {
-                throw new MooreException(source + ": field '" + prefix.replaceAll("\\.$", "") + "' must be a mapping");
-            }
-            if (n != null && allowed != null) {
-                for (Iterator<String> it = n.fieldNames(); it.hasNext(); ) {
-                    String k = it.next();
-                    if (!allowed.contains(k)) {
-                        throw new MooreException(source + ": unknown field '" + prefix + k + "' (fields here: " + String.join(", ", new TreeSet<>(allowed)) + ")");
-                    }
-                }
-            }
-        }
-
-        List<String> keys() {
-            List<String> out = new ArrayList<>();
-            if (n != null) {
-                n.fieldNames().forEachRemaining(out::add);
-            }
-            return out;
-        }
-
-        boolean has(String k) {
-            return n != null && n.has(k) && !n.get(k).isNull();
-        }
-
-        JsonNode object(String k) {
-            return has(k) ? n.get(k) : null;
-        }
-
-        private JsonNode need(String k) {
-            if (!has(k)) {
-                throw new MooreException(source + ": missing field '" + prefix + k + "'");
-            }
-            return n.get(k);
-        }
-
-        private MooreException bad(String k, String want) {
-            return new MooreException(source + ": field '" + prefix + k + "' must be " + want + ", got " + n.get(k));
-        }
-
-        String text(String k, String dflt) {
-            if (!has(k) && dflt != null) {
-                return dflt;
-            }
-            JsonNode v = need(k);
-            if (!v.isTextual() || v.asText().isBlank()) {
-                throw bad(k, "a non-empty string");
-            }
-            return v.asText();
-        }
-
-        int integer(String k, Integer dflt, int min) {
-            if (!has(k) && dflt != null) {
-                return dflt;
-            }
-            JsonNode v = need(k);
-            if (!v.canConvertToInt() || !v.isIntegralNumber() || v.asInt() < min) {
-                throw bad(k, "an integer ≥ " + min);
-            }
-            return v.asInt();
-        }
-
-        double number(String k, Double dflt) {
-            if (!has(k) && dflt != null) {
-                return dflt;
-            }
-            JsonNode v = need(k);
-            if (!v.isNumber() || !(v.asDouble() >= 0) || Double.isInfinite(v.asDouble())) {
-                throw bad(k, "a number ≥ 0");
-            }
-            return v.asDouble();
-        }
-
-        boolean bool(String k, boolean dflt) {
-            if (!has(k)) {
-                return dflt;
-            }
-            if (!n.get(k).isBoolean()) {
-                throw bad(k, "true or false");
-            }
-            return n.get(k).asBoolean();
-        }
-
-        List<String> texts(String k, List<String> dflt) {
-            if (!has(k) && dflt != null) {
-                return dflt;
-            }
-            JsonNode v = need(k);
-            List<String> out = new ArrayList<>();
-            if (v.isArray()) {
-                v.forEach(x -> out.add(x.isTextual() ? x.asText() : null));
-            }
-            if (!v.isArray() || out.isEmpty() || out.contains(null)) {
-                throw bad(k, "a non-empty list of strings");
-            }
-            return out;
-        }
-
-        List<Long> longs(String k, List<Long> dflt) {
-            if (!has(k)) {
-                return dflt;
-            }
-            JsonNode v = n.get(k);
-            List<Long> out = new ArrayList<>();
-            if (v.isArray()) {
-                v.forEach(x -> out.add(x.isIntegralNumber() ? x.asLong() : null));
-            }
-            if (!v.isArray() || out.isEmpty() || out.contains(null)) {
-                throw bad(k, "a non-empty list of integers");
-            }
-            return out;
-        }
-
-        List<Double> numbers(String k) {
-            JsonNode v = need(k);
-            List<Double> out = new ArrayList<>();
-            if (v.isArray()) {
-                v.forEach(x -> out.add(x.isNumber() && x.asDouble() > 0 ? x.asDouble() : null));
-            }
-            if (!v.isArray() || out.isEmpty() || out.contains(null)) {
-                throw bad(k, "a non-empty list of positive numbers");
-            }
-            return out.stream().sorted().toList();
-        }
+        return new SuiteSpec(name, title, model, tasks, protocol.withSizes(maxTrain, maxEval, maxSteps, oblivionExamples), methods, seeds, rates, seedStd,
+                overallExcludes);
     }
 }

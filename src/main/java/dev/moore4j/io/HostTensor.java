@@ -32,6 +32,13 @@ public record HostTensor(long[] shape, float[] data) {
     }
 
     /** Transpose of a matrix (used to turn [out, in] into [in, out] and back). */
+    /** Rows {@code [from, from + count)} of a matrix (or elements of a vector), copied. */
+    public HostTensor rows(long from, long count) {
+        long width = shape.length == 1 ? 1 : shape[1];
+        float[] part = java.util.Arrays.copyOfRange(data, (int) (from * width), (int) ((from + count) * width));
+        return new HostTensor(shape.length == 1 ? new long[] {count} : new long[] {count, shape[1]}, part);
+    }
+
     public HostTensor transpose2d() {
         if (shape.length != 2) {
             throw new IllegalStateException("transpose2d needs a matrix, got " + Arrays.toString(shape));

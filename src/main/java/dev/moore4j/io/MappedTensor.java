@@ -24,6 +24,15 @@ public record MappedTensor(long[] shape, DataType dtype, MappedByteBuffer bytes)
         return bytes.asReadOnlyBuffer();
     }
 
+    /** Rows {@code [from, from + count)} of a matrix, as a view of the same mapping (fused projections stored as one tensor). */
+    public MappedTensor rows(long from, long count) {
+        long width = shape.length == 1 ? 1 : shape[1];
+        long rowBytes = width * dtype.getNumOfBytes();
+        MappedByteBuffer part = bytes.slice((int) (from * rowBytes), (int) (count * rowBytes));
+        part.order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        return new MappedTensor(shape.length == 1 ? new long[] {count} : new long[] {count, width}, dtype, part);
+    }
+
     /** A native fp32 copy, as stored ({@code transpose}: a matrix [r, c] comes out [c, r], contiguous). */
     public NDArray toNd(NDManager m, boolean transpose) {
         try (NDArray alias = m.create(bytes, new Shape(shape), dtype)) {

@@ -175,6 +175,23 @@ public final class OnnxWeights {
         return new Node(name, op, inputs);
     }
 
+    /** Reads one element of a repeated field as it comes: each in its own tag, or packed into one length-delimited run. */
+    private interface Element {
+        void read() throws IOException;
+    }
+
+    private static void repeated(CodedInputStream in, int wire, Element element) throws IOException {
+        if (wire != WireFormat.WIRETYPE_LENGTH_DELIMITED) {
+            element.read();
+            return;
+        }
+        int limit = in.pushLimit(in.readRawVarint32());
+        while (in.getBytesUntilLimit() > 0) {
+            element.read();
+        }
+        in.popLimit(limit);
+    }
+
     private static void parseTensor(CodedInputStream in, RawBytes model, Map<String, Initializer> out, String source) throws IOException {
         List<Long> dims = new ArrayList<>();
         int dataType = 0;
@@ -187,29 +204,9 @@ public final class OnnxWeights {
             int field = WireFormat.getTagFieldNumber(tag);
             int wire = WireFormat.getTagWireType(tag);
             switch (field) {
-                case 1 -> {
-                    if (wire == WireFormat.WIRETYPE_LENGTH_DELIMITED) {
-                        int limit = in.pushLimit(in.readRawVarint32());
-                        while (in.getBytesUntilLimit() > 0) {
-                            dims.add(in.readInt64());
-                        }
-                        in.popLimit(limit);
-                    } else {
-                        dims.add(in.readInt64());
-                    }
-                }
+                case 1 -> repeated(in, wire, () -> dims.add(in.readInt64()));
                 case 2 -> dataType = in.readInt32();
-                case 4 -> {
-                    if (wire == WireFormat.WIRETYPE_LENGTH_DELIMITED) {
-                        int limit = in.pushLimit(in.readRawVarint32());
-                        while (in.getBytesUntilLimit() > 0) {
-                            floats.add(in.readFloat());
-                        }
-                        in.popLimit(limit);
-                    } else {
-                        floats.add(in.readFloat());
-                    }
-                }
+                case 4 -> repeated(in, wire, () -> floats.add(in.readFloat()));
                 case 8 -> name = in.readString();
                 case 9 -> { // remember where the bytes are; skipping checks that they are all there
                     rawLength = in.readRawVarint32();

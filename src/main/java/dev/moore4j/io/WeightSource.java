@@ -71,6 +71,30 @@ public final class WeightSource {
         }
     }
 
+    /** A tensor that is a range of rows of another (one part of a fused projection). */
+    public record RowRange(String of, long from, long count) {}
+
+    /**
+     * This source with each name of {@code parts} reading its rows of the stored tensor, and the stored (fused) tensors
+     * in place of none: a model reads {@code q_proj} where the file holds {@code qkv_proj}. Mapped where the whole is.
+     */
+    public WeightSource withRowRanges(Map<String, RowRange> parts) {
+        Set<String> out = new LinkedHashSet<>(names);
+        parts.values().forEach(r -> out.remove(r.of()));
+        out.addAll(parts.keySet());
+        return new WeightSource(source, out, n -> {
+            RowRange r = parts.get(n);
+            return r == null ? reader.apply(n) : reader.apply(r.of()).rows(r.from(), r.count());
+        }, n -> {
+            RowRange r = parts.get(n);
+            if (r == null) {
+                return mapper.apply(n);
+            }
+            MappedTensor whole = mapper.apply(r.of());
+            return whole == null ? null : whole.rows(r.from(), r.count());
+        }, identity == null ? null : identity + "|rows" + new java.util.TreeMap<>(parts));
+    }
+
     public static WeightSource of(String source, Map<String, HostTensor> tensors) {
         return new WeightSource(source, tensors.keySet(), tensors::get);
     }

@@ -232,13 +232,13 @@ public final class DecoderTaskModel implements TaskModel {
     }
 
     @Override
-    public List<Prediction> predict(List<Example> batch, NDManager m, boolean taskFree) {
+    public List<Prediction> predict(List<Example> batch, NDManager m, Routing routing) {
         List<long[]> rows = new ArrayList<>();
         long[] last = new long[batch.size()];
         for (int b = 0; b < batch.size(); b++) {
             rows.add(encode(batch.get(b)).prompt());
         }
-        Batch in = batch(rows, batch, m, taskFree);
+        Batch in = batch(rows, batch, m, routing == Routing.TASK_FREE);
         for (int b = 0; b < batch.size(); b++) {
             last[b] = (long) b * in.len() + rows.get(b).length - 1;
         }

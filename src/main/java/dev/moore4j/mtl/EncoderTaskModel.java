@@ -270,8 +270,8 @@ public final class EncoderTaskModel implements TaskModel {
     }
 
     @Override
-    public List<Prediction> predict(List<Example> batch, NDManager m, boolean taskFree) {
-        Forward f = forward(batch, m, false, taskFree);
+    public List<Prediction> predict(List<Example> batch, NDManager m, Routing routing) {
+        Forward f = forward(batch, m, false, routing == Routing.TASK_FREE);
         Prediction[] out = new Prediction[batch.size()];
         for (List<Integer> members : groups(batch).values()) {
             NDArray o = groupOutput(f, batch, members, m).toType(DataType.FLOAT32, false);

@@ -13,6 +13,8 @@ import dev.moore4j.model.load.ModelLoader;
 import dev.moore4j.task.DataReaders;
 import dev.moore4j.task.Example;
 import dev.moore4j.task.TaskKind;
+import dev.moore4j.task.BadRows;
+import dev.moore4j.task.Split;
 import dev.moore4j.task.TaskRegistry;
 import dev.moore4j.task.TaskSpec;
 import dev.moore4j.util.NativeTrimmer;
@@ -53,12 +55,13 @@ public final class Pipeline {
     }
 
     /** One split of every task, capped per task; skipped bad rows are reported on stderr. */
-    public static Map<String, List<Example>> load(List<TaskSpec> tasks, boolean train, TrainConfig cfg) {
+    public static Map<String, List<Example>> load(List<TaskSpec> tasks, Split split, TrainConfig cfg) {
+        boolean train = split == Split.TRAIN;
         Path root = dataRoot(cfg.data());
         Map<String, List<Example>> out = new LinkedHashMap<>();
         for (TaskSpec t : tasks) {
-            DataReaders.Result r = TaskRegistry.load(t, train, root, train ? cfg.maxTrainExamples() : cfg.maxEvalExamples(), cfg.seed(),
-                    cfg.skipBadRows(), cfg.validationExamples());
+            DataReaders.Result r = TaskRegistry.load(t, split, root, train ? cfg.maxTrainExamples() : cfg.maxEvalExamples(), cfg.seed(),
+                    BadRows.skipping(cfg.skipBadRows()), cfg.validationExamples());
             if (r.skipped() > 0) {
                 System.err.println("warning: task '" + t.name() + "': skipped " + r.skipped() + " bad rows");
             }

@@ -54,8 +54,13 @@ public sealed interface TaskModel extends AutoCloseable permits EncoderTaskModel
         return batch.size();
     }
 
+    /** How a forward pass routes: by each example's task, or task-free (the mean of the task embeddings). */
+    enum Routing {
+        BY_TASK, TASK_FREE
+    }
+
     /** Scores of each example: class probabilities, the regression value, or choice scores. */
-    List<Prediction> predict(List<Example> batch, NDManager m, boolean taskFree);
+    List<Prediction> predict(List<Example> batch, NDManager m, Routing routing);
 
     /** Tokens an example costs (all its sequences), for throughput figures and evaluation batches' token budget. */
     int tokens(Example e);

@@ -30,8 +30,6 @@ final class Batcher implements AutoCloseable {
      * @param maxBatchTokens token budget of one forward (the oldest request always runs, whatever its size)
      * @param queueLimit     requests waiting at most; beyond it, submissions are refused
      */
-    record Options(boolean enabled, int maxWaitMicros, int maxBatchTokens, int queueLimit) {}
-
     enum Kind { EMBED, PREDICT, SOLO }
 
     /** A queued request: inputs of one kind, their token count, and where its result goes. */
@@ -67,7 +65,7 @@ final class Batcher implements AutoCloseable {
     record EmbedItem(String text, String task) {}
 
     private final AdaptedModel model;
-    private final Options options;
+    private final Server.Options.Batching options;
     private final ServeMetrics metrics;
     private final LinkedBlockingQueue<Job> queue;
     private final Thread worker;
@@ -76,7 +74,7 @@ final class Batcher implements AutoCloseable {
     private final ConcurrentLinkedDeque<Job> backlog = new ConcurrentLinkedDeque<>(); // taken from the queue, of another kind than the batch gathered
     private final NativeTrimmer trimmer = new NativeTrimmer(64L << 20); // varied batch shapes leave freed native memory in glibc's arenas
 
-    Batcher(AdaptedModel model, Options options, ServeMetrics metrics) {
+    Batcher(AdaptedModel model, Server.Options.Batching options, ServeMetrics metrics) {
         this.model = model;
         this.options = options;
         this.metrics = metrics;

@@ -29,24 +29,12 @@ final class EmbeddingsEndpoint extends Endpoint {
         if (input == null || input.isNull()) {
             throw new ApiException(400, "input", "missing: give a string or an array of strings");
         }
-        List<String> texts = new ArrayList<>();
-        if (input.isTextual()) {
-            texts.add(input.asText());
-        } else if (input.isArray()) {
-            for (int i = 0; i < input.size(); i++) {
-                if (!input.get(i).isTextual()) {
-                    throw new ApiException(400, "input[" + i + "]", "not a string (token arrays are not supported: send text)");
-                }
-                texts.add(input.get(i).asText());
-            }
-        } else {
-            throw new ApiException(400, "input", "must be a string or an array of strings");
-        }
+        List<String> texts = texts(input);
         if (texts.isEmpty()) {
             throw new ApiException(400, "input", "empty array");
         }
-        if (texts.size() > options.maxInputs()) {
-            throw new ApiException(413, "input", texts.size() + " inputs; at most " + options.maxInputs() + " per request");
+        if (texts.size() > options.limits().maxInputs()) {
+            throw new ApiException(413, "input", texts.size() + " inputs; at most " + options.limits().maxInputs() + " per request");
         }
         String format = body.path("encoding_format").asText("float");
         if (!format.equals("float") && !format.equals("base64")) {
@@ -75,21 +63,44 @@ final class EmbeddingsEndpoint extends Endpoint {
             ObjectNode d = data.addObject();
             d.put("object", "embedding");
             d.put("index", i);
-            if (format.equals("base64")) {
-                ByteBuffer buf = ByteBuffer.allocate(4 * v.length).order(ByteOrder.LITTLE_ENDIAN);
-                for (float f : v) {
-                    buf.putFloat(f);
-                }
-                d.put("embedding", Base64.getEncoder().encodeToString(buf.array()));
-            } else {
-                ArrayNode a = d.putArray("embedding");
-                for (float f : v) {
-                    a.add(f);
-                }
-            }
+            d.set("embedding", vector(v, format));
         }
         root.put("model", body.path("model").asText(model.name()));
         Requests.usage(root, tokens, 0);
         return root;
+    }
+
+    /** The {@code input} field: one string or an array of strings. */
+    private static List<String> texts(JsonNode input) {
+        List<String> texts = new ArrayList<>();
+        if (input.isTextual()) {
+            texts.add(input.asText());
+        } else if (input.isArray()) {
+            for (int i = 0; i < input.size(); i++) {
+                if (!input.get(i).isTextual()) {
+                    throw new ApiException(400, "input[" + i + "]", "not a string (token arrays are not supported: send text)");
+                }
+                texts.add(input.get(i).asText());
+            }
+        } else {
+            throw new ApiException(400, "input", "must be a string or an array of strings");
+        }
+        return texts;
+    }
+
+    /** An embedding as OpenAI sends it: an array of floats, or base64 of their little-endian bytes. */
+    private static JsonNode vector(float[] v, String format) {
+        if (format.equals("base64")) {
+            ByteBuffer buf = ByteBuffer.allocate(4 * v.length).order(ByteOrder.LITTLE_ENDIAN);
+            for (float f : v) {
+                buf.putFloat(f);
+            }
+            return Requests.JSON.getNodeFactory().textNode(Base64.getEncoder().encodeToString(buf.array()));
+        }
+        ArrayNode a = Requests.JSON.createArrayNode();
+        for (float f : v) {
+            a.add(f);
+        }
+        return a;
     }
 }

@@ -54,9 +54,7 @@ public final class LoadBench {
                 .executor(Executors.newFixedThreadPool(4)).build();
         JsonNode models = JSON.readTree(get(http, baseUrl + "/v1/models"));
         List<Call> mix = mix(models.path("data").path(0), seed);
-        for (int i = 0; i < Math.min(200, requests); i++) { // warm-up: JIT, allocator, thread pools
-            send(http, baseUrl, mix.get(i % mix.size()));
-        }
+        warmUp(http, baseUrl, mix, Math.min(200, requests));
         Map<String, Double> before = metrics(get(http, baseUrl + "/metrics"));
         AtomicInteger next = new AtomicInteger();
         AtomicInteger done = new AtomicInteger();
@@ -109,6 +107,13 @@ public final class LoadBench {
         return new Result(mode, clients, n, errors.get(), st, seconds, n / seconds, pct(lat, 0.50), pct(lat, 0.99), batches > 0 ? batched / batches : 0,
                 before.getOrDefault("process_resident_memory_bytes", -1.0).longValue(),
                 after.getOrDefault("process_resident_memory_bytes", -1.0).longValue());
+    }
+
+    /** Requests before timing: the JIT, the allocator and the thread pools settle. */
+    private static void warmUp(HttpClient http, String baseUrl, List<Call> mix, int n) throws IOException, InterruptedException {
+        for (int i = 0; i < n; i++) {
+            send(http, baseUrl, mix.get(i % mix.size()));
+        }
     }
 
     private static double pct(long[] sorted, double q) {

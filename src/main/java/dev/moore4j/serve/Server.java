@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import dev.moore4j.MooreException;
 import dev.moore4j.api.AdaptedModel;
+import dev.moore4j.api.DecodeLoop;
 
 import io.javalin.Javalin;
 import io.javalin.http.Context;
@@ -21,107 +22,61 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The HTTP server of {@code moore serve}, on Javalin (Jetty): OpenAI-style {@code /v1/embeddings} and
- * {@code /v1/completions} (streamed as server-sent events on request), {@code /v1/predict} for the
- * adapter's task heads, {@code /v1/models}, {@code /health} and Prometheus {@code /metrics}.
+ * {@code /v1/completions} and {@code /v1/chat/completions} (streamed as server-sent events on request), {@code /v1/predict}
+ * for the adapter's task heads, {@code /v1/models}, {@code /health} and Prometheus {@code /metrics}.
  *
  * <p>Requests are validated on the HTTP threads (every refusal is a 4xx naming the field), then queued
  * for the one model thread of the {@link Batcher}, which runs concurrent requests of different tasks as
- * one forward pass. Closing drains: new requests get 503 while queued work finishes.
+ * one forward pass; a decoder's completions join the {@link DecodeLoop}'s running batch instead. Closing drains:
+ * new requests get 503 while queued work finishes.
  */
 public final class Server implements AutoCloseable {
     /**
-     * @param maxInputs           inputs per request at most (413 beyond)
-     * @param maxBodyBytes        request body size at most (413 beyond)
-     * @param timeoutMillis       a request not answered by then gets 503
-     * @param maxCompletionTokens {@code max_tokens} at most
-     * @param drainMillis         how long closing waits for queued work
+     * How the server listens, batches, decodes and limits, in named groups; {@link #DEFAULTS} holds every default, and a
+     * caller changes one group: {@code Options.DEFAULTS.with(new Listen("127.0.0.1", 0))}.
      */
-    public record Options(String host, int port, boolean batching, int maxWaitMicros, int maxBatchTokens, int queueLimit, int maxInputs,
-                          int maxBodyBytes, long timeoutMillis, int maxCompletionTokens, long drainMillis) {
-        public static Options defaults() {
-            return builder().build();
+    public record Options(Listen listen, Batching batching, Limits limits, DecodeLoop.Options decode) {
+        public Options(Listen listen, Batching batching, Limits limits) {
+            this(listen, batching, limits, DecodeLoop.Options.DEFAULT);
         }
 
-        /** The defaults, to change by name: {@code Options.builder().port(0).batching(false).build()}. */
-        public static Builder builder() {
-            return new Builder();
+        public record Listen(String host, int port) {
+            public static final Listen DEFAULT = new Listen("127.0.0.1", 8080);
         }
 
-        /** The options one by one; unset ones keep their defaults. */
-        public static final class Builder {
-            private String host = "127.0.0.1";
-            private int port = 8080;
-            private boolean batching = true;
-            private int maxWaitMicros = 2000;
-            private int maxBatchTokens = 8192;
-            private int queueLimit = 1024;
-            private int maxInputs = 256;
-            private int maxBodyBytes = 1 << 20;
-            private long timeoutMillis = 30_000;
-            private int maxCompletionTokens = 1024;
-            private long drainMillis = 10_000;
+        /**
+         * Whether concurrent requests of one kind share a forward pass, how long the first waits for company, the tokens of
+         * one batch and the requests that may wait.
+         */
+        public record Batching(boolean enabled, int maxWaitMicros, int maxBatchTokens, int queueLimit) {
+            public static final Batching DEFAULT = new Batching(true, 2000, 8192, 1024);
+        }
 
-            private Builder() {}
+        /**
+         * Per request: inputs, body bytes, the time to an answer and the completion tokens it may ask for; at shutdown, how
+         * long requests in flight may finish.
+         */
+        public record Limits(int maxInputs, int maxBodyBytes, long timeoutMillis, int maxCompletionTokens, long drainMillis) {
+            public static final Limits DEFAULT = new Limits(256, 1 << 20, 30_000, 1024, 10_000);
+        }
 
-            public Builder host(String v) {
-                host = v;
-                return this;
-            }
+        public static final Options DEFAULTS = new Options(Listen.DEFAULT, Batching.DEFAULT, Limits.DEFAULT);
 
-            public Builder port(int v) {
-                port = v;
-                return this;
-            }
+        public Options with(Listen l) {
+            return new Options(l, batching, limits, decode);
+        }
 
-            public Builder batching(boolean v) {
-                batching = v;
-                return this;
-            }
+        public Options with(Batching b) {
+            return new Options(listen, b, limits, decode);
+        }
 
-            public Builder maxWaitMicros(int v) {
-                maxWaitMicros = v;
-                return this;
-            }
+        public Options with(Limits l) {
+            return new Options(listen, batching, l, decode);
+        }
 
-            public Builder maxBatchTokens(int v) {
-                maxBatchTokens = v;
-                return this;
-            }
-
-            public Builder queueLimit(int v) {
-                queueLimit = v;
-                return this;
-            }
-
-            public Builder maxInputs(int v) {
-                maxInputs = v;
-                return this;
-            }
-
-            public Builder maxBodyBytes(int v) {
-                maxBodyBytes = v;
-                return this;
-            }
-
-            public Builder timeoutMillis(long v) {
-                timeoutMillis = v;
-                return this;
-            }
-
-            public Builder maxCompletionTokens(int v) {
-                maxCompletionTokens = v;
-                return this;
-            }
-
-            public Builder drainMillis(long v) {
-                drainMillis = v;
-                return this;
-            }
-
-            public Options build() {
-                return new Options(host, port, batching, maxWaitMicros, maxBatchTokens, queueLimit, maxInputs, maxBodyBytes, timeoutMillis,
-                        maxCompletionTokens, drainMillis);
-            }
+        /** With batching on, a decoder's completions decode together: at most this many sequences, this much key/value memory. */
+        public Options with(DecodeLoop.Options d) {
+            return new Options(listen, batching, limits, d);
         }
     }
 
@@ -130,6 +85,7 @@ public final class Server implements AutoCloseable {
     private final Batcher batcher;
     private final ServeMetrics metrics;
     private final AtomicInteger inFlight = new AtomicInteger();
+    private final DecodeLoop decodes;
     private final Javalin app;
     private volatile boolean draining;
 
@@ -137,23 +93,25 @@ public final class Server implements AutoCloseable {
         this.model = model;
         this.options = options;
         this.metrics = new ServeMetrics(this::queueDepth, inFlight::get);
-        this.batcher = new Batcher(model, new Batcher.Options(options.batching(), options.maxWaitMicros(), options.maxBatchTokens(), options.queueLimit()),
+        this.batcher = new Batcher(model, options.batching(),
                 metrics);
+        this.decodes = options.batching().enabled() && !model.isEncoder() ? new DecodeLoop(model, options.decode()) : null;
         this.app = Javalin.create(config -> {
             config.startup.showJavalinBanner = false;
             config.startup.showOldJavalinVersionWarning = false;
-            config.jetty.host = options.host();
-            config.jetty.port = options.port();
+            config.jetty.host = options.listen().host();
+            config.jetty.port = options.listen().port();
             config.jetty.threadPool = new QueuedThreadPool(512, 8, 60_000);
-            config.http.maxRequestSize = Math.max(options.maxBodyBytes() * 4L, 1 << 20); // we answer 413 ourselves, with the JSON error
+            config.http.maxRequestSize = Math.max(options.limits().maxBodyBytes() * 4L, 1 << 20); // we answer 413 ourselves, with the JSON error
             config.routes.get("/health", ctx -> handle(ctx, "/health", this::health));
             config.routes.get("/metrics", ctx -> {
                 ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.render());
             });
-            Serving serving = new Serving(model, options, batcher);
+            Serving serving = new Serving(model, options, batcher, decodes);
             Endpoint models = new ModelsEndpoint(serving);
             config.routes.get(models.path(), ctx -> handle(ctx, models.path(), models::answer));
-            for (Endpoint e : List.<Endpoint>of(new EmbeddingsEndpoint(serving), new PredictEndpoint(serving), new CompletionsEndpoint(serving))) {
+            for (Endpoint e : List.<Endpoint>of(new EmbeddingsEndpoint(serving), new PredictEndpoint(serving), new CompletionsEndpoint(serving),
+                    new ChatCompletionsEndpoint(serving))) {
                 config.routes.post(e.path(), ctx -> handle(ctx, e.path(), e::answer));
             }
             config.routes.error(404, "*", ctx -> {
@@ -180,7 +138,7 @@ public final class Server implements AutoCloseable {
     }
 
     public String baseUrl() {
-        return "http://" + options.host() + ":" + port();
+        return "http://" + options.listen().host() + ":" + port();
     }
 
     private void handle(Context ctx, String endpoint, Handler e) {
@@ -281,7 +239,7 @@ public final class Server implements AutoCloseable {
         synchronized (this) {
             draining = true; // from now on, requests are refused; those admitted before run to the end
         }
-        long deadline = System.currentTimeMillis() + options.drainMillis();
+        long deadline = System.currentTimeMillis() + options.limits().drainMillis();
         while (inFlight.get() > 0 && System.currentTimeMillis() < deadline) {
             try {
                 Thread.sleep(5);
@@ -293,6 +251,9 @@ public final class Server implements AutoCloseable {
         batcher.drain(Math.max(0, deadline - System.currentTimeMillis()));
         app.stop();
         batcher.close();
+        if (decodes != null) {
+            decodes.close();
+        }
     }
 
     /** The JSON of a map (for callers building requests). */

@@ -11,7 +11,7 @@ import java.util.List;
 /**
  * Reads the task files in the formats of ../shared/data (GLUE TSV, LLM-Adapters JSON, the original
  * WinoGrande / CommonsenseQA / BoolQ / HellaSwag JSON Lines) and user JSON Lines, each with its own parser. A
- * malformed row is an error naming file:line, unless {@code skipBadRows}, when it is counted and skipped.
+ * malformed row is an error naming file:line, unless {@link BadRows#SKIP}, when it is counted and skipped.
  */
 public final class DataReaders {
     private DataReaders() {}
@@ -19,12 +19,12 @@ public final class DataReaders {
     /** What a read returned: the examples and how many bad rows were skipped. */
     public record Result(List<Example> examples, int skipped) {}
 
-    public static Result read(TaskSpec spec, Path file, boolean skipBadRows) {
+    public static Result read(TaskSpec spec, Path file, BadRows badRows) {
         if (!Files.isRegularFile(file)) {
             throw new MooreException(file + ": data file of task '" + spec.name() + "' not found (data root: --data, $MOORE4J_DATA or ../shared/data)");
         }
         List<String> lines = BoundedLines.read(file);
-        Rows rows = new Rows(spec, file, skipBadRows);
+        Rows rows = new Rows(spec, file, badRows == BadRows.SKIP);
         parser(spec.format(), file).parse(lines, rows);
         if (rows.out.isEmpty()) {
             throw new MooreException(file + ": task '" + spec.name() + "' has no examples" + (rows.skipped > 0 ? " (" + rows.skipped + " bad rows skipped)" : ""));

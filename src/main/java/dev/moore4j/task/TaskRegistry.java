@@ -148,19 +148,20 @@ public final class TaskRegistry {
      * Reads one split of a task, keeping at most {@code cap} examples (0 = all) chosen by a seeded
      * shuffle that depends only on the task name and seed, in file order.
      */
-    public static DataReaders.Result load(TaskSpec spec, boolean train, Path dataRoot, int cap, long seed, boolean skipBadRows) {
-        return load(spec, train, dataRoot, cap, seed, skipBadRows, 0);
+    public static DataReaders.Result load(TaskSpec spec, Split split, Path dataRoot, int cap, long seed, BadRows badRows) {
+        return load(spec, split, dataRoot, cap, seed, badRows, 0);
     }
 
     /**
      * Like {@link #load}, but {@code heldOut} > 0 carves a validation set out of the training split: in one seeded
-     * order of the training examples, the first {@code heldOut} are the validation set ({@code train = false}) and
-     * the training examples are drawn from the rest ({@code train = true}), so the two never overlap and the task's
+     * order of the training examples, the first {@code heldOut} are the validation set ({@link Split#EVAL}) and
+     * the training examples are drawn from the rest ({@link Split#TRAIN}), so the two never overlap and the task's
      * own evaluation split is not read.
      */
-    public static DataReaders.Result load(TaskSpec spec, boolean train, Path dataRoot, int cap, long seed, boolean skipBadRows, int heldOut) {
+    public static DataReaders.Result load(TaskSpec spec, Split split, Path dataRoot, int cap, long seed, BadRows badRows, int heldOut) {
+        boolean train = split == Split.TRAIN;
         Path file = dataRoot.resolve(train || heldOut > 0 ? spec.train() : spec.eval());
-        DataReaders.Result r = DataReaders.read(spec, file, skipBadRows);
+        DataReaders.Result r = DataReaders.read(spec, file, badRows);
         List<Example> all = r.examples();
         if (heldOut > 0) {
             if (all.size() <= heldOut) {

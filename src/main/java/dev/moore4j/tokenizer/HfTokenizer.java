@@ -119,6 +119,11 @@ public final class HfTokenizer implements TextTokenizer {
         return callNative(() -> tokenizer.encode(text).getIds());
     }
 
+    @Override
+    public long[] encodeRaw(String text) {
+        return callNative(() -> tokenizer.encode(text, false, false).getIds());
+    }
+
     /** The native library reports some defects of a tokenizer file only when it is used (found by fuzzing). */
     private <T> T callNative(Supplier<T> call) {
         try {

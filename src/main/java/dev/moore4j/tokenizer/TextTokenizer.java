@@ -5,6 +5,11 @@ public interface TextTokenizer extends AutoCloseable {
     /** Ids of one text, with the model's special tokens ([CLS] … [SEP] for BERT, BOS for Llama). */
     long[] encode(String text);
 
+    /** Ids of a text that already holds its special tokens as text (a rendered chat template): none are added. */
+    default long[] encodeRaw(String text) {
+        return encode(text);
+    }
+
     /** Ids of a sentence pair (BERT: [CLS] a [SEP] b [SEP]); token types via {@link #pairTypes}. */
     default long[] encodePair(String a, String b) {
         throw new UnsupportedOperationException("this tokenizer has no sentence-pair form");

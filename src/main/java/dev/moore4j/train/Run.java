@@ -6,6 +6,8 @@ import ai.djl.ndarray.NDScope;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import dev.moore4j.task.Split;
+import dev.moore4j.task.BadRows;
 import dev.moore4j.MooreException;
 import dev.moore4j.adapter.Param;
 import dev.moore4j.config.TrainConfig;
@@ -63,8 +65,8 @@ public final class Run {
     private static ObjectNode trainLocked(TrainConfig cfg, Path out, Trainer.Options opt, NDManager m) {
         boolean peakReset = MemoryStats.resetPeak(); // peak memory of this run, not of earlier runs in the same process
         List<TaskSpec> tasks = TaskRegistry.resolveAll(cfg.tasks());
-        Map<String, List<Example>> train = Pipeline.load(tasks, true, cfg);
-        Map<String, List<Example>> eval = Pipeline.load(tasks, false, cfg);
+        Map<String, List<Example>> train = Pipeline.load(tasks, Split.TRAIN, cfg);
+        Map<String, List<Example>> eval = Pipeline.load(tasks, Split.EVAL, cfg);
         try (ModelLoader.Loaded loaded = ModelLoader.load(cfg.model(), m)) {
             TaskModel model = Pipeline.build(cfg, tasks, loaded);
             Map<String, RunSummary.Sizes> sizes = new LinkedHashMap<>();
@@ -175,8 +177,7 @@ public final class Run {
         /** For an encoder: the STS-B pairs; for a decoder: the held-out lines of {@code cfg.heldOutText()} (null when none). */
         static OblivionData read(TaskModel.OblivionProbe probe, TrainConfig cfg) {
             if (probe == TaskModel.OblivionProbe.STSB_ZERO_SHOT) {
-                List<Example> pairs = TaskRegistry.load(TaskRegistry.resolve("stsb"), false, Pipeline.dataRoot(cfg.data()), cfg.oblivionExamples(), cfg.seed(),
-                        false).examples();
+                List<Example> pairs = TaskRegistry.load(TaskRegistry.resolve("stsb"), Split.EVAL, Pipeline.dataRoot(cfg.data()), cfg.oblivionExamples(), cfg.seed(), BadRows.STOP).examples();
                 if (pairs.isEmpty()) {
                     throw new MooreException("oblivion: no STS-B dev pairs under " + Pipeline.dataRoot(cfg.data()) + " (or skip the figure with --no-oblivion)");
                 }

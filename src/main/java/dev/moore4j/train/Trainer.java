@@ -153,13 +153,7 @@ public final class Trainer {
         try (AdamW adapterOpt = new AdamW(s -> cfg.lr() * schedule.multiplier(s), (float) cfg.weightDecay());
              AdamW headOpt = new AdamW(s -> cfg.headLr() * schedule.multiplier(s), (float) cfg.weightDecay())) {
             if (opt.resume()) {
-                TrainState resumed = checkpoints.resume(adapterOpt, adapter, headOpt, heads);
-                if (resumed != null) {
-                    state = resumed;
-                    System.err.println("resuming " + checkpoints.last().getParent() + " at step " + state.step + " of " + totalSteps);
-                } else {
-                    System.err.println("nothing to resume in " + checkpoints.last().getParent() + "; starting at step 0");
-                }
+                resume(adapterOpt, adapter, headOpt, heads);
             }
             // the typical step before a resume, until this process has timed a few of its own
             double resumedMean = state.step > 0 && state.seconds > 0 ? state.seconds / state.step : Double.NaN;
@@ -172,33 +166,13 @@ public final class Trainer {
                     double loss = step(batch, all, adapter, heads, adapterOpt, headOpt, step, m);
                     state.record(step, loss, cfg.lr() * schedule.multiplier(step), lastGradNorm);
                     memory.trim(); // timed with the step: its cost is part of training
-                    double took = (System.nanoTime() - t0) / 1e9;
-                    state.seconds += countedSeconds(took, stepSeconds, resumedMean);
-                    stepSeconds.add(took);
-                    if (!Double.isNaN(loss)) {
-                        losses.add(loss);
-                    }
-                    memory.sample(step);
-                    state.examples += batch.size();
-                    state.tokens += batch.stream().mapToLong(model::tokens).sum();
-                    bar.step();
-                    bar.setExtraMessage(String.format(" loss %.4f  %.1f ex/s", loss, state.examples / Math.max(1e-9, state.seconds)));
+                    account(step, batch, loss, (System.nanoTime() - t0) / 1e9, resumedMean, losses, bar);
                     boolean evalNow = opt.checkpoints() && evaluatesAt(step, totalSteps, cfg);
                     boolean stopNow = opt.stopAfter() > 0 && step == opt.stopAfter() && step < totalSteps;
                     boolean saveNow = opt.checkpoints() && savesAt(step, totalSteps, cfg);
                     if (evalNow) {
-                        lastReport = evaluate(m, step);
-                        memory.trim();
-                        ObjectNode h = state.history.addObject();
-                        h.put("step", step);
-                        h.put("loss", loss);
-                        h.set("eval", JSON.valueToTree(lastReport));
-                        if (lastReport.overall() > state.bestOverall) {
-                            state.bestOverall = lastReport.overall();
-                            state.bestStep = step;
-                            bestReport = lastReport;
-                            checkpoints.saveBest(state);
-                        }
+                        lastReport = evaluateAndKeepBest(m, step, loss);
+                        bestReport = state.bestStep == step ? lastReport : bestReport;
                     }
                     if (evalNow || stopNow || saveNow) {
                         checkpoints.saveLast(state, adapterOpt, headOpt);
@@ -213,14 +187,60 @@ public final class Trainer {
                 lastReport = evaluate(m, state.step);
             }
             if (bestReport == null && state.bestStep > 0) { // resumed after the best was found: read it back from the history
-                for (JsonNode h : state.history) {
-                    if (h.path("step").asInt() == state.bestStep) {
-                        bestReport = JSON.convertValue(h.get("eval"), EvalReport.class);
-                    }
-                }
+                bestReport = bestFromHistory();
             }
         }
         return summary(true, losses, lastReport, bestReport);
+    }
+
+    private void resume(AdamW adapterOpt, List<Param> adapter, AdamW headOpt, List<Param> heads) {
+        TrainState resumed = checkpoints.resume(adapterOpt, adapter, headOpt, heads);
+        if (resumed != null) {
+            state = resumed;
+            System.err.println("resuming " + checkpoints.last().getParent() + " at step " + state.step + " of " + totalSteps);
+        } else {
+            System.err.println("nothing to resume in " + checkpoints.last().getParent() + "; starting at step 0");
+        }
+    }
+
+    /** A finished step's time, loss, memory, examples and tokens, into the state and the progress bar. */
+    private void account(int step, List<Example> batch, double loss, double took, double resumedMean, List<Double> losses, ProgressBar bar) {
+        state.seconds += countedSeconds(took, stepSeconds, resumedMean);
+        stepSeconds.add(took);
+        if (!Double.isNaN(loss)) {
+            losses.add(loss);
+        }
+        memory.sample(step);
+        state.examples += batch.size();
+        state.tokens += batch.stream().mapToLong(model::tokens).sum();
+        bar.step();
+        bar.setExtraMessage(String.format(" loss %.4f  %.1f ex/s", loss, state.examples / Math.max(1e-9, state.seconds)));
+    }
+
+    /** Evaluates at {@code step}, records it in the history, and saves the best checkpoint when it is the best so far. */
+    private EvalReport evaluateAndKeepBest(NDManager m, int step, double loss) {
+        EvalReport report = evaluate(m, step);
+        memory.trim();
+        ObjectNode h = state.history.addObject();
+        h.put("step", step);
+        h.put("loss", loss);
+        h.set("eval", JSON.valueToTree(report));
+        if (report.overall() > state.bestOverall) {
+            state.bestOverall = report.overall();
+            state.bestStep = step;
+            checkpoints.saveBest(state);
+        }
+        return report;
+    }
+
+    private EvalReport bestFromHistory() {
+        EvalReport best = null;
+        for (JsonNode h : state.history) {
+            if (h.path("step").asInt() == state.bestStep) {
+                best = JSON.convertValue(h.get("eval"), EvalReport.class);
+            }
+        }
+        return best;
     }
 
     /** Whether step {@code step} of {@code total} evaluates (and saves a checkpoint): every {@code evalEvery} steps and the last. */
@@ -237,7 +257,7 @@ public final class Trainer {
     }
 
     private EvalReport evaluate(NDManager m, int step) {
-        Evaluator.Evaluation e = Evaluator.evaluateKeeping(model, eval, cfg.evalBatchSize(), false, m, "eval@" + step);
+        Evaluator.Evaluation e = Evaluator.evaluateKeeping(model, eval, cfg.evalBatchSize(), TaskModel.Routing.BY_TASK, m, "eval@" + step);
         lastPredictions = e.predictions();
         return e.report();
     }

@@ -54,8 +54,8 @@ class DemoAndReportCliTest {
         SuiteSpec demo = SuiteSpec.get("demo");
         String help = r.out().replaceAll("\\s+", " "); // picocli wraps the descriptions
         assertThat(help).contains("--max-train=<maxTrain> Training examples per task; the steps scale with it (same epochs). Default: the demo suite's ("
-                + demo.maxTrain() + ").");
-        assertThat(help).contains("--max-eval=<maxEval> Evaluation examples per task. Default: the demo suite's (" + demo.maxEval() + ").");
+                + demo.protocol().maxTrain() + ").");
+        assertThat(help).contains("--max-eval=<maxEval> Evaluation examples per task. Default: the demo suite's (" + demo.protocol().maxEval() + ").");
     }
 
     @Test

@@ -2,6 +2,7 @@ package dev.moore4j.fuzz;
 
 import ai.djl.ndarray.NDManager;
 
+import dev.moore4j.task.BadRows;
 import dev.moore4j.MooreException;
 import dev.moore4j.TestSupport;
 import dev.moore4j.checkpoint.Checkpoint;
@@ -142,16 +143,16 @@ final class Targets {
     }
 
     static void glueTsv(byte[] in) {
-        DataReaders.read(TaskRegistry.resolve("sst2"), file("train.tsv", in), false);
-        DataReaders.read(TaskRegistry.resolve("sst2"), file("train.tsv", in), true);
+        DataReaders.read(TaskRegistry.resolve("sst2"), file("train.tsv", in), BadRows.STOP);
+        DataReaders.read(TaskRegistry.resolve("sst2"), file("train.tsv", in), BadRows.SKIP);
     }
 
     static void llmAdaptersJson(byte[] in) {
-        DataReaders.read(TaskRegistry.resolve("arc-e"), file("train.json", in), false);
+        DataReaders.read(TaskRegistry.resolve("arc-e"), file("train.json", in), BadRows.STOP);
     }
 
     static void jsonl(byte[] in) {
-        DataReaders.read(TaskRegistry.resolve("winogrande"), file("train.jsonl", in), false);
+        DataReaders.read(TaskRegistry.resolve("winogrande"), file("train.jsonl", in), BadRows.STOP);
     }
 
     static void taskSpecYaml(byte[] in) {

@@ -85,7 +85,7 @@ class SuiteFileTest {
         assertThat(nlu.gridFor("full")).containsExactly(1e-5, 3e-5, 1e-4);
         assertThat(nlu.gridFor("goat[scale=paper]")).containsExactly(3e-5, 1e-4, 3e-4, 1e-3);
         SuiteSpec csr = SuiteSpec.resolve("csr-mtl");
-        assertThat(csr.maxEval()).isGreaterThanOrEqualTo(500);
+        assertThat(csr.protocol().maxEval()).isGreaterThanOrEqualTo(500);
         // CSR-MTL evaluates its 3,000 examples once, at the end, and checkpoints without evaluating in between
         TrainConfig run = csr.config("moore", 1, 1e-4, false, Map.of());
         assertThat(run.evalEvery()).isZero();
@@ -125,21 +125,21 @@ class SuiteFileTest {
     void theSweepPicksTheArgmaxOfValidationAndExtendsAtTheEdge(@TempDir Path dir) throws Exception {
         SuiteSpec spec = SuiteSpec.resolve(userSuite(dir).toString());
         try (ResultsDb db = ResultsDb.open(dir.resolve("r.sqlite"))) {
-            assertThat(Suite.sweepPlan(spec, List.of("lora"), 1, db)).extracting(Suite.Key::lr).containsExactly(1e-3, 3e-3);
+            assertThat(Suite.sweepPlan(spec, List.of("lora"), 1, db)).extracting(RunId::lr).containsExactly(1e-3, 3e-3);
             record(db, spec, "lora", 1e-3, 0.61);
             record(db, spec, "lora", 3e-3, 0.64); // best at the top edge: the next point, 1e-2, is planned
-            assertThat(Suite.sweepPlan(spec, List.of("lora"), 1, db)).extracting(Suite.Key::lr).containsExactly(1e-3, 3e-3, 9e-3);
+            assertThat(Suite.sweepPlan(spec, List.of("lora"), 1, db)).extracting(RunId::lr).containsExactly(1e-3, 3e-3, 9e-3);
             record(db, spec, "lora", 9e-3, 0.55); // no longer at the edge: the sweep is complete
-            assertThat(Suite.sweepPlan(spec, List.of("lora"), 1, db)).extracting(Suite.Key::lr).containsExactly(1e-3, 3e-3, 9e-3);
+            assertThat(Suite.sweepPlan(spec, List.of("lora"), 1, db)).extracting(RunId::lr).containsExactly(1e-3, 3e-3, 9e-3);
             assertThat(Suite.bestRates(spec, db)).containsEntry("lora", 3e-3);
             // the main runs take the sweep's choice; heads, not swept, its file rate
-            assertThat(Suite.plan(spec, List.of("heads", "lora"), List.of(1L), 0, db)).extracting(Suite.Key::lr).containsExactly(2e-3, 3e-3);
+            assertThat(Suite.plan(spec, List.of("heads", "lora"), List.of(1L), 0, db)).extracting(RunId::lr).containsExactly(2e-3, 3e-3);
             record(db, spec, "lora", 9e-3, 0.70);
             assertThat(Suite.bestRates(spec, db)).containsEntry("lora", 9e-3);
-            assertThat(Suite.sweepPlan(spec, List.of("lora"), 1, db)).extracting(Suite.Key::lr).contains(3e-2); // 9e-3 × 3, as printed
+            assertThat(Suite.sweepPlan(spec, List.of("lora"), 1, db)).extracting(RunId::lr).contains(3e-2); // 9e-3 × 3, as printed
         }
         // a sweep run's config evaluates on the validation split carved from training, never on the evaluation split
-        var cfg = Suite.config(spec, new Suite.Key("sweep", "lora", 1, 1e-3), Map.of());
+        var cfg = Suite.config(spec, new RunId(spec.name(), RunId.SWEEP, "lora", 1, 1e-3), Map.of());
         assertThat(cfg.validationExamples()).isEqualTo(6);
         assertThat(cfg.maxEvalExamples()).isZero();
         assertThat(cfg.oblivion()).isFalse();
@@ -162,24 +162,24 @@ class SuiteFileTest {
             assertThat(Suite.bestRates(SuiteSpec.resolve(withoutExcludes(file)), db))
                     .containsEntry("lora", 3e-3);
             assertThat(Suite.bestRates(spec, db)).containsEntry("lora", 1e-3);
-            ResultsDb.Row row = spec.overallScore().of(db.rows("mine", "sweep")).get(0);
+            ResultsDb.Row row = spec.overallScore().of(db.rows("mine", RunId.SWEEP)).get(0);
             assertThat(row.overall()).isEqualTo(0.9);
-            assertThat(db.rows("mine", "sweep").get(0).overall()).as("the stored run keeps its own overall").isEqualTo(0.5);
+            assertThat(db.rows("mine", RunId.SWEEP).get(0).overall()).as("the stored run keeps its own overall").isEqualTo(0.5);
             // main runs at the old choice stay out of the tables once the new choice has runs of its own
             record(db, spec, "main", "lora", 3e-3, 0.8, 0.6);
-            List<ResultsDb.Row> sweep = spec.overallScore().of(db.rows("mine", "sweep"));
-            assertThat(Suite.current(db.rows("mine", "main"), sweep)).extracting(ResultsDb.Row::lr).containsExactly(3e-3);
-            assertThat(Suite.superseded(db.rows("mine", "main"), sweep)).isEmpty();
+            List<ResultsDb.Row> sweep = spec.overallScore().of(db.rows("mine", RunId.SWEEP));
+            assertThat(Suite.current(db.rows("mine", RunId.MAIN), sweep)).extracting(ResultsDb.Row::lr).containsExactly(3e-3);
+            assertThat(Suite.superseded(db.rows("mine", RunId.MAIN), sweep)).isEmpty();
             record(db, spec, "main", "lora", 1e-3, 0.9, 0.1);
-            assertThat(Suite.current(db.rows("mine", "main"), sweep)).extracting(ResultsDb.Row::lr).containsExactly(1e-3);
-            assertThat(Suite.superseded(db.rows("mine", "main"), sweep)).extracting(ResultsDb.Row::lr).containsExactly(3e-3);
+            assertThat(Suite.current(db.rows("mine", RunId.MAIN), sweep)).extracting(ResultsDb.Row::lr).containsExactly(1e-3);
+            assertThat(Suite.superseded(db.rows("mine", RunId.MAIN), sweep)).extracting(ResultsDb.Row::lr).containsExactly(3e-3);
             Suite.writeReport(spec, db, dir, "t", null);
             assertThat(db.overallScore("mine").excluded()).containsExactly("topic");
             assertThat(db.overallScore("another").allTasks()).isTrue();
             assertThat(Files.readString(dir.resolve(Suite.REPORT))).contains("Overall here is the mean over sentiment only: topic keeps its column")
                     .contains("| 1 | lora | 1e-3 | 1 | 0 | 90.0 | 10.0 | 90.0 |");
         }
-        assertThat(Suite.conflictPlan(spec, List.of("lora"), List.of(1L), null)).extracting(Suite.Key::kind).containsExactly("single-sentiment");
+        assertThat(Suite.conflictPlan(spec, List.of("lora"), List.of(1L), null)).extracting(k -> k.kind().key()).containsExactly("single-sentiment");
     }
 
     @Test
@@ -217,7 +217,7 @@ class SuiteFileTest {
         eval.put("overall", (sentiment + topic) / 2);
         summary.putObject("config");
         summary.putArray("warnings");
-        db.record(spec.name(), kind, method, 1, lr, Path.of("nowhere"), summary);
+        db.record(new RunId(spec.name(), RunId.Kind.of(kind), method, 1, lr), Path.of("nowhere"), summary);
     }
 
     private static void record(ResultsDb db, SuiteSpec spec, String method, double lr, double overall) {
@@ -225,28 +225,28 @@ class SuiteFileTest {
         summary.putObject("eval").put("overall", overall);
         summary.putObject("config");
         summary.putArray("warnings");
-        db.record(spec.name(), "sweep", method, 1, lr, Path.of("nowhere"), summary);
+        db.record(new RunId(spec.name(), RunId.SWEEP, method, 1, lr), Path.of("nowhere"), summary);
     }
 
     @Test
     void conflictRunsGetEachTaskItsShareOfTheMultiTaskSteps(@TempDir Path dir) throws Exception {
         SuiteSpec spec = SuiteSpec.resolve(userSuite(dir).toString());
         assertThat(Suite.singleTaskSteps(spec)).containsExactly(Map.entry("sentiment", 2), Map.entry("topic", 2)); // 4 steps × 12 / 24
-        List<Suite.Key> plan = Suite.conflictPlan(spec, List.of("lora"), List.of(1L), null);
-        assertThat(plan).extracting(Suite.Key::kind).containsExactly("single-sentiment", "single-topic");
-        for (Suite.Key k : plan) {
+        List<RunId> plan = Suite.conflictPlan(spec, List.of("lora"), List.of(1L), null);
+        assertThat(plan).extracting(k -> k.kind().key()).containsExactly("single-sentiment", "single-topic");
+        for (RunId k : plan) {
             var cfg = Suite.config(spec, k, Map.of());
             assertThat(cfg.maxSteps()).isEqualTo(2);
             assertThat(cfg.tasks()).hasSize(1);
-            assertThat(Path.of(cfg.tasks().get(0)).getFileName().toString()).startsWith(k.kind().substring(Suite.SINGLE.length()) + ".");
-            assertThat(cfg.batchSize()).isEqualTo(spec.batchSize());
+            assertThat(Path.of(cfg.tasks().get(0)).getFileName().toString()).startsWith(((RunId.Single) k.kind()).task() + ".");
+            assertThat(cfg.batchSize()).isEqualTo(spec.protocol().batchSize());
             assertThat(k.lr()).isEqualTo(spec.rateFor("lora"));
         }
         // with the oblivion probe on, the multi-task runs probe and the single-task runs do not: the conflict table reads scores only
         Path file = userSuite(dir);
         Files.writeString(file, SUITE.replace("oblivion: false", "oblivion: true"));
         SuiteSpec probing = SuiteSpec.resolve(file.toString());
-        assertThat(Suite.config(probing, new Suite.Key("main", "lora", 1, 3e-3), Map.of()).oblivion()).isTrue();
+        assertThat(Suite.config(probing, new RunId(probing.name(), RunId.MAIN, "lora", 1, 3e-3), Map.of()).oblivion()).isTrue();
         assertThat(Suite.config(probing, Suite.conflictPlan(probing, List.of("lora"), List.of(1L), null).get(0), Map.of()).oblivion()).isFalse();
     }
 
@@ -255,14 +255,14 @@ class SuiteFileTest {
         SuiteSpec spec = SuiteSpec.resolve(userSuite(dir).toString());
         assertThat(spec.seeds()).containsExactly(1L, 2L);
         Path out = dir.resolve("out");
-        List<Suite.Key> plan = List.of(new Suite.Key("main", "moore", 1, 3e-3), new Suite.Key("main", "moore", 2, 3e-3));
+        List<RunId> plan = List.of(new RunId("mine", RunId.MAIN, "moore", 1, 3e-3), new RunId("mine", RunId.MAIN, "moore", 2, 3e-3));
         try (NDManager m = TestSupport.manager()) {
             assertThat(Suite.run(spec, plan, out, 1, Suite.inProcess(spec, Map.of(), m), "t")).isEqualTo(2);
         }
         Path analysis = out.resolve("runs").resolve(plan.get(0).dirName()).resolve("best").resolve(Suite.ANALYSIS);
         assertThat(analysis).isRegularFile();
         // capped at the suite's 10 evaluation examples per task, below the default 200
-        assertThat(new ObjectMapper().readTree(analysis.toFile()).get("examples_per_task").asInt()).isEqualTo(spec.maxEval()).isEqualTo(10);
+        assertThat(new ObjectMapper().readTree(analysis.toFile()).get("examples_per_task").asInt()).isEqualTo(spec.protocol().maxEval()).isEqualTo(10);
         // the report draws the lowest seed's routing only, so the second seed's run skips the analysis
         assertThat(out.resolve("runs").resolve(plan.get(1).dirName()).resolve("best")).isDirectory();
         assertThat(out.resolve("runs").resolve(plan.get(1).dirName()).resolve("best").resolve(Suite.ANALYSIS)).doesNotExist();
@@ -270,7 +270,7 @@ class SuiteFileTest {
         Path file = userSuite(dir);
         Files.writeString(file, SUITE.replace("validation_examples: 6", "validation_examples: 6\n  analysis_examples: 0"));
         SuiteSpec off = SuiteSpec.resolve(file.toString());
-        assertThat(off.analysisExamples()).isZero();
+        assertThat(off.protocol().analysisExamples()).isZero();
         Path none = dir.resolve("none");
         try (NDManager m = TestSupport.manager()) {
             assertThat(Suite.run(off, plan.subList(0, 1), none, 1, Suite.inProcess(off, Map.of(), m), "t")).isEqualTo(1);
@@ -283,7 +283,7 @@ class SuiteFileTest {
         }
         assertThat(later.resolve("runs").resolve(plan.get(1).dirName()).resolve("best").resolve(Suite.ANALYSIS)).isRegularFile();
         try (ResultsDb db = ResultsDb.open(out.resolve(Suite.DB))) {
-            var a = db.routing("mine", "main", "moore", 1, 3e-3);
+            var a = db.routing(new RunId("mine", RunId.MAIN, "moore", 1, 3e-3));
             assertThat(a.get("layers")).isNotEmpty();
             assertThat(a.get("task_similarity").get("tasks")).extracting(n -> n.asText()).containsExactly("sentiment", "topic");
         }
@@ -295,10 +295,10 @@ class SuiteFileTest {
         SuiteSpec spec = SuiteSpec.resolve(userSuite(dir).toString());
         Path out = dir.resolve("out");
         try (NDManager m = TestSupport.manager()) {
-            List<Suite.Key> plan = Suite.plan(spec, spec.methods(), spec.seeds(), 0, null);
+            List<RunId> plan = Suite.plan(spec, spec.methods(), spec.seeds(), 0, null);
             assertThat(plan).hasSize(4);
             // a kill after step 2 of 4 of one run: its checkpoint is there, its summary is not
-            Suite.Key lora2 = plan.stream().filter(k -> k.method().equals("lora") && k.seed() == 2).findFirst().orElseThrow();
+            RunId lora2 = plan.stream().filter(k -> k.method().equals("lora") && k.seed() == 2).findFirst().orElseThrow();
             Path killed = out.resolve("runs").resolve(lora2.dirName());
             Run.train(Suite.config(spec, lora2, Map.of()), killed, new Trainer.Options(false, 2), m);
             assertThat(Files.exists(killed.resolve("summary.json"))).isFalse();
@@ -335,17 +335,17 @@ class SuiteFileTest {
             assertThat(resumed.path("steps").asInt()).isEqualTo(4);
             assertThat(Suite.run(spec, plan, out, 1, Suite.inProcess(spec, Map.of(), m), "t")).as("nothing runs twice").isZero();
             // conflict: each task alone for lora, at seed 1
-            List<Suite.Key> single = Suite.conflictPlan(spec, List.of("lora"), List.of(1L), null);
+            List<RunId> single = Suite.conflictPlan(spec, List.of("lora"), List.of(1L), null);
             assertThat(Suite.run(spec, single, out, 1, Suite.inProcess(spec, Map.of(), m), "t")).isEqualTo(2);
         }
         try (ResultsDb db = ResultsDb.open(out.resolve(Suite.DB))) {
-            List<ResultsDb.Row> rows = db.rows("mine", "main");
+            List<ResultsDb.Row> rows = db.rows("mine", RunId.MAIN);
             assertThat(rows).hasSize(4);
             for (ResultsDb.Row r : rows) {
-                assertThat(db.predictions("mine", "main", r.method(), r.seed(), r.lr())).as("predictions of %s seed %d", r.method(), r.seed())
+                assertThat(db.predictions(new RunId("mine", RunId.MAIN, r.method(), r.seed(), r.lr()))).as("predictions of %s seed %d", r.method(), r.seed())
                         .containsOnlyKeys("sentiment", "topic").allSatisfy((t, p) -> assertThat(p.size()).isEqualTo(10));
                 // curves, the resumed run's too: every step's loss, rate and gradient norm, and each evaluation's scores
-                var curves = db.curves("mine", "main", r.method(), r.seed(), r.lr());
+                var curves = db.curves(new RunId("mine", RunId.MAIN, r.method(), r.seed(), r.lr()));
                 assertThat(curves.get("step")).extracting(n -> n.asInt()).containsExactly(1, 2, 3, 4);
                 assertThat(curves.get("loss")).hasSize(4).allMatch(n -> n.isNumber() && n.asDouble() > 0);
                 assertThat(curves.get("grad_norm")).hasSize(4).allMatch(n -> n.isNumber() && n.asDouble() > 0);

@@ -10,10 +10,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 class SuiteProgressTest {
     @Test
     void aMethodsTypicalSpeedLeavesOutRunsThatWereStoppedForLong() {
-        assertThat(SuiteProgress.median(List.of(0.1, 0.12, 0.11))).isEqualTo(0.11);
-        assertThat(SuiteProgress.median(List.of(0.1, 0.12))).isEqualTo(0.11);
+        assertThat(SuiteProgress.typicalSecondsPerExample(List.of(0.1, 0.12, 0.11))).isEqualTo(0.11);
+        assertThat(SuiteProgress.typicalSecondsPerExample(List.of(0.1, 0.12))).isEqualTo(0.11);
         // two runs paused for hours under the old accounting read 30 times slower: the median of the other two
-        assertThat(SuiteProgress.median(List.of(0.036, 0.028, 0.97, 0.97))).isEqualTo(0.032);
+        assertThat(SuiteProgress.typicalSecondsPerExample(List.of(0.036, 0.028, 0.97, 0.97))).isEqualTo(0.032);
+        // 5 times the fastest still counts, a little more does not; one run is its own speed
+        assertThat(SuiteProgress.typicalSecondsPerExample(List.of(0.1, 0.5))).isEqualTo(0.3, org.assertj.core.api.Assertions.within(1e-12));
+        assertThat(SuiteProgress.typicalSecondsPerExample(List.of(0.1, 0.5000001))).isEqualTo(0.1);
+        assertThat(SuiteProgress.typicalSecondsPerExample(List.of(0.2))).isEqualTo(0.2);
     }
 
     @Test

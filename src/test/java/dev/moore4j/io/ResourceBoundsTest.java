@@ -1,5 +1,6 @@
 package dev.moore4j.io;
 
+import dev.moore4j.task.BadRows;
 import dev.moore4j.MooreException;
 import dev.moore4j.config.TrainConfig;
 import dev.moore4j.model.load.Llama2cCheckpoint;
@@ -85,12 +86,12 @@ class ResourceBoundsTest {
                 w.write(row);
             }
         }
-        assertThatThrownBy(() -> DataReaders.read(TaskRegistry.resolve("sst2"), many, false)).isInstanceOf(MooreException.class)
+        assertThatThrownBy(() -> DataReaders.read(TaskRegistry.resolve("sst2"), many, BadRows.STOP)).isInstanceOf(MooreException.class)
                 .hasMessageContaining("more than 5000000 rows").hasMessageContaining("MOORE4J_MAX_ROWS");
         Path wide = dir.resolve("wide.jsonl");
         Files.writeString(wide, "{\"sentence\": \"" + "x".repeat(2 << 20) + "\"}\n");
-        assertThatThrownBy(() -> DataReaders.read(TaskRegistry.resolve("winogrande"), wide, false)).isInstanceOf(MooreException.class)
+        assertThatThrownBy(() -> DataReaders.read(TaskRegistry.resolve("winogrande"), wide, BadRows.STOP)).isInstanceOf(MooreException.class)
                 .hasMessageContaining("wide.jsonl:1").hasMessageContaining("MOORE4J_MAX_ROW_KB");
-        assertThat(allocated(() -> DataReaders.read(TaskRegistry.resolve("winogrande"), wide, false))).isLessThan(16 << 20);
+        assertThat(allocated(() -> DataReaders.read(TaskRegistry.resolve("winogrande"), wide, BadRows.STOP))).isLessThan(16 << 20);
     }
 }

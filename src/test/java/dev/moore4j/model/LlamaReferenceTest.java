@@ -12,6 +12,7 @@ import dev.moore4j.io.SharedPaths;
 import dev.moore4j.linalg.FactorCache;
 import dev.moore4j.model.llama.KvCache;
 import dev.moore4j.model.llama.LlamaConfig;
+import dev.moore4j.model.llama.LlamaFamily;
 import dev.moore4j.model.llama.LlamaModel;
 import dev.moore4j.model.load.HfCheckpoint;
 import dev.moore4j.model.load.ModelLoader;
@@ -28,11 +29,13 @@ import java.util.Random;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 /**
  * Tiny random checkpoints of each Llama-layout family (Qwen2: q/k/v biases, grouped-query attention, untied head;
  * Qwen3: q/k RMSNorm per head and a head width other than hidden/heads; Mistral: a sliding window shorter than the
- * sequence; Llama 3.1: llama3 rope scaling), written as HF safetensors, loaded through the HF path, against a naive
+ * sequence; Llama 3.1: llama3 rope scaling; Phi-3: the window, with q/k/v and gate/up stored fused), written as HF
+ * safetensors, loaded through the HF path, against a naive
  * scalar forward written here from each family's published definition.
  */
 class LlamaReferenceTest {
@@ -41,6 +44,8 @@ class LlamaReferenceTest {
     static final LlamaConfig MISTRAL = new LlamaConfig(20, 16, 24, 2, 4, 2, 32, 1e-5f, 10000f, false, false, "MistralForCausalLM", 0, false, 3, null);
     static final LlamaConfig LLAMA3 = new LlamaConfig(20, 16, 24, 2, 4, 2, 32, 1e-5f, 500000f, false, false, "LlamaForCausalLM", 0, false, 0,
             new LlamaConfig.RopeScaling(8, 1, 4, 8));
+    /** Phi-3: Mistral's window, q/k/v and gate/up stored fused. */
+    static final LlamaConfig PHI3 = new LlamaConfig(20, 16, 24, 2, 4, 2, 32, 1e-5f, 10000f, false, false, "Phi3ForCausalLM", 0, false, 3, null);
     LlamaConfig C;
     final Random rnd = new Random(3);
     final Map<String, HostTensor> w = new LinkedHashMap<>();
@@ -56,7 +61,7 @@ class LlamaReferenceTest {
     }
 
     static Stream<LlamaConfig> families() {
-        return Stream.of(QWEN2, QWEN3, MISTRAL, LLAMA3);
+        return Stream.of(QWEN2, QWEN3, MISTRAL, LLAMA3, PHI3);
     }
 
     @ParameterizedTest(name = "{0}")
@@ -95,6 +100,11 @@ class LlamaReferenceTest {
         HfCheckpoint.writeLlama(dir, C, w);
         Files.copy(SharedPaths.models().resolve("stories260K/tok512.bin"), dir.resolve("tokenizer.bin"));
         assertThat(Files.readString(dir.resolve("config.json"))).contains(C.architecture());
+        if (LlamaFamily.of(C).fused()) { // the file holds Phi-3's fused tensors, which the loader splits again
+            var names = dev.moore4j.io.Safetensors.open(dir.resolve("model.safetensors")).entries().keySet();
+            assertThat(names).contains("model.layers.0.self_attn.qkv_proj.weight", "model.layers.1.mlp.gate_up_proj.weight")
+                    .doesNotContain("model.layers.0.self_attn.q_proj.weight", "model.layers.0.mlp.up_proj.weight");
+        }
 
         long[] ids = {3, 7, 1, 19, 0, 12};
         float[][] ref = naive(ids);
@@ -112,10 +122,58 @@ class LlamaReferenceTest {
                 }
             }
             assertThat(maxDiff(stepwise, ref)).isLessThan(1e-4);
+            // rows of different lengths decoded as one batch, joining and leaving, each get the logits they get alone
+            batchMatchesAlone(model, m);
             // MoE-ized with MoORE on every linear layer, it computes the same at initialisation
             Adapter.attach(model, "moore", Methods.config("moore", Map.of(), "test"), new AdaptContext(2, 42, FactorCache.disabled()));
             float[] adapted = model.forward(m.create(ids, new Shape(1, ids.length)), null, ForwardContext.tasks(false, 1)).toFloatArray();
             assertThat(maxDiff(adapted, ref)).isLessThan(1e-4);
+        }
+    }
+
+    /** The last position's logits of a sequence run alone, in one causal pass. */
+    static float[] alone(LlamaModel model, NDManager m, long... seq) {
+        float[] all = model.forward(m.create(seq, new Shape(1, seq.length)), null, ForwardContext.inference()).toFloatArray();
+        return java.util.Arrays.copyOfRange(all, all.length - model.config().vocabSize(), all.length);
+    }
+
+    static long[] cat(long[] a, long... b) {
+        long[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+
+    static void batchMatchesAlone(LlamaModel model, NDManager m) {
+        long[] a = {3, 7, 1, 19};
+        long[] b = {5, 2};
+        long[] c = {4, 4, 8, 4, 4, 11, 4};
+        try (DecoderModel.Batch batch = model.newBatch()) {
+            assertThat(batch.add(a, ForwardContext.MEAN_TASK)).containsExactly(alone(model, m, a), within(1e-4f));
+            assertThat(batch.add(b, ForwardContext.MEAN_TASK)).containsExactly(alone(model, m, b), within(1e-4f));
+            float[][] s1 = batch.step(new long[] {0, 9});
+            a = cat(a, 0);
+            b = cat(b, 9);
+            assertThat(s1[0]).containsExactly(alone(model, m, a), within(1e-4f));
+            assertThat(s1[1]).containsExactly(alone(model, m, b), within(1e-4f));
+            assertThat(batch.add(c, ForwardContext.MEAN_TASK)).as("a row longer than the batch").containsExactly(alone(model, m, c), within(1e-4f));
+            float[][] s2 = batch.step(new long[] {12, 1, 6});
+            a = cat(a, 12);
+            b = cat(b, 1);
+            c = cat(c, 6);
+            assertThat(s2[0]).containsExactly(alone(model, m, a), within(1e-4f));
+            assertThat(s2[1]).containsExactly(alone(model, m, b), within(1e-4f));
+            assertThat(s2[2]).containsExactly(alone(model, m, c), within(1e-4f));
+            batch.remove(0);
+            assertThat(batch.size()).isEqualTo(2);
+            assertThat(batch.length(0)).isEqualTo(b.length);
+            float[][] s3 = batch.step(new long[] {2, 7});
+            b = cat(b, 2);
+            c = cat(c, 7);
+            assertThat(s3[0]).containsExactly(alone(model, m, b), within(1e-4f));
+            assertThat(s3[1]).containsExactly(alone(model, m, c), within(1e-4f));
+            batch.remove(1); // the longest leaves: the batch narrows to the row left
+            float[][] s4 = batch.step(new long[] {3});
+            assertThat(s4[0]).containsExactly(alone(model, m, cat(b, 3)), within(1e-4f));
         }
     }
 

@@ -6,6 +6,8 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.training.GradientCollector;
 
+import dev.moore4j.task.Split;
+import dev.moore4j.task.BadRows;
 import dev.moore4j.TestSupport;
 import dev.moore4j.adapter.AdaptContext;
 import dev.moore4j.adapter.Adapter;
@@ -53,9 +55,9 @@ class EncoderTaskModelTest {
         Adapter moore = Adapter.attach(loaded.model(), "moore", MooreMethod.Config.reference(), new AdaptContext(3, 42, new FactorCache(SharedPaths.cache().resolve("svd"))));
         model = new EncoderTaskModel((BertModel) loaded.model(), loaded.tokenizer(), moore, tasks, 64, 3);
         var data = SharedPaths.data();
-        sst = TaskRegistry.load(tasks.get(0), false, data, 5, 1, false).examples();
-        stsb = TaskRegistry.load(tasks.get(1), false, data, 4, 1, false).examples();
-        arc = TaskRegistry.load(tasks.get(2), false, data, 3, 1, false).examples();
+        sst = TaskRegistry.load(tasks.get(0), Split.EVAL, data, 5, 1, BadRows.STOP).examples();
+        stsb = TaskRegistry.load(tasks.get(1), Split.EVAL, data, 4, 1, BadRows.STOP).examples();
+        arc = TaskRegistry.load(tasks.get(2), Split.EVAL, data, 3, 1, BadRows.STOP).examples();
         // perturb the adapter so task routing matters
         try (AdamW opt = new AdamW(1e-2f, 0f); NDScope scope = new NDScope()) {
             for (int i = 0; i < 2; i++) {
@@ -99,7 +101,7 @@ class EncoderTaskModelTest {
         List<Example> batch = mixed();
         List<TaskModel.Prediction> p;
         try (NDScope scope = new NDScope(); NDManager sm = m.newSubManager()) {
-            p = model.predict(batch, sm, false);
+            p = model.predict(batch, sm, TaskModel.Routing.BY_TASK);
         }
         double expected = 0;
         for (int i = 0; i < batch.size(); i++) {
@@ -143,9 +145,9 @@ class EncoderTaskModelTest {
         Example e = sst.get(0);
         Example asArc = new Example("arc-e", e.text(), null, List.of("yes", "no"), 0, Float.NaN, "test");
         try (NDScope scope = new NDScope(); NDManager sm = m.newSubManager()) {
-            double[] routed = model.predict(List.of(asArc), sm, false).get(0).scores();
-            double[] same = model.predict(List.of(asArc, sst.get(1)), sm, false).get(0).scores(); // batch company does not matter
-            double[] free = model.predict(List.of(asArc), sm, true).get(0).scores(); // mean task embedding instead of arc-e's
+            double[] routed = model.predict(List.of(asArc), sm, TaskModel.Routing.BY_TASK).get(0).scores();
+            double[] same = model.predict(List.of(asArc, sst.get(1)), sm, TaskModel.Routing.BY_TASK).get(0).scores(); // batch company does not matter
+            double[] free = model.predict(List.of(asArc), sm, TaskModel.Routing.TASK_FREE).get(0).scores(); // mean task embedding instead of arc-e's
             assertThat(routed).containsExactly(same, within(1e-5));
             assertThat(Math.abs(free[0] - routed[0]) + Math.abs(free[1] - routed[1])).isGreaterThan(1e-6);
         }

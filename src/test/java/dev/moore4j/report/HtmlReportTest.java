@@ -4,6 +4,7 @@ import dev.moore4j.MooreException;
 import dev.moore4j.TestSupport;
 import dev.moore4j.adapter.Methods;
 import dev.moore4j.harness.ResultsDb;
+import dev.moore4j.harness.RunId;
 import dev.moore4j.harness.SuiteReport;
 
 import org.junit.jupiter.api.BeforeAll;
@@ -142,8 +143,8 @@ class HtmlReportTest {
         HtmlReport.write(mcc, null, out);
         String page = Files.readString(out);
         try (ResultsDb db = ResultsDb.open(mcc.resolve("results.sqlite"))) {
-            List<ResultsDb.Row> rows = db.rows(ReportFixture.SUITE, "main");
-            for (SuiteReport.MethodRow m : SuiteReport.ranked(rows, r -> db.predictions(r.suite(), r.kind(), r.method(), r.seed(), r.lr()))) {
+            List<ResultsDb.Row> rows = db.rows(ReportFixture.SUITE, RunId.MAIN);
+            for (SuiteReport.MethodRow m : SuiteReport.ranked(rows, r -> db.predictions(r.id()))) {
                 StringBuilder cells = new StringBuilder();
                 ReportFixture.TASKS.forEach(t -> cells.append("<td class=\"num\">").append(m.tasks().get(t).pct()).append("</td>"));
                 assertThat(page).as("the page's row of %s", m.method()).contains(cells);

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import dev.moore4j.harness.ResultsDb;
+import dev.moore4j.harness.RunId;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -47,13 +48,13 @@ final class ReportFixture {
                         Files.createDirectories(run.resolve("best"));
                         Files.writeString(run.resolve("best").resolve("analysis.json"), analysis(method).toString());
                     }
-                    db.record(SUITE, "main", method, seed, 1e-4, run, summary);
+                    db.record(new RunId(SUITE, RunId.MAIN, method, seed, 1e-4), run, summary);
                 }
             }
             for (String method : List.of("lora", "moore")) {
                 for (double lr : new double[] {1e-4, 1e-3}) {
                     Path run = dir.resolve("runs").resolve("sweep-" + method + "-" + lr);
-                    db.record(SUITE, "sweep", method, 1, lr, run, run(run, method, 1, lr, lr > 5e-4 ? 0.55 : 0.65, 7, metric));
+                    db.record(new RunId(SUITE, RunId.SWEEP, method, 1, lr), run, run(run, method, 1, lr, lr > 5e-4 ? 0.55 : 0.65, 7, metric));
                 }
             }
         }

@@ -8,12 +8,14 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.moore4j.MooreException;
 import dev.moore4j.eval.TaskPredictions;
 import dev.moore4j.harness.ResultsDb;
+import dev.moore4j.harness.RunId;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
+import java.util.List;
 import java.util.Map;
 
 import org.junit.jupiter.api.Test;
@@ -34,12 +36,12 @@ class ResultsExportTest {
         assertThat(copy).exists();
         assertThat(copy.resolveSibling("results.sqlite.tmp")).doesNotExist();
         try (ResultsDb a = ResultsDb.open(db); ResultsDb b = ResultsDb.open(copy)) {
-            for (String kind : new String[] {"main", "sweep"}) {
+            for (RunId.Kind kind : List.of(RunId.MAIN, RunId.SWEEP)) {
                 assertThat(b.rows(ReportFixture.SUITE, kind)).isEqualTo(a.rows(ReportFixture.SUITE, kind));
             }
-            for (ResultsDb.Row r : a.rows(ReportFixture.SUITE, "main")) {
-                Map<String, TaskPredictions> pa = a.predictions(r.suite(), r.kind(), r.method(), r.seed(), r.lr());
-                Map<String, TaskPredictions> pb = b.predictions(r.suite(), r.kind(), r.method(), r.seed(), r.lr());
+            for (ResultsDb.Row r : a.rows(ReportFixture.SUITE, RunId.MAIN)) {
+                Map<String, TaskPredictions> pa = a.predictions(r.id());
+                Map<String, TaskPredictions> pb = b.predictions(r.id());
                 assertThat(pa).isNotEmpty();
                 assertThat(pb.keySet()).isEqualTo(pa.keySet());
                 pa.forEach((t, p) -> {
@@ -47,15 +49,15 @@ class ResultsExportTest {
                     assertThat(pb.get(t).pred()).containsExactly(p.pred());
                     assertThat(pb.get(t).metric()).isEqualTo(p.metric());
                 });
-                JsonNode ca = a.curves(r.suite(), r.kind(), r.method(), r.seed(), r.lr()).get("loss");
-                JsonNode cb = b.curves(r.suite(), r.kind(), r.method(), r.seed(), r.lr()).get("loss");
+                JsonNode ca = a.curves(r.id()).get("loss");
+                JsonNode cb = b.curves(r.id()).get("loss");
                 assertThat(cb.size()).isEqualTo(ca.size());
-                assertThat(b.curves(r.suite(), r.kind(), r.method(), r.seed(), r.lr()).has("step")).as("steps 1..n left out").isFalse();
+                assertThat(b.curves(r.id()).has("step")).as("steps 1..n left out").isFalse();
                 for (int i = 0; i < ca.size(); i++) {
                     assertThat(cb.get(i).asDouble()).isCloseTo(ca.get(i).asDouble(), org.assertj.core.data.Percentage.withPercentage(0.05));
                 }
-                JsonNode ra = a.routing(r.suite(), r.kind(), r.method(), r.seed(), r.lr());
-                JsonNode rb = b.routing(r.suite(), r.kind(), r.method(), r.seed(), r.lr());
+                JsonNode ra = a.routing(r.id());
+                JsonNode rb = b.routing(r.id());
                 if (r.seed() > 1 || ra.isMissingNode()) {
                     assertThat(rb.isMissingNode()).as("routing of %s seed %d", r.method(), r.seed()).isTrue(); // the report draws the first seed's
                 } else {
@@ -64,12 +66,12 @@ class ResultsExportTest {
                     assertThat(y).isCloseTo(x, org.assertj.core.data.Percentage.withPercentage(0.05));
                     assertThat(rb.get("layers").size()).isEqualTo(ra.get("layers").size());
                 }
-                assertThat(b.machine(r.suite(), r.kind(), r.method(), r.seed(), r.lr())).isEqualTo(a.machine(r.suite(), r.kind(), r.method(), r.seed(), r.lr()));
+                assertThat(b.machine(r.id())).isEqualTo(a.machine(r.id()));
             }
-            for (ResultsDb.Row r : a.rows(ReportFixture.SUITE, "sweep")) {
-                assertThat(a.predictions(r.suite(), r.kind(), r.method(), r.seed(), r.lr())).isNotEmpty();
-                assertThat(b.predictions(r.suite(), r.kind(), r.method(), r.seed(), r.lr())).isEmpty();
-                assertThat(b.curves(r.suite(), r.kind(), r.method(), r.seed(), r.lr()).isMissingNode()).isTrue();
+            for (ResultsDb.Row r : a.rows(ReportFixture.SUITE, RunId.SWEEP)) {
+                assertThat(a.predictions(r.id())).isNotEmpty();
+                assertThat(b.predictions(r.id())).isEmpty();
+                assertThat(b.curves(r.id()).isMissingNode()).isTrue();
             }
         }
         assertThat(Files.size(copy)).isLessThan(Files.size(db));
@@ -90,17 +92,17 @@ class ResultsExportTest {
         Path db = ReportFixture.build(dir.resolve("full"));
         Path copy = dir.resolve("copy.sqlite");
         try (ResultsDb a = ResultsDb.open(db)) {
-            ResultsDb.Row old = a.rows(ReportFixture.SUITE, "main").stream().filter(r -> r.method().equals("moore") && r.seed() == 1).findFirst().orElseThrow();
-            ResultsDb.Row kept = a.rows(ReportFixture.SUITE, "main").stream().filter(r -> r.method().equals("lora") && r.seed() == 1).findFirst().orElseThrow();
-            assertThat(a.routing(old.suite(), old.kind(), old.method(), old.seed(), old.lr()).isMissingNode()).isFalse();
+            ResultsDb.Row old = a.rows(ReportFixture.SUITE, RunId.MAIN).stream().filter(r -> r.method().equals("moore") && r.seed() == 1).findFirst().orElseThrow();
+            ResultsDb.Row kept = a.rows(ReportFixture.SUITE, RunId.MAIN).stream().filter(r -> r.method().equals("lora") && r.seed() == 1).findFirst().orElseThrow();
+            assertThat(a.routing(old.id()).isMissingNode()).isFalse();
             a.export(copy, java.util.List.of(old));
             try (ResultsDb b = ResultsDb.open(copy)) {
-                assertThat(b.rows(ReportFixture.SUITE, "main")).isEqualTo(a.rows(ReportFixture.SUITE, "main"));
-                assertThat(b.predictions(old.suite(), old.kind(), old.method(), old.seed(), old.lr())).isEmpty();
-                assertThat(b.curves(old.suite(), old.kind(), old.method(), old.seed(), old.lr()).isMissingNode()).isTrue();
-                assertThat(b.routing(old.suite(), old.kind(), old.method(), old.seed(), old.lr()).isMissingNode()).isTrue();
-                assertThat(b.machine(old.suite(), old.kind(), old.method(), old.seed(), old.lr())).isNotNull();
-                assertThat(b.predictions(kept.suite(), kept.kind(), kept.method(), kept.seed(), kept.lr())).isNotEmpty();
+                assertThat(b.rows(ReportFixture.SUITE, RunId.MAIN)).isEqualTo(a.rows(ReportFixture.SUITE, RunId.MAIN));
+                assertThat(b.predictions(old.id())).isEmpty();
+                assertThat(b.curves(old.id()).isMissingNode()).isTrue();
+                assertThat(b.routing(old.id()).isMissingNode()).isTrue();
+                assertThat(b.machine(old.id())).isNotNull();
+                assertThat(b.predictions(kept.id())).isNotEmpty();
             }
         }
     }
@@ -112,12 +114,12 @@ class ResultsExportTest {
         try (ResultsDb a = ResultsDb.open(db)) {
             a.export(copy, java.util.List.of(), java.util.Set.of("moore"));
             try (ResultsDb b = ResultsDb.open(copy)) {
-                assertThat(b.rows(ReportFixture.SUITE, "main")).isEqualTo(a.rows(ReportFixture.SUITE, "main"));
-                assertThat(a.routing(ReportFixture.SUITE, "main", "mixlora", 1, 1e-4).isMissingNode()).isFalse();
-                assertThat(b.routing(ReportFixture.SUITE, "main", "mixlora", 1, 1e-4).isMissingNode()).isTrue();
-                assertThat(b.routing(ReportFixture.SUITE, "main", "moore", 1, 1e-4).get("layers").size())
-                        .isEqualTo(a.routing(ReportFixture.SUITE, "main", "moore", 1, 1e-4).get("layers").size());
-                assertThat(b.predictions(ReportFixture.SUITE, "main", "mixlora", 1, 1e-4)).isNotEmpty();
+                assertThat(b.rows(ReportFixture.SUITE, RunId.MAIN)).isEqualTo(a.rows(ReportFixture.SUITE, RunId.MAIN));
+                assertThat(a.routing(main("mixlora", 1, 1e-4)).isMissingNode()).isFalse();
+                assertThat(b.routing(main("mixlora", 1, 1e-4)).isMissingNode()).isTrue();
+                assertThat(b.routing(main("moore", 1, 1e-4)).get("layers").size())
+                        .isEqualTo(a.routing(main("moore", 1, 1e-4)).get("layers").size());
+                assertThat(b.predictions(main("mixlora", 1, 1e-4))).isNotEmpty();
             }
         }
         HtmlReport.write(copy.getParent(), null, dir.resolve("b.html"));
@@ -146,11 +148,15 @@ class ResultsExportTest {
                     + "WHERE method = 'heads' AND seed = 2 AND kind = 'main'");
         }
         try (ResultsDb r = ResultsDb.open(db)) {
-            TaskPredictions p = r.predictions(ReportFixture.SUITE, "main", "heads", 1, 1e-4).get("sst2");
+            TaskPredictions p = r.predictions(main("heads", 1, 1e-4)).get("sst2");
             assertThat(p.gold()).containsExactly(0, 1, 1);
             assertThat(p.pred()).containsExactly(0, 0, 1);
-            assertThatThrownBy(() -> r.predictions(ReportFixture.SUITE, "main", "heads", 2, 1e-4)).isInstanceOf(MooreException.class)
+            assertThatThrownBy(() -> r.predictions(main("heads", 2, 1e-4))).isInstanceOf(MooreException.class)
                     .hasMessageContaining("task 'rte'").hasMessageContaining("'x' at position 2");
         }
+    }
+
+    private static RunId main(String method, long seed, double lr) {
+        return new RunId(ReportFixture.SUITE, RunId.MAIN, method, seed, lr);
     }
 }

@@ -79,8 +79,8 @@ class ServeTest {
     }
 
     static Server.Options options(boolean batching, int waitMicros, int queueLimit) {
-        return Server.Options.builder().port(0).batching(batching).maxWaitMicros(waitMicros).queueLimit(queueLimit).maxInputs(64).maxBodyBytes(64 << 10)
-                .timeoutMillis(60_000).maxCompletionTokens(64).build();
+        return new Server.Options(new Server.Options.Listen("127.0.0.1", 0), new Server.Options.Batching(batching, waitMicros, 8192, queueLimit),
+                new Server.Options.Limits(64, 64 << 10, 60_000, 64, 10_000));
     }
 
     record Out(int code, String out, String err) {}
@@ -303,7 +303,7 @@ class ServeTest {
         AdaptedModel.Input good = AdaptedModel.Input.text("sst2", "fine");
         AdaptedModel.Input bad = AdaptedModel.Input.text("cola", "fine"); // not a task of this adapter: the model throws
         ServeMetrics m = new ServeMetrics(() -> 0, () -> 0);
-        try (Batcher b = new Batcher(model, new Batcher.Options(true, 200_000, 8192, 16), m)) {
+        try (Batcher b = new Batcher(model, new Server.Options.Batching(true, 200_000, 8192, 16), m)) {
             Batcher.Job j1 = Batcher.Job.predict(List.of(good), 3);
             Batcher.Job j2 = Batcher.Job.predict(List.of(bad), 3);
             Batcher.Job j3 = Batcher.Job.predict(List.of(good), 3);
@@ -379,8 +379,8 @@ class ServeTest {
 
     @Test
     void aRequestNotAnsweredInTimeGets503() throws Exception {
-        Server.Options quick = Server.Options.builder().port(0).batching(false).maxWaitMicros(0).queueLimit(64).maxInputs(64).timeoutMillis(1)
-                .maxCompletionTokens(64).build();
+        Server.Options quick = new Server.Options(new Server.Options.Listen("127.0.0.1", 0), new Server.Options.Batching(false, 0, 8192, 64),
+                new Server.Options.Limits(64, 1 << 20, 1, 64, 10_000));
         try (Server s = Server.start(model, quick)) {
             String body = Server.json(Map.of("input", List.of("the plot moves slowly")));
             Reply r;
@@ -488,7 +488,7 @@ class ServeTest {
             Object[][] bad = {
                     {"{\"max_tokens\": 5}", "prompt"}, {"{\"prompt\": \"\"}", "prompt"}, {"{\"prompt\": \"a\", \"max_tokens\": 0}", "max_tokens"},
                     {"{\"prompt\": \"a\", \"max_tokens\": 65}", "max_tokens"}, {"{\"prompt\": \"a\", \"temperature\": -1}", "temperature"},
-                    {"{\"prompt\": \"a\", \"top_p\": 0}", "top_p"}, {"{\"prompt\": \"a\", \"n\": 2}", "n"}, {"{\"prompt\": \"a\", \"stop\": [\".\"]}", "stop"},
+                    {"{\"prompt\": \"a\", \"top_p\": 0}", "top_p"}, {"{\"prompt\": \"a\", \"n\": 2}", "n"}, {"{\"prompt\": \"a\", \"stop\": [\"\"]}", "stop"},
                     {"{\"prompt\": \"a\", \"task\": \"weather\"}", "task"}, {"{\"prompt\": \"a\", \"seed\": \"x\"}", "seed"},
             };
             for (Object[] b : bad) {

@@ -21,7 +21,7 @@ class DataReadersTest {
     private static final Path DATA = SharedPaths.data();
 
     private static List<Example> read(String task, boolean train) {
-        return TaskRegistry.load(TaskRegistry.resolve(task), train, DATA, 0, 1, false).examples();
+        return TaskRegistry.load(TaskRegistry.resolve(task), train ? Split.TRAIN : Split.EVAL, DATA, 0, 1, BadRows.STOP).examples();
     }
 
     @Test
@@ -100,15 +100,15 @@ class DataReadersTest {
     @Test
     void capsAreDeterministicSubsamples() {
         TaskSpec sst = TaskRegistry.resolve("sst2");
-        List<Example> a = TaskRegistry.load(sst, true, DATA, 100, 7, false).examples();
-        List<Example> b = TaskRegistry.load(sst, true, DATA, 100, 7, false).examples();
-        List<Example> c = TaskRegistry.load(sst, true, DATA, 100, 8, false).examples();
+        List<Example> a = TaskRegistry.load(sst, Split.TRAIN, DATA, 100, 7, BadRows.STOP).examples();
+        List<Example> b = TaskRegistry.load(sst, Split.TRAIN, DATA, 100, 7, BadRows.STOP).examples();
+        List<Example> c = TaskRegistry.load(sst, Split.TRAIN, DATA, 100, 8, BadRows.STOP).examples();
         assertThat(a).hasSize(100).isEqualTo(b).isNotEqualTo(c);
     }
 
     @Test
     void missingFileNamesIt(@TempDir Path dir) {
-        assertThatThrownBy(() -> TaskRegistry.load(TaskRegistry.resolve("mnli"), true, dir, 0, 1, false))
+        assertThatThrownBy(() -> TaskRegistry.load(TaskRegistry.resolve("mnli"), Split.TRAIN, dir, 0, 1, BadRows.STOP))
                 .isInstanceOf(MooreException.class).hasMessageContaining(dir.resolve("glue/mnli/train.tsv").toString())
                 .hasMessageContaining("not found");
     }
@@ -119,9 +119,9 @@ class DataReadersTest {
         Path f = dir.resolve("glue/sst2/train.tsv");
         Files.writeString(f, "sentence\tlabel\ngood film\t1\nno label column here\nbad film\t0\n");
         TaskSpec sst = TaskRegistry.resolve("sst2");
-        assertThatThrownBy(() -> TaskRegistry.load(sst, true, dir, 0, 1, false))
+        assertThatThrownBy(() -> TaskRegistry.load(sst, Split.TRAIN, dir, 0, 1, BadRows.STOP))
                 .hasMessageContaining(f + ":3").hasMessageContaining("columns").hasMessageContaining("--skip-bad-rows");
-        DataReaders.Result r = TaskRegistry.load(sst, true, dir, 0, 1, true);
+        DataReaders.Result r = TaskRegistry.load(sst, Split.TRAIN, dir, 0, 1, BadRows.SKIP);
         assertThat(r.examples()).hasSize(2);
         assertThat(r.skipped()).isEqualTo(1);
     }
@@ -131,7 +131,7 @@ class DataReadersTest {
         Files.createDirectories(dir.resolve("glue/rte"));
         Path f = dir.resolve("glue/rte/train.tsv");
         Files.writeString(f, "index\tsentence1\tsentence2\tlabel\n0\ta\tb\tentailment\n1\ta\tb\tmaybe\n");
-        assertThatThrownBy(() -> TaskRegistry.load(TaskRegistry.resolve("rte"), true, dir, 0, 1, false))
+        assertThatThrownBy(() -> TaskRegistry.load(TaskRegistry.resolve("rte"), Split.TRAIN, dir, 0, 1, BadRows.STOP))
                 .hasMessageContaining(f + ":3").hasMessageContaining("label 'maybe' is not in the label set [entailment, not_entailment]");
     }
 
@@ -139,7 +139,7 @@ class DataReadersTest {
     void emptyTask(@TempDir Path dir) throws Exception {
         Files.createDirectories(dir.resolve("glue/cola"));
         Files.writeString(dir.resolve("glue/cola/train.tsv"), "");
-        assertThatThrownBy(() -> TaskRegistry.load(TaskRegistry.resolve("cola"), true, dir, 0, 1, false))
+        assertThatThrownBy(() -> TaskRegistry.load(TaskRegistry.resolve("cola"), Split.TRAIN, dir, 0, 1, BadRows.STOP))
                 .hasMessageContaining("task 'cola' has no examples");
     }
 
@@ -154,7 +154,7 @@ class DataReadersTest {
         Files.writeString(dir.resolve("t.jsonl"), "{\"q\": \"2+2?\", \"opts\": [\"3\", \"4\"], \"a\": \"4\"}\n{\"q\": \"1+1?\", \"opts\": [\"2\", \"5\"], \"a\": \"0\"}\n");
         Files.writeString(dir.resolve("t.yaml"), "name: sums\nkind: multiple-choice\ntrain: t.jsonl\ntext_field: q\nchoices_field: opts\nlabel_field: a\n");
         TaskSpec spec = TaskRegistry.resolve(dir.resolve("t.yaml").toString());
-        List<Example> ex = TaskRegistry.load(spec, true, dir, 0, 1, false).examples();
+        List<Example> ex = TaskRegistry.load(spec, Split.TRAIN, dir, 0, 1, BadRows.STOP).examples();
         assertThat(ex).extracting(Example::label).containsExactly(1, 0);
         Files.writeString(dir.resolve("bad.yaml"), "name: x\nkind: classification\ntrain: t.jsonl\n");
         assertThatThrownBy(() -> TaskRegistry.resolve(dir.resolve("bad.yaml").toString()))

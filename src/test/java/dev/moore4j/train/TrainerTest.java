@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDScope;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import dev.moore4j.task.Split;
 import dev.moore4j.TestSupport;
 import dev.moore4j.adapter.Methods;
 import dev.moore4j.adapter.Param;
@@ -120,7 +121,7 @@ class TrainerTest {
                 TrainConfig one = config(1, wholeSequence);
                 List<TaskSpec> tasks = TaskRegistry.resolveAll(one.tasks());
                 TaskModel model = Pipeline.build(one, tasks, loaded);
-                Map<String, List<Example>> data = Pipeline.load(tasks, true, one);
+                Map<String, List<Example>> data = Pipeline.load(tasks, Split.TRAIN, one);
                 List<Example> batch = new ArrayList<>();
                 data.values().forEach(l -> batch.addAll(l.subList(0, 4))); // three tasks, answers of different token lengths
                 double[] l1 = new double[1];
@@ -155,7 +156,7 @@ class TrainerTest {
             TrainConfig recomputed = kept.toBuilder().recompute(true).build().validate();
             List<TaskSpec> tasks = TaskRegistry.resolveAll(kept.tasks());
             TaskModel model = Pipeline.build(kept, tasks, loaded);
-            Map<String, List<Example>> data = Pipeline.load(tasks, true, kept);
+            Map<String, List<Example>> data = Pipeline.load(tasks, Split.TRAIN, kept);
             List<Example> batch = new ArrayList<>();
             data.values().forEach(l -> batch.addAll(l.subList(0, 4)));
             double[] lk = new double[1];
@@ -206,7 +207,7 @@ class TrainerTest {
                 }
             }
             Map<String, HostTensor> before = model.state();
-            Trainer.Summary s = new Trainer(model, cfg, Pipeline.load(tasks, true, cfg), Pipeline.load(tasks, false, cfg), modelName, out)
+            Trainer.Summary s = new Trainer(model, cfg, Pipeline.load(tasks, Split.TRAIN, cfg), Pipeline.load(tasks, Split.EVAL, cfg), modelName, out)
                     .run(new Trainer.Options(false, 0), m);
             assertThat(s.steps()).isEqualTo(3);
             Map<String, HostTensor> after = model.state();

@@ -2,6 +2,7 @@ package dev.moore4j.spark;
 
 import dev.moore4j.MooreException;
 import dev.moore4j.api.AdaptedModel;
+import dev.moore4j.api.Inputs;
 
 import org.apache.spark.ml.param.Param;
 import org.apache.spark.ml.util.DefaultParamsReader;
@@ -113,7 +114,7 @@ public final class MoorePredictor extends MooreTransformer<MoorePredictor> {
             String p = pair >= 0 ? row.getString(pair) : null;
             List<String> cs = choices >= 0 && !row.isNullAt(choices) ? JavaConverters.seqAsJavaList(row.getSeq(choices)) : null;
             AdaptedModel.Input in = new AdaptedModel.Input(task, row.getString(text), p == null || p.isEmpty() ? null : p, cs);
-            AdaptedModel.check(m.task(task), in);
+            Inputs.check(m.task(task), in);
             if (in.choices().isEmpty()) {
                 checkLength(m, in.text(), in.pair());
             } else {

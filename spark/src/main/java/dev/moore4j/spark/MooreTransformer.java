@@ -217,17 +217,10 @@ public abstract class MooreTransformer<T extends MooreTransformer<T>> extends Tr
         return defaultCopy(extra);
     }
 
-    /**
-     * A test hook, not an API: when the system property {@code moore4j.spark.failOnce} names a file that does not
-     * exist yet, the first partition to see it creates the file and fails, so a test can watch Spark retry the task.
-     */
-    static final String FAIL_ONCE = "moore4j.spark.failOnce";
-
     /** The partition loop. */
     record Partition(RowModel model, String adapter, String base, int batch, int threads) implements FlatMapFunction<Iterator<Row>, Row> {
         @Override
         public Iterator<Row> call(Iterator<Row> it) throws Exception {
-            failOnceForTests();
             if (!it.hasNext()) {
                 return List.<Row>of().iterator();
             }
@@ -302,18 +295,6 @@ public abstract class MooreTransformer<T extends MooreTransformer<T>> extends Tr
             SparkEnv env = SparkEnv.get();
             int cores = env == null ? 0 : env.conf().getInt("spark.executor.cores", 0);
             return cores > 0 ? cores : Runtime.getRuntime().availableProcessors();
-        }
-
-        private static void failOnceForTests() throws java.io.IOException {
-            String marker = System.getProperty(FAIL_ONCE);
-            if (marker != null) {
-                try {
-                    java.nio.file.Files.createFile(java.nio.file.Path.of(marker));
-                } catch (java.nio.file.FileAlreadyExistsException e) {
-                    return;
-                }
-                throw new IllegalStateException("moore4j-spark: failing this task attempt once on purpose (" + FAIL_ONCE + ")");
-            }
         }
     }
 

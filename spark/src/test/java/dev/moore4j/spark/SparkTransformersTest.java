@@ -246,16 +246,29 @@ class SparkTransformersTest {
     void aFailedTaskAttemptIsRetriedWithTheSameOutput() {
         List<Row> plain = byId(embedder().transform(rows));
         Path marker = dir.resolve("failed-once");
-        System.setProperty(MooreTransformer.FAIL_ONCE, marker.toString());
-        try {
-            List<Row> retried = byId(embedder().transform(rows));
-            assertThat(marker).as("one task attempt failed on purpose").exists();
-            assertThat(retried).hasSameSizeAs(plain);
-            for (int i = 0; i < plain.size(); i++) {
-                assertThat(((Vector) retried.get(i).get(4)).toArray()).containsExactly(((Vector) plain.get(i).get(4)).toArray());
+        Dataset<Row> embedded = embedder().transform(rows);
+        // the failure comes after the embedding, in the same stage: the retried attempt embeds its partition again
+        Dataset<Row> failingOnce = spark.createDataFrame(embedded.javaRDD().mapPartitions(new FailOnce(marker.toString())), embedded.schema());
+        List<Row> retried = byId(failingOnce);
+        assertThat(marker).as("one task attempt failed on purpose").exists();
+        assertThat(retried).hasSameSizeAs(plain);
+        for (int i = 0; i < plain.size(); i++) {
+            assertThat(((Vector) retried.get(i).get(4)).toArray()).containsExactly(((Vector) plain.get(i).get(4)).toArray());
+        }
+    }
+
+    /** Passes a partition's rows on, except that the first attempt to see no marker file creates it and fails. */
+    record FailOnce(String marker) implements org.apache.spark.api.java.function.FlatMapFunction<java.util.Iterator<Row>, Row> {
+        @Override
+        public java.util.Iterator<Row> call(java.util.Iterator<Row> it) throws Exception {
+            List<Row> all = new ArrayList<>();
+            it.forEachRemaining(all::add);
+            try {
+                Files.createFile(Path.of(marker));
+            } catch (java.nio.file.FileAlreadyExistsException e) {
+                return all.iterator();
             }
-        } finally {
-            System.clearProperty(MooreTransformer.FAIL_ONCE);
+            throw new IllegalStateException("failing this task attempt once on purpose");
         }
     }
 }

@@ -70,20 +70,15 @@ public abstract class ExpertLoraMethod<C extends ExpertLoraMethod.Spec> extends 
         }
     }
 
-    /** Whether each expert has its own A or all share one (HydraLoRA, MoSLD). */
-    public enum A {
-        PER_EXPERT, SHARED
-    }
-
     /** Whether expert outputs are mixed as they are, or made mutually orthogonal per token first (OMoE). */
     public enum Outputs {
         AS_THEY_ARE, ORTHOGONALISED
     }
 
-    private final A a;
+    private final LoraBank.A a;
     private final Outputs outputs;
 
-    protected ExpertLoraMethod(A a, Outputs outputs) {
+    protected ExpertLoraMethod(LoraBank.A a, Outputs outputs) {
         this.a = a;
         this.outputs = outputs;
     }
@@ -100,7 +95,7 @@ public abstract class ExpertLoraMethod<C extends ExpertLoraMethod.Spec> extends 
 
     @Override
     protected long layerCount(C c, int dIn, int dOut, int tasks) {
-        return LoraBank.count(c.experts(), expertRank(c), dIn, dOut, a == A.SHARED) + (long) c.experts() * dIn;
+        return LoraBank.count(c.experts(), expertRank(c), dIn, dOut, a) + (long) c.experts() * dIn;
     }
 
     @Override
@@ -109,7 +104,7 @@ public abstract class ExpertLoraMethod<C extends ExpertLoraMethod.Spec> extends 
         var m = w.weightInOut().getManager();
         var dt = w.weightInOut().getDataType();
         Router router = new Router(slot + ".router", c.experts(), w.inFeatures(), c.topK(), c.balanceCoef(), rnd, m, dt);
-        LoraBank bank = new LoraBank(slot, c.experts(), expertRank(c), w.inFeatures(), w.outFeatures(), a == A.SHARED, rnd, m, dt);
+        LoraBank bank = new LoraBank(slot, c.experts(), expertRank(c), w.inFeatures(), w.outFeatures(), a, rnd, m, dt);
         return LowRankLinear.mixture(slot, w.weightInOut(), w.bias(), bank, c.alpha() / expertRank(c), c.dropout(),
                 new LowRankLinear.Mixing(router, c.aDropout(), outputs == Outputs.ORTHOGONALISED));
     }

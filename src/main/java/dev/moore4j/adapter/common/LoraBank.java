@@ -22,29 +22,38 @@ import java.util.SplittableRandom;
  * Fresh banks are PyTorch's LoRA init: A kaiming-uniform, B zero (so the update starts at zero).
  */
 public final class LoraBank {
+    /** Whether each expert has its own A or all share one (HydraLoRA, MoSLD). */
+    public enum A {
+        PER_EXPERT, SHARED
+    }
+
     private final Param a;
     private final Param b;
     private final int experts;
     private final int rank;
     private final boolean sharedA;
 
-    public LoraBank(String name, int experts, int rank, int dIn, int dOut, boolean sharedA, SplittableRandom rnd, NDManager m, DataType dt) {
-        this(name, experts, rank, sharedA,
-                Init.create(m, Init.kaimingUniform(rnd, (sharedA ? 1 : experts) * rank, dIn), dt, (sharedA ? 1 : experts) * rank, dIn),
+    public LoraBank(String name, int experts, int rank, int dIn, int dOut, A a, SplittableRandom rnd, NDManager m, DataType dt) {
+        this(name, experts, rank, a,
+                Init.create(m, Init.kaimingUniform(rnd, aRows(experts, rank, a), dIn), dt, aRows(experts, rank, a), dIn),
                 m.zeros(new Shape((long) experts * rank, dOut), dt));
     }
 
     /** A bank with given initial A and B (spectral initialisations). */
-    public LoraBank(String name, int experts, int rank, boolean sharedA, NDArray aInit, NDArray bInit) {
+    public LoraBank(String name, int experts, int rank, A a, NDArray aInit, NDArray bInit) {
         this.experts = experts;
         this.rank = rank;
-        this.sharedA = sharedA;
+        this.sharedA = a == A.SHARED;
         this.a = new Param(name + ".lora_A", aInit);
         this.b = new Param(name + ".lora_B", bInit);
     }
 
-    public static long count(int experts, int rank, int dIn, int dOut, boolean sharedA) {
-        return (long) (sharedA ? 1 : experts) * rank * dIn + (long) experts * rank * dOut;
+    public static long count(int experts, int rank, int dIn, int dOut, A a) {
+        return (long) aRows(experts, rank, a) * dIn + (long) experts * rank * dOut;
+    }
+
+    private static int aRows(int experts, int rank, A a) {
+        return (a == A.SHARED ? 1 : experts) * rank;
     }
 
     public List<Param> parameters() {

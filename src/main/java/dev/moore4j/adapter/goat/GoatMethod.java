@@ -65,7 +65,7 @@ public final class GoatMethod extends ExpertLoraMethod<GoatMethod.Config> {
     }
 
     public GoatMethod() {
-        super(A.PER_EXPERT, Outputs.AS_THEY_ARE);
+        super(LoraBank.A.PER_EXPERT, Outputs.AS_THEY_ARE);
     }
 
     @Override
@@ -101,7 +101,7 @@ public final class GoatMethod extends ExpertLoraMethod<GoatMethod.Config> {
         w.closeWeight();
         Router router = new Router(slot + ".router", c.experts(), w.inFeatures(), c.topK(), c.balanceCoef(),
                 new SplittableRandom(ctx.layerSeed(index)), m, dt);
-        return LowRankLinear.mixture(slot, residual, w.bias(), new LoraBank(slot, c.experts(), re, false, ab[0], ab[1]), sf, c.dropout(),
+        return LowRankLinear.mixture(slot, residual, w.bias(), new LoraBank(slot, c.experts(), re, LoraBank.A.PER_EXPERT, ab[0], ab[1]), sf, c.dropout(),
                 new LowRankLinear.Mixing(router, 0, false));
     }
 }

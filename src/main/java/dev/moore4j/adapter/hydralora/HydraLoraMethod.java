@@ -2,6 +2,7 @@ package dev.moore4j.adapter.hydralora;
 
 import dev.moore4j.adapter.Method;
 import dev.moore4j.adapter.common.ExpertLoraMethod;
+import dev.moore4j.adapter.common.LoraBank;
 
 import java.util.List;
 
@@ -10,7 +11,7 @@ import java.util.List;
         display = "HydraLoRA", colour = 0x17BECF, kind = Method.Kind.MIXTURE)
 public final class HydraLoraMethod extends ExpertLoraMethod<ExpertLoraMethod.DenseConfig> {
     public HydraLoraMethod() {
-        super(A.SHARED, Outputs.AS_THEY_ARE);
+        super(LoraBank.A.SHARED, Outputs.AS_THEY_ARE);
     }
 
     @Override

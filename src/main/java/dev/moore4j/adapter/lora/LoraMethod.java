@@ -48,12 +48,12 @@ public class LoraMethod extends LinearMethod<LoraMethod.Config> {
 
     @Override
     protected long layerCount(Config c, int dIn, int dOut, int tasks) {
-        return LoraBank.count(1, c.r(), dIn, dOut, false);
+        return LoraBank.count(1, c.r(), dIn, dOut, LoraBank.A.PER_EXPERT);
     }
 
     @Override
     protected AdapterLayer layer(Config c, String slot, DenseLinear w, AdaptContext ctx, int index) {
-        LoraBank bank = new LoraBank(slot, 1, c.r(), w.inFeatures(), w.outFeatures(), false, new SplittableRandom(ctx.layerSeed(index)),
+        LoraBank bank = new LoraBank(slot, 1, c.r(), w.inFeatures(), w.outFeatures(), LoraBank.A.PER_EXPERT, new SplittableRandom(ctx.layerSeed(index)),
                 w.weightInOut().getManager(), w.weightInOut().getDataType());
         return LowRankLinear.single(slot, w.weightInOut(), w.bias(), bank, c.alpha() / c.r(), c.dropout());
     }

@@ -3,6 +3,7 @@ package dev.moore4j.adapter.loramoe;
 import dev.moore4j.adapter.Method;
 import dev.moore4j.adapter.TargetMatcher;
 import dev.moore4j.adapter.common.ExpertLoraMethod;
+import dev.moore4j.adapter.common.LoraBank;
 
 import java.util.List;
 
@@ -11,7 +12,7 @@ import java.util.List;
         display = "LoRAMoE", colour = 0x8C564B, kind = Method.Kind.MIXTURE)
 public final class LoraMoeMethod extends ExpertLoraMethod<ExpertLoraMethod.DenseConfig> {
     public LoraMoeMethod() {
-        super(A.PER_EXPERT, Outputs.AS_THEY_ARE);
+        super(LoraBank.A.PER_EXPERT, Outputs.AS_THEY_ARE);
     }
 
     @Override

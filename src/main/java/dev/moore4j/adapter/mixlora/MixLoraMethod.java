@@ -90,11 +90,11 @@ public final class MixLoraMethod implements Method<MixLoraMethod.Config> {
         Plan p = plan(model, c);
         long n = 0;
         for (LinearSlot s : p.attention()) {
-            n += LoraBank.count(1, c.r(), s.get().inFeatures(), s.get().outFeatures(), false);
+            n += LoraBank.count(1, c.r(), s.get().inFeatures(), s.get().outFeatures(), LoraBank.A.PER_EXPERT);
         }
         for (FfnSlot f : p.blocks()) {
             for (LinearSlot s : f.projections()) {
-                n += LoraBank.count(c.experts(), c.r(), s.get().inFeatures(), s.get().outFeatures(), false);
+                n += LoraBank.count(c.experts(), c.r(), s.get().inFeatures(), s.get().outFeatures(), LoraBank.A.PER_EXPERT);
             }
             n += (long) c.experts() * f.projections().get(0).get().inFeatures();
         }
@@ -119,7 +119,7 @@ public final class MixLoraMethod implements Method<MixLoraMethod.Config> {
         try (ProgressBar pb = Progress.bar(name(), p.attention().size() + p.blocks().size())) {
             for (LinearSlot s : p.attention()) {
                 DenseLinear w = (DenseLinear) s.get();
-                LoraBank bank = new LoraBank(s.name(), 1, c.r(), w.inFeatures(), w.outFeatures(), false, new SplittableRandom(ctx.layerSeed(index++)),
+                LoraBank bank = new LoraBank(s.name(), 1, c.r(), w.inFeatures(), w.outFeatures(), LoraBank.A.PER_EXPERT, new SplittableRandom(ctx.layerSeed(index++)),
                         w.weightInOut().getManager(), w.weightInOut().getDataType());
                 LowRankLinear layer = LowRankLinear.single(s.name(), w.weightInOut(), w.bias(), bank, c.alpha() / c.r(), c.dropout());
                 s.set(layer);
@@ -151,7 +151,7 @@ public final class MixLoraMethod implements Method<MixLoraMethod.Config> {
             DataType dt = first.weightInOut().getDataType();
             this.router = new Router(block.name() + ".router", c.experts(), first.inFeatures(), c.topK(), c.balanceCoef(), rnd, m, dt);
             for (LinearSlot s : block.projections()) {
-                banks.add(new LoraBank(s.name(), c.experts(), c.r(), s.get().inFeatures(), s.get().outFeatures(), false, rnd, m, dt));
+                banks.add(new LoraBank(s.name(), c.experts(), c.r(), s.get().inFeatures(), s.get().outFeatures(), LoraBank.A.PER_EXPERT, rnd, m, dt));
             }
         }
 

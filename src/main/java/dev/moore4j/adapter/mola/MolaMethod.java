@@ -2,6 +2,7 @@ package dev.moore4j.adapter.mola;
 
 import dev.moore4j.adapter.Method;
 import dev.moore4j.adapter.common.ExpertLoraMethod;
+import dev.moore4j.adapter.common.LoraBank;
 
 import java.util.List;
 
@@ -26,7 +27,7 @@ public final class MolaMethod extends ExpertLoraMethod<MolaMethod.Config> {
     }
 
     public MolaMethod() {
-        super(A.PER_EXPERT, Outputs.AS_THEY_ARE);
+        super(LoraBank.A.PER_EXPERT, Outputs.AS_THEY_ARE);
     }
 
     @Override

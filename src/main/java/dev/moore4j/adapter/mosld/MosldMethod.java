@@ -3,6 +3,7 @@ package dev.moore4j.adapter.mosld;
 import dev.moore4j.adapter.Method;
 import dev.moore4j.adapter.MethodConfig;
 import dev.moore4j.adapter.common.ExpertLoraMethod;
+import dev.moore4j.adapter.common.LoraBank;
 
 import java.util.List;
 
@@ -31,7 +32,7 @@ public final class MosldMethod extends ExpertLoraMethod<MosldMethod.Config> {
     }
 
     public MosldMethod() {
-        super(A.SHARED, Outputs.AS_THEY_ARE);
+        super(LoraBank.A.SHARED, Outputs.AS_THEY_ARE);
     }
 
     @Override

@@ -2,6 +2,7 @@ package dev.moore4j.adapter.omoe;
 
 import dev.moore4j.adapter.Method;
 import dev.moore4j.adapter.common.ExpertLoraMethod;
+import dev.moore4j.adapter.common.LoraBank;
 
 import java.util.List;
 
@@ -30,7 +31,7 @@ public final class OmoeMethod extends ExpertLoraMethod<OmoeMethod.Config> {
     }
 
     public OmoeMethod() {
-        super(A.PER_EXPERT, Outputs.ORTHOGONALISED);
+        super(LoraBank.A.PER_EXPERT, Outputs.ORTHOGONALISED);
     }
 
     @Override

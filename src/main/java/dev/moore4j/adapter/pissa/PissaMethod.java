@@ -41,6 +41,6 @@ public class PissaMethod extends LoraMethod {
         NDArray[] ab = Spectral.split(t, triplets(t.k(), c.r()), scale, wio.getManager(), wio.getDataType());
         NDArray residual = Spectral.residual(wio, ab, scale);
         w.closeWeight();
-        return LowRankLinear.single(slot, residual, w.bias(), new LoraBank(slot, 1, c.r(), false, ab[0], ab[1]), scale, c.dropout());
+        return LowRankLinear.single(slot, residual, w.bias(), new LoraBank(slot, 1, c.r(), LoraBank.A.PER_EXPERT, ab[0], ab[1]), scale, c.dropout());
     }
 }

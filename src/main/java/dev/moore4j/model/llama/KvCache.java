@@ -22,6 +22,15 @@ public final class KvCache implements AutoCloseable {
         return length;
     }
 
+    /** A layer's cached keys [B, H_kv, T, dh] (owned by the cache). */
+    NDArray keys(int layer) {
+        return keys[layer];
+    }
+
+    NDArray values(int layer) {
+        return values[layer];
+    }
+
     /** Appends this step's k, v [B, H_kv, S, dh] for a layer and returns the full ones. */
     NDArray[] append(int layer, NDArray k, NDArray v) {
         keys[layer] = grow(keys[layer], k);

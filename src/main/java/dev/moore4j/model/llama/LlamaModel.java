@@ -143,8 +143,18 @@ public final class LlamaModel extends BaseModel implements DecoderModel {
     }
 
     @Override
-    public String generate(TextTokenizer tok, String prompt, Sampling sampling, ForwardContext ctx, Consumer<String> onText) {
-        return Generator.generate(this, tok, prompt, sampling, ctx, onText);
+    public Finish generate(TextTokenizer tok, long[] promptIds, Sampling sampling, ForwardContext ctx, TokenSink sink) {
+        return Generator.generate(this, tok, promptIds, sampling, ctx, sink);
+    }
+
+    @Override
+    public Batch newBatch() {
+        return new DecodeBatch(this);
+    }
+
+    @Override
+    public long kvBytesPerPosition() {
+        return 2L * config.numHiddenLayers() * config.numKeyValueHeads() * config.headDim() * Float.BYTES;
     }
 
     /** Each sentence alone (no padding), its logits in order. */
@@ -184,20 +194,80 @@ public final class LlamaModel extends BaseModel implements DecoderModel {
         return logits(hidden(ids, cache, ctx));
     }
 
-    /** Final-normed hidden states [B, S, D]. */
-    public NDArray hidden(NDArray ids, KvCache cache, ForwardContext ctx) {
-        int seq = (int) ids.getShape().get(1);
+    /**
+     * Where a pass's queries sit and what each sees: the rotation of each query and key, the additive attention mask,
+     * and the keys and values so far (a causal pass after one sequence's cache, or one step of a {@link DecodeBatch}).
+     */
+    interface Positions {
+        /** cos and sin of the rotation, broadcastable to q [B, H, S, dh]. */
+        NDArray cos();
+
+        NDArray sin();
+
+        /** Additive mask, broadcastable to the scores [B, H, S, T]. */
+        NDArray mask();
+
+        /** This step's k, v [B, H_kv, S, dh] of a layer with those cached before it. */
+        NDArray[] keysValues(int layer, NDArray k, NDArray v);
+
+        /** Whether arrays made in a layer outlive it (a cache keeps them). */
+        boolean cached();
+    }
+
+    /** A causal pass of [B, S] tokens after {@code cache}'s positions (null: from position 0, nothing kept). */
+    private Positions after(KvCache cache, int seq, NDManager m) {
         int start = cache == null ? 0 : cache.length();
         if (start + seq > config.maxPositionEmbeddings()) {
             throw new IllegalArgumentException("position " + (start + seq) + " exceeds max_position_embeddings " + config.maxPositionEmbeddings());
         }
+        NDArray cosS = cos.get(new NDIndex("{}:{}", start, start + seq));
+        NDArray sinS = sin.get(new NDIndex("{}:{}", start, start + seq));
+        NDArray mask = causalMask(seq, start, config.slidingWindow(), m);
+        return new Positions() {
+            public NDArray cos() {
+                return cosS;
+            }
+
+            public NDArray sin() {
+                return sinS;
+            }
+
+            public NDArray mask() {
+                return mask;
+            }
+
+            public NDArray[] keysValues(int layer, NDArray k, NDArray v) {
+                return cache == null ? new NDArray[] {k, v} : cache.append(layer, k, v);
+            }
+
+            public boolean cached() {
+                return cache != null;
+            }
+        };
+    }
+
+    /** The rotation tables' rows at the given positions, [B, 1, 1, dh] each (one query per row). */
+    NDArray[] rotationAt(long[] positions, NDManager m) {
+        NDArray at = m.create(positions);
+        long dh = cos.getShape().get(1);
+        return new NDArray[] {cos.get(at).reshape(positions.length, 1, 1, dh), sin.get(at).reshape(positions.length, 1, 1, dh)};
+    }
+
+    /** Final-normed hidden states [B, S, D]. */
+    public NDArray hidden(NDArray ids, KvCache cache, ForwardContext ctx) {
+        return hidden(ids, after(cache, (int) ids.getShape().get(1), ids.getManager()), ctx);
+    }
+
+    /** Final-normed hidden states [B, S, D] of tokens placed as {@code pos} says. */
+    NDArray hidden(NDArray ids, Positions pos, ForwardContext ctx) {
         int heads = config.numAttentionHeads();
         int kvHeads = config.numKeyValueHeads();
         float eps = config.rmsNormEps();
-        NDArray cosS = cos.get(new NDIndex("{}:{}", start, start + seq));
-        NDArray sinS = sin.get(new NDIndex("{}:{}", start, start + seq));
-        NDArray mask = causalMask(seq, start, config.slidingWindow(), ids.getManager());
+        NDArray cosS = pos.cos();
+        NDArray sinS = pos.sin();
+        NDArray mask = pos.mask();
         float scale = (float) (1.0 / Math.sqrt(config.headDim()));
+        boolean cache = pos.cached();
 
         NDArray x = embeddings.get(ids);
         for (int li = 0; li < layers.size(); li++) {
@@ -214,11 +284,9 @@ public final class LlamaModel extends BaseModel implements DecoderModel {
                 q = rope(q, cosS, sinS);
                 k = rope(k, cosS, sinS);
                 NDArray v = Ops.splitHeads(l.v().forward(n, ctx), kvHeads);
-                if (cache != null) {
-                    NDArray[] kvFull = cache.append(index, k, v);
-                    k = kvFull[0];
-                    v = kvFull[1];
-                }
+                NDArray[] kvFull = pos.keysValues(index, k, v);
+                k = kvFull[0];
+                v = kvFull[1];
                 if (kvHeads != heads) { // grouped-query attention: query head h reads kv head h / (H / H_kv)
                     k = k.repeat(1, heads / kvHeads);
                     v = v.repeat(1, heads / kvHeads);
@@ -230,9 +298,9 @@ public final class LlamaModel extends BaseModel implements DecoderModel {
             };
             NDArray in = x;
             // the KV cache keeps arrays made inside the layer, so only a cache-free pass frees per layer
-            x = ctx.recompute() != null && cache == null ? ctx.recompute().layer(in, layer) : Ops.layer(cache == null, () -> layer.apply(in));
+            x = ctx.recompute() != null && !cache ? ctx.recompute().layer(in, layer) : Ops.layer(!cache, () -> layer.apply(in));
         }
-        if (ctx.recompute() != null && cache == null) {
+        if (ctx.recompute() != null && !cache) {
             x = ctx.recompute().output(x);
         }
         return Ops.rmsNorm(x, finalNorm, eps);

