@@ -2,6 +2,7 @@ package dev.moore4j.cli;
 
 import dev.moore4j.MooreException;
 import dev.moore4j.api.AdaptedModel;
+import dev.moore4j.serve.DecodeBench;
 import dev.moore4j.serve.LoadBench;
 import dev.moore4j.serve.Server;
 
@@ -49,8 +50,25 @@ final class ServeBenchCommand implements Runnable {
     @Option(names = "--seed", description = "Seed of the request mix. Default: ${DEFAULT-VALUE}.")
     long seed = 1;
 
+    @Option(names = "--decode", description = "A decoder: streamed greedy completions at each --concurrency (continuous batching), then "
+            + "batching off; tokens/s, time to first token, and whether each answer equals its one-at-a-time answer.")
+    boolean decode;
+
+    @Option(names = "--concurrency", split = ",", description = "With --decode: concurrent clients to measure. Default: 1,4,16,64.")
+    List<Integer> concurrency = List.of(1, 4, 16, 64);
+
+    @Option(names = "--decode-requests", description = "With --decode: requests per concurrency. Default: ${DEFAULT-VALUE}.")
+    int decodeRequests = 64;
+
+    @Option(names = "--max-tokens", description = "With --decode: tokens per answer. Default: ${DEFAULT-VALUE}.")
+    int maxTokens = 32;
+
     @Override
     public void run() {
+        if (decode) {
+            runDecode();
+            return;
+        }
         Common.range("--clients", clients, 1, 2000);
         Common.range("--requests", requests, 1, 10_000_000);
         Common.range("--max-seconds", maxSeconds, 1, 86_400);
@@ -71,7 +89,8 @@ final class ServeBenchCommand implements Runnable {
                         if (!mode.equals("on") && !mode.equals("off")) {
                             throw new MooreException("--modes: 'on' or 'off', got '" + mode + "'");
                         }
-                        Server.Options o = Server.Options.builder().port(0).batching(mode.equals("on")).queueLimit(Math.max(1024, 2 * clients)).build();
+                        Server.Options o = Server.Options.DEFAULTS.with(new Server.Options.Listen("127.0.0.1", 0))
+                                .with(new Server.Options.Batching(mode.equals("on"), 2000, 8192, Math.max(1024, 2 * clients)));
                         try (Server s = Server.start(m, o)) {
                             results.add(LoadBench.run(s.baseUrl(), "batching " + mode, clients, requests, maxSeconds, seed));
                         }
@@ -103,6 +122,56 @@ final class ServeBenchCommand implements Runnable {
         }
         if (out.containsKey("speedup")) {
             System.out.printf(Locale.ROOT, "speed-up of cross-task batching: %.2fx%n", (double) out.get("speedup"));
+        }
+    }
+
+    /** The decoder bench: each concurrency with the decode loop, then one at a time (batching off) at the largest up to 16. */
+    private void runDecode() {
+        Common.range("--decode-requests", decodeRequests, 1, 1_000_000);
+        Common.range("--max-tokens", maxTokens, 1, 100_000);
+        concurrency.forEach(c -> Common.range("--concurrency", c, 1, 2000));
+        if (url != null || !(source.hasAdapter() || source.model != null)) {
+            throw new MooreException("serve-bench --decode: give --adapter and/or --model (a decoder, served here)");
+        }
+        List<DecodeBench.Result> results = new ArrayList<>();
+        Map<String, String> reference = new java.util.concurrent.ConcurrentHashMap<>();
+        try (AdaptedModel m = source.open(common, null, "serve-bench")) {
+            if (m.isEncoder()) {
+                throw new MooreException(source.describe(null) + ": --decode needs a decoder");
+            }
+            List<String> tasks = m.tasks().stream().map(AdaptedModel.TaskInfo::name).toList();
+            int most = concurrency.stream().mapToInt(Integer::intValue).max().orElse(1);
+            Server.Options on = Server.Options.DEFAULTS.with(new Server.Options.Listen("127.0.0.1", 0))
+                    .with(new Server.Options.Batching(true, 2000, 8192, Math.max(1024, 2 * most)))
+                    .with(new Server.Options.Limits(256, 1 << 20, 600_000, Math.max(1024, maxTokens), 10_000));
+            try (Server s = Server.start(m, on)) {
+                DecodeBench.run(s.baseUrl(), "warm-up", 1, Math.min(8, decodeRequests), maxTokens, tasks, new java.util.HashMap<>());
+                for (int c : concurrency) {
+                    results.add(DecodeBench.run(s.baseUrl(), "batched", c, decodeRequests, maxTokens, tasks, reference));
+                }
+            }
+            int off = Math.min(16, most);
+            try (Server s = Server.start(m, on.with(new Server.Options.Batching(false, 0, 8192, Math.max(1024, 2 * most))))) {
+                results.add(DecodeBench.run(s.baseUrl(), "one at a time", off, decodeRequests, maxTokens, tasks, reference));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+        }
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("model", source.describe(null));
+        out.put("threads", common.threads());
+        out.put("max_tokens", maxTokens);
+        out.put("results", results);
+        if (common.json) {
+            common.printJson(out);
+            return;
+        }
+        System.out.println("| mode | clients | requests | errors | seconds | tokens | tokens/s | first token p50 ms | p99 ms | answers ≠ alone |");
+        System.out.println("|---|---|---|---|---|---|---|---|---|---|");
+        for (DecodeBench.Result r : results) {
+            System.out.printf(Locale.ROOT, "| %s | %d | %d | %d | %.1f | %d | %.1f | %.0f | %.0f | %d |%n", r.mode(), r.clients(), r.requests(), r.errors(),
+                    r.seconds(), r.tokens(), r.tokensPerSecond(), r.ttftP50Ms(), r.ttftP99Ms(), r.answersDifferent());
         }
     }
 }

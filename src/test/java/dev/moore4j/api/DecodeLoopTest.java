@@ -113,4 +113,18 @@ class DecodeLoopTest {
             assertThat(loop.meanBatch()).as("never more than two rows").isLessThanOrEqualTo(2.0).isGreaterThan(1.0);
         }
     }
+
+    @Test
+    void serveBenchDecodeReportsEveryConcurrencyWithAnswersEqualToTheirOneAtATimeAnswers() throws Exception {
+        var r = TestSupport.cli("serve-bench", "--adapter", dir.resolve("dec").toString(), "--decode", "--concurrency", "1,3", "--decode-requests", "6",
+                "--max-tokens", "5", "--json", "--threads", TestSupport.THREADS);
+        assertThat(r.code()).as(r.err()).isZero();
+        var out = new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.out());
+        assertThat(out.get("results")).hasSize(3); // batched at 1 and 3 clients, then one at a time
+        for (var res : out.get("results")) {
+            assertThat(res.get("errors").asInt()).isZero();
+            assertThat(res.get("tokens").asLong()).isPositive();
+            assertThat(res.get("answersDifferent").asInt()).as(res.toString()).isZero();
+        }
+    }
 }
