@@ -2,7 +2,6 @@ package dev.moore4j.cli;
 
 import dev.moore4j.MooreException;
 import dev.moore4j.api.AdaptedModel;
-import dev.moore4j.model.DecoderModel;
 import dev.moore4j.tokenizer.ChatTemplate;
 
 import picocli.CommandLine.Command;
@@ -46,16 +45,10 @@ final class ChatCommand implements Runnable {
     public void run() {
         AdaptedModel.GenerateOptions o = sampling.options("chat", source, maxTokens, temperature);
         String task = sampling.task;
-        try (AdaptedModel m = source.open(common, model, "chat")) {
-            if (!(m.model() instanceof DecoderModel)) {
-                throw new MooreException(source.describe(model) + ": chat needs a decoder, this is a " + m.model().family() + " model");
-            }
+        try (AdaptedModel m = sampling.openDecoder(common, source, model, "chat")) {
             if (m.chatTemplate().isEmpty()) {
                 throw new MooreException(source.describe(model) + ": no chat template (no chat_template in tokenizer_config.json, no "
                         + "chat_template.jinja); use moore generate --prompt");
-            }
-            if (task != null) {
-                m.task(task); // unknown task: one line naming the adapter's tasks
             }
             converse(m, o, task);
         } catch (IOException e) {

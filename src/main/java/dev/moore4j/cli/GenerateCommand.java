@@ -1,8 +1,6 @@
 package dev.moore4j.cli;
 
-import dev.moore4j.MooreException;
 import dev.moore4j.api.AdaptedModel;
-import dev.moore4j.model.DecoderModel;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -40,13 +38,7 @@ final class GenerateCommand implements Runnable {
     public void run() {
         AdaptedModel.GenerateOptions o = sampling.options("generate", source, maxTokens, temperature);
         String task = sampling.task;
-        try (AdaptedModel m = source.open(common, model, "generate")) {
-            if (!(m.model() instanceof DecoderModel)) {
-                throw new MooreException(source.describe(model) + ": generate needs a decoder (Llama family), this is a " + m.model().family() + " model");
-            }
-            if (task != null) {
-                m.task(task); // unknown task: one line naming the adapter's tasks
-            }
+        try (AdaptedModel m = sampling.openDecoder(common, source, model, "generate")) {
             if (common.json) {
                 // the prompt as the tokenizer reads it back, then the generated pieces
                 StringBuilder text = new StringBuilder(m.tokenizer().decode(m.tokenizer().encode(prompt)));
