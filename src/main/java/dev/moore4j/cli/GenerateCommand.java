@@ -21,7 +21,7 @@ final class GenerateCommand implements Runnable {
     @Mixin
     SamplingFlags sampling;
 
-    @Parameters(index = "0", arity = "0..1", paramLabel = "MODEL", description = "Decoder model (stories260K, an HF Llama/Qwen2/Qwen3/Mistral directory or a "
+    @Parameters(index = "0", arity = "0..1", paramLabel = "MODEL", description = "Decoder model (stories260K, an HF Llama/Qwen2/Qwen3/Mistral/Phi-3/Gemma 2/Gemma 3 directory or a "
             + "llama2.c .bin), as --model; with --adapter, defaults to the adapter's base model.")
     String model;
 

@@ -12,10 +12,11 @@ import java.util.List;
  * <pre>
  *   GELU:    y = Out · gelu(In · x)                       projections [In, Out]        (BERT)
  *   SWIGLU:  y = Down · (silu(Gate · x) ⊙ (Up · x))        projections [Gate, Up, Down] (Llama)
+ *   GEGLU:   y = Down · (geluTanh(Gate · x) ⊙ (Up · x))    projections [Gate, Up, Down] (Gemma)
  * </pre>
  */
 public final class FfnSlot {
-    public enum Kind { GELU, SWIGLU }
+    public enum Kind { GELU, SWIGLU, GEGLU }
 
     /** Computes projection {@code index} of the block on {@code input}. */
     @FunctionalInterface
@@ -74,6 +75,7 @@ public final class FfnSlot {
         return switch (kind) {
             case GELU -> p.apply(1, Ops.gelu(p.apply(0, x)));
             case SWIGLU -> p.apply(2, Ops.silu(p.apply(0, x)).mul(p.apply(1, x)));
+            case GEGLU -> p.apply(2, Ops.geluTanh(p.apply(0, x)).mul(p.apply(1, x)));
         };
     }
 }

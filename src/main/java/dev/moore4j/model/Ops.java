@@ -131,6 +131,17 @@ public final class Ops {
         return Activation.gelu(x);
     }
 
+    /** GELU, tanh form ({@code gelu_pytorch_tanh}, Gemma's): {@code x/2 · (1 + tanh(√(2/π) (x + 0.044715 x³)))}. */
+    public static NDArray geluTanh(NDArray x) {
+        NDArray inner = mul(x.add(mul(x.mul(x).mul(x), 0.044715)), Math.sqrt(2 / Math.PI));
+        return mul(x, 0.5).mul(add(inner.tanh(), 1));
+    }
+
+    /** {@code cap · tanh(x / cap)}: bounds x to (−cap, cap), near identity for small x (Gemma 2's soft caps). */
+    public static NDArray softcap(NDArray x, double cap) {
+        return mul(div(x, cap).tanh(), cap);
+    }
+
     /** SiLU: {@code x * sigmoid(x)}. */
     public static NDArray silu(NDArray x) {
         return x.mul(Activation.sigmoid(x));

@@ -49,7 +49,7 @@ import static org.assertj.core.api.Assertions.within;
  * state dict round trip, the merged/folded inference form, mixed-task batches against single-task ones,
  * and autograd against central finite differences (float64, load-balance loss included).
  */
-class AdapterMethodsTest {
+public class AdapterMethodsTest {
     static List<String> methods() {
         return Methods.names();
     }
@@ -300,7 +300,7 @@ class AdapterMethodsTest {
     }
 
     /** Small settings so every part is exercised: ranks 2, 3 experts, top-2, no dropout (finite differences need a fixed function). */
-    static Map<String, Object> small(String method) {
+    public static Map<String, Object> small(String method) {
         Map<String, Object> o = new LinkedHashMap<>();
         var keys = Methods.toJson(Methods.get(method).defaults());
         if (keys.has("r")) {

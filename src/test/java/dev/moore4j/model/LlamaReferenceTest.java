@@ -1,7 +1,10 @@
 package dev.moore4j.model;
 
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
 
 import dev.moore4j.TestSupport;
 import dev.moore4j.adapter.AdaptContext;
@@ -34,18 +37,26 @@ import static org.assertj.core.api.Assertions.within;
 /**
  * Tiny random checkpoints of each Llama-layout family (Qwen2: q/k/v biases, grouped-query attention, untied head;
  * Qwen3: q/k RMSNorm per head and a head width other than hidden/heads; Mistral: a sliding window shorter than the
- * sequence; Llama 3.1: llama3 rope scaling; Phi-3: the window, with q/k/v and gate/up stored fused), written as HF
- * safetensors, loaded through the HF path, against a naive
- * scalar forward written here from each family's published definition.
+ * sequence; Llama 3.1: llama3 rope scaling; Phi-3: the window, with q/k/v and gate/up stored fused; Gemma 2 and 3:
+ * 1 + w norms, √D embeddings, norms after each sublayer, GELU-tanh gate, query_pre_attn_scalar, soft caps, local and
+ * global layers, Gemma 3's local rotary base and linear scaling), written as HF safetensors, loaded through the HF
+ * path, against a naive scalar forward written here from each family's published definition.
  */
 class LlamaReferenceTest {
     static final LlamaConfig QWEN2 = new LlamaConfig(20, 16, 24, 2, 4, 2, 32, 1e-6f, 10000f, false, true, "Qwen2ForCausalLM");
-    static final LlamaConfig QWEN3 = new LlamaConfig(20, 16, 24, 2, 4, 2, 32, 1e-6f, 10000f, true, false, "Qwen3ForCausalLM", 6, true, 0, null);
-    static final LlamaConfig MISTRAL = new LlamaConfig(20, 16, 24, 2, 4, 2, 32, 1e-5f, 10000f, false, false, "MistralForCausalLM", 0, false, 3, null);
+    static final LlamaConfig QWEN3 = new LlamaConfig(20, 16, 24, 2, 4, 2, 32, 1e-6f, 10000f, true, false, "Qwen3ForCausalLM", 6, true, 0, null, null);
+    static final LlamaConfig MISTRAL = new LlamaConfig(20, 16, 24, 2, 4, 2, 32, 1e-5f, 10000f, false, false, "MistralForCausalLM", 0, false, 3, null,
+            null);
     static final LlamaConfig LLAMA3 = new LlamaConfig(20, 16, 24, 2, 4, 2, 32, 1e-5f, 500000f, false, false, "LlamaForCausalLM", 0, false, 0,
-            new LlamaConfig.RopeScaling(8, 1, 4, 8));
+            new LlamaConfig.Llama3Scaling(8, 1, 4, 8), null);
     /** Phi-3: Mistral's window, q/k/v and gate/up stored fused. */
-    static final LlamaConfig PHI3 = new LlamaConfig(20, 16, 24, 2, 4, 2, 32, 1e-5f, 10000f, false, false, "Phi3ForCausalLM", 0, false, 3, null);
+    static final LlamaConfig PHI3 = new LlamaConfig(20, 16, 24, 2, 4, 2, 32, 1e-5f, 10000f, false, false, "Phi3ForCausalLM", 0, false, 3, null, null);
+    /** Gemma 2: local, global, local; heads wider than hidden/heads; soft caps small enough to bite on random weights. */
+    static final LlamaConfig GEMMA2 = new LlamaConfig(20, 16, 24, 3, 4, 2, 32, 1e-6f, 10000f, true, false, "Gemma2ForCausalLM", 8, false, 3, null,
+            new LlamaConfig.Gemma(12f, 2f, 3f, 2, 0f));
+    /** Gemma 3: two local layers (their own rotary base) then a global one (linear rope scaling), q/k norms, no caps. */
+    static final LlamaConfig GEMMA3 = new LlamaConfig(20, 16, 24, 3, 4, 2, 32, 1e-6f, 1e6f, true, false, "Gemma3ForCausalLM", 8, true, 3,
+            new LlamaConfig.LinearScaling(4), new LlamaConfig.Gemma(8f, 0f, 0f, 3, 10000f));
     LlamaConfig C;
     final Random rnd = new Random(3);
     final Map<String, HostTensor> w = new LinkedHashMap<>();
@@ -61,13 +72,12 @@ class LlamaReferenceTest {
     }
 
     static Stream<LlamaConfig> families() {
-        return Stream.of(QWEN2, QWEN3, MISTRAL, LLAMA3, PHI3);
+        return Stream.of(QWEN2, QWEN3, MISTRAL, LLAMA3, PHI3, GEMMA2, GEMMA3);
     }
 
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("families")
-    void hfCheckpointMatchesNaiveReference(LlamaConfig c, @TempDir Path dir) throws Exception {
-        C = c;
+    /** Random weights of {@link #C}, written as an HF checkpoint with stories260K's tokenizer. */
+    void writeCheckpoint(Path dir) throws Exception {
+        Files.createDirectories(dir);
         int d = C.hiddenSize();
         int qd = C.numAttentionHeads() * C.headDim();
         int kv = C.numKeyValueHeads() * C.headDim();
@@ -89,6 +99,10 @@ class LlamaReferenceTest {
             }
             rand(p + "self_attn.o_proj.weight", d, qd);
             rand(p + "post_attention_layernorm.weight", d);
+            if (C.gemma() != null) {
+                rand(p + "pre_feedforward_layernorm.weight", d);
+                rand(p + "post_feedforward_layernorm.weight", d);
+            }
             rand(p + "mlp.gate_proj.weight", C.intermediateSize(), d);
             rand(p + "mlp.up_proj.weight", C.intermediateSize(), d);
             rand(p + "mlp.down_proj.weight", d, C.intermediateSize());
@@ -99,6 +113,13 @@ class LlamaReferenceTest {
         }
         HfCheckpoint.writeLlama(dir, C, w);
         Files.copy(SharedPaths.models().resolve("stories260K/tok512.bin"), dir.resolve("tokenizer.bin"));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("families")
+    void hfCheckpointMatchesNaiveReference(LlamaConfig c, @TempDir Path dir) throws Exception {
+        C = c;
+        writeCheckpoint(dir);
         assertThat(Files.readString(dir.resolve("config.json"))).contains(C.architecture());
         if (LlamaFamily.of(C).fused()) { // the file holds Phi-3's fused tensors, which the loader splits again
             var names = dev.moore4j.io.Safetensors.open(dir.resolve("model.safetensors")).entries().keySet();
@@ -113,6 +134,7 @@ class LlamaReferenceTest {
             assertThat(model.config()).as("config.json reads back as written").isEqualTo(C);
             float[] ours = model.forward(m.create(ids, new Shape(1, ids.length)), null, ForwardContext.inference()).toFloatArray();
             assertThat(maxDiff(ours, ref)).isLessThan(1e-4);
+            System.err.printf("%s: max |logit - naive| %.2e%n", C.architecture(), maxDiff(ours, ref));
             // decoding token by token through the KV cache (the window and rotation placed by position) gives the same logits
             float[] stepwise = new float[ours.length];
             try (KvCache cache = new KvCache(C.numHiddenLayers())) {
@@ -122,12 +144,84 @@ class LlamaReferenceTest {
                 }
             }
             assertThat(maxDiff(stepwise, ref)).isLessThan(1e-4);
+            // greedy generation through the KV cache picks the reference's argmax at each step
+            long[] seq = ids.clone();
+            java.util.List<Long> generated = new java.util.ArrayList<>();
+            model.generate(loaded.tokenizer(), ids, new DecoderModel.Sampling(3, 0f, 1f, 0), ForwardContext.inference(),
+                    (token, piece, logprob) -> generated.add(token));
+            for (long token : generated) {
+                float[][] r = naive(seq);
+                assertThat(token).isEqualTo(argmax(r[r.length - 1]));
+                seq = cat(seq, token);
+            }
+            assertThat(generated).hasSize(3);
             // rows of different lengths decoded as one batch, joining and leaving, each get the logits they get alone
             batchMatchesAlone(model, m);
             // MoE-ized with MoORE on every linear layer, it computes the same at initialisation
             Adapter.attach(model, "moore", Methods.config("moore", Map.of(), "test"), new AdaptContext(2, 42, FactorCache.disabled()));
             float[] adapted = model.forward(m.create(ids, new Shape(1, ids.length)), null, ForwardContext.tasks(false, 1)).toFloatArray();
             assertThat(maxDiff(adapted, ref)).isLessThan(1e-4);
+        }
+    }
+
+    static long argmax(float[] v) {
+        int best = 0;
+        for (int i = 1; i < v.length; i++) {
+            best = v[i] > v[best] ? i : best;
+        }
+        return best;
+    }
+
+    /**
+     * Every method attaches to the family, gets finite gradients that are not all zero from a training-mode pass routed
+     * by task, and where the method merges, the merged export loads back to the adapted model's logits.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("families")
+    void everyMethodTrainsAndMergedExportReloads(LlamaConfig c, @TempDir Path dir) throws Exception {
+        C = c;
+        writeCheckpoint(dir.resolve("base"));
+        long[] ids = {3, 7, 1, 19, 0, 12, 5, 2};
+        for (String method : Methods.names()) {
+            if (method.equals("heads")) { // task heads only: nothing in the decoder to train
+                continue;
+            }
+            try (NDManager m = TestSupport.manager(); ModelLoader.Loaded loaded = ModelLoader.load(dir.resolve("base").toString(), m)) {
+                LlamaModel model = (LlamaModel) loaded.model();
+                Adapter a = Adapter.attach(model, method, Methods.config(method, dev.moore4j.adapter.AdapterMethodsTest.small(method), "t"),
+                        new AdaptContext(2, 1, FactorCache.disabled()));
+                Random r = new Random(method.hashCode());
+                for (dev.moore4j.adapter.Param p : a.parameters()) { // off the init, where B = 0 hides most gradients
+                    float[] noise = new float[(int) p.size()];
+                    for (int i = 0; i < noise.length; i++) {
+                        noise[i] = (float) (r.nextGaussian() * 0.05);
+                    }
+                    p.set(p.value().add(m.create(noise, p.value().getShape())));
+                }
+                NDArray x = m.create(ids, new Shape(2, 4));
+                try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                    ForwardContext ctx = ForwardContext.tasks(true, 0, 1);
+                    NDArray logits = model.forward(x, null, ctx);
+                    gc.backward(ctx.aux().addTo(logits.mul(m.randomNormal(logits.getShape())).sum()));
+                }
+                double total = 0;
+                for (dev.moore4j.adapter.Param p : a.parameters()) {
+                    for (float g : p.value().getGradient().toFloatArray()) {
+                        assertThat(Float.isFinite(g)).as(method + " " + p.name()).isTrue();
+                        total += Math.abs(g);
+                    }
+                }
+                assertThat(total).as(method + ": some gradient").isPositive();
+                if (Methods.get(method).merges()) {
+                    float[] adapted = model.forward(x, null, ForwardContext.inference()).toFloatArray();
+                    HfCheckpoint.write(dir.resolve(method), model);
+                    Files.copy(dir.resolve("base/tokenizer.bin"), dir.resolve(method).resolve("tokenizer.bin"));
+                    try (ModelLoader.Loaded merged = ModelLoader.load(dir.resolve(method).toString(), m)) {
+                        float[] back = ((LlamaModel) merged.model()).forward(x, null, ForwardContext.inference()).toFloatArray();
+                        assertThat(back).as(method + " merged export").containsExactly(adapted, within(1e-4f));
+                    }
+                }
+            }
         }
     }
 
@@ -197,14 +291,19 @@ class LlamaReferenceTest {
         int h = C.numAttentionHeads();
         int hkv = C.numKeyValueHeads();
         int dh = C.headDim();
+        boolean gemma = C.gemma() != null;
         double[][] x = new double[n][d];
         for (int t = 0; t < n; t++) {
             for (int i = 0; i < d; i++) {
-                x[t][i] = w.get("model.embed_tokens.weight").data()[(int) ids[t] * d + i];
+                x[t][i] = w.get("model.embed_tokens.weight").data()[(int) ids[t] * d + i] * (gemma ? Math.sqrt(d) : 1);
             }
         }
         for (int l = 0; l < C.numHiddenLayers(); l++) {
             String p = "model.layers." + l + ".";
+            // Gemma 2: even layers local; Gemma 3: all but every globalEvery-th; Mistral, Phi-3: all
+            boolean local = C.slidingWindow() > 0 && (!gemma || (l + 1) % C.gemma().globalEvery() != 0);
+            int window = local ? C.slidingWindow() : 0;
+            boolean ownBase = local && gemma && C.gemma().localRopeTheta() > 0;
             double[][] q = new double[n][];
             double[][] k = new double[n][];
             double[][] v = new double[n][];
@@ -216,13 +315,13 @@ class LlamaReferenceTest {
                     q[t] = perHeadRms(q[t], h, dh, w.get(p + "self_attn.q_norm.weight"));
                     k[t] = perHeadRms(k[t], hkv, dh, w.get(p + "self_attn.k_norm.weight"));
                 }
-                q[t] = rope(q[t], t, h, dh);
-                k[t] = rope(k[t], t, hkv, dh);
+                q[t] = rope(q[t], t, h, dh, ownBase);
+                k[t] = rope(k[t], t, hkv, dh, ownBase);
                 v[t] = affine(p + "self_attn.v_proj", nx);
             }
             for (int t = 0; t < n; t++) {
                 double[] att = new double[h * dh];
-                int from = C.slidingWindow() > 0 ? Math.max(0, t - C.slidingWindow() + 1) : 0;
+                int from = window > 0 ? Math.max(0, t - window + 1) : 0;
                 for (int head = 0; head < h; head++) {
                     int g = head / (h / hkv);
                     double[] s = new double[t + 1];
@@ -231,7 +330,10 @@ class LlamaReferenceTest {
                         for (int i = 0; i < dh; i++) {
                             s[j] += q[t][head * dh + i] * k[j][g * dh + i];
                         }
-                        s[j] /= Math.sqrt(dh);
+                        s[j] /= Math.sqrt(gemma ? C.gemma().queryPreAttnScalar() : dh);
+                        if (gemma && C.gemma().attnSoftcap() > 0) {
+                            s[j] = C.gemma().attnSoftcap() * Math.tanh(s[j] / C.gemma().attnSoftcap());
+                        }
                         max = Math.max(max, s[j]);
                     }
                     double z = 0;
@@ -246,16 +348,24 @@ class LlamaReferenceTest {
                     }
                 }
                 double[] o = affine(p + "self_attn.o_proj", att);
+                if (gemma) {
+                    o = rms(o, w.get(p + "post_attention_layernorm.weight"));
+                }
                 for (int i = 0; i < d; i++) {
                     x[t][i] += o[i];
                 }
-                double[] mx = rms(x[t], w.get(p + "post_attention_layernorm.weight"));
+                double[] mx = rms(x[t], w.get(p + (gemma ? "pre_feedforward_layernorm.weight" : "post_attention_layernorm.weight")));
                 double[] gate = affine(p + "mlp.gate_proj", mx);
                 double[] up = affine(p + "mlp.up_proj", mx);
                 for (int i = 0; i < gate.length; i++) {
-                    gate[i] = gate[i] / (1 + Math.exp(-gate[i])) * up[i];
+                    double g = gate[i];
+                    double act = gemma ? 0.5 * g * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (g + 0.044715 * g * g * g))) : g / (1 + Math.exp(-g));
+                    gate[i] = act * up[i];
                 }
                 double[] down = affine(p + "mlp.down_proj", gate);
+                if (gemma) {
+                    down = rms(down, w.get(p + "post_feedforward_layernorm.weight"));
+                }
                 for (int i = 0; i < d; i++) {
                     x[t][i] += down[i];
                 }
@@ -266,7 +376,8 @@ class LlamaReferenceTest {
             double[] logits = affine(C.tieWordEmbeddings() ? "model.embed_tokens" : "lm_head", rms(x[t], w.get("model.norm.weight")));
             out[t] = new float[logits.length];
             for (int i = 0; i < logits.length; i++) {
-                out[t][i] = (float) logits[i];
+                double cap = gemma ? C.gemma().finalSoftcap() : 0;
+                out[t][i] = (float) (cap > 0 ? cap * Math.tanh(logits[i] / cap) : logits[i]);
             }
         }
         return out;
@@ -281,11 +392,19 @@ class LlamaReferenceTest {
         return out;
     }
 
-    /** The rotary inverse frequency of pair i, with Llama 3.1's rescaling (HF's llama3 rope type) when configured. */
-    private double invFreq(int i, int dh) {
+    /**
+     * The rotary inverse frequency of pair i, with Llama 3.1's rescaling (HF's llama3 rope type) or the linear one when
+     * configured; Gemma 3's local layers use their own base and no scaling.
+     */
+    private double invFreq(int i, int dh, boolean ownBase) {
+        if (ownBase) {
+            return Math.pow(C.gemma().localRopeTheta(), -2.0 * i / dh);
+        }
         double f = Math.pow(C.ropeTheta(), -2.0 * i / dh);
-        LlamaConfig.RopeScaling s = C.ropeScaling();
-        if (s == null) {
+        if (C.ropeScaling() instanceof LlamaConfig.LinearScaling linear) {
+            return f / linear.factor();
+        }
+        if (!(C.ropeScaling() instanceof LlamaConfig.Llama3Scaling s)) {
             return f;
         }
         double wavelen = 2 * Math.PI / f;
@@ -322,16 +441,16 @@ class LlamaReferenceTest {
         double inv = 1 / Math.sqrt(ms / x.length + C.rmsNormEps());
         double[] out = new double[x.length];
         for (int i = 0; i < x.length; i++) {
-            out[i] = x[i] * inv * g.data()[i];
+            out[i] = x[i] * inv * (C.gemma() != null ? 1 + g.data()[i] : g.data()[i]); // Gemma scales by 1 + w
         }
         return out;
     }
 
-    private double[] rope(double[] x, int pos, int heads, int dh) {
+    private double[] rope(double[] x, int pos, int heads, int dh, boolean ownBase) {
         double[] out = x.clone();
         for (int head = 0; head < heads; head++) {
             for (int i = 0; i < dh / 2; i++) {
-                double angle = pos * invFreq(i, dh);
+                double angle = pos * invFreq(i, dh, ownBase);
                 double a = x[head * dh + i];
                 double b = x[head * dh + i + dh / 2];
                 out[head * dh + i] = a * Math.cos(angle) - b * Math.sin(angle);

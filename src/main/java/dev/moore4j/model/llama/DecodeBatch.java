@@ -110,19 +110,22 @@ final class DecodeBatch implements DecoderModel.Batch {
             }
         }
         try (NDScope scope = new NDScope()) {
-            NDArray[] rotation = model.rotationAt(positions, m);
-            NDArray mask = mask(width + 1);
+            NDArray[][] tables = new NDArray[LlamaConfig.Span.values().length][];
+            for (LlamaConfig.Span span : model.config().spans()) {
+                NDArray[] rotation = model.rotationAt(positions, span, m);
+                tables[span.ordinal()] = new NDArray[] {rotation[0], rotation[1], mask(width + 1, model.config().window(span))};
+            }
             LlamaModel.Positions pos = new LlamaModel.Positions() {
-                public NDArray cos() {
-                    return rotation[0];
+                public NDArray cos(LlamaConfig.Span span) {
+                    return tables[span.ordinal()][0];
                 }
 
-                public NDArray sin() {
-                    return rotation[1];
+                public NDArray sin(LlamaConfig.Span span) {
+                    return tables[span.ordinal()][1];
                 }
 
-                public NDArray mask() {
-                    return mask;
+                public NDArray mask(LlamaConfig.Span span) {
+                    return tables[span.ordinal()][2];
                 }
 
                 public NDArray[] keysValues(int layer, NDArray k, NDArray v) {
@@ -152,9 +155,8 @@ final class DecodeBatch implements DecoderModel.Batch {
      * [B, 1, 1, T]: row i sees its own last {@code length + 1} columns (its cache and this step's token), and with a
      * sliding window only the last {@code window} of them.
      */
-    private NDArray mask(int t) {
+    private NDArray mask(int t, int window) {
         int b = size();
-        int window = model.config().slidingWindow();
         float[] mask = new float[b * t];
         for (int i = 0; i < b; i++) {
             int first = t - (lengths.get(i) + 1);

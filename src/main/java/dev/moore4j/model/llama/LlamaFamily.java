@@ -1,35 +1,47 @@
 package dev.moore4j.model.llama;
 
 import java.util.Arrays;
+import java.util.EnumSet;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * The Hugging Face decoder families that {@link LlamaModel} runs: their architecture and {@code model_type} names,
  * and what each adds to Llama's layout. The checkpoint reader and writer look a family up here, nowhere else.
  */
 public enum LlamaFamily {
-    LLAMA("LlamaForCausalLM", "llama", false, false, false),
-    /** q/k/v biases. */
-    QWEN2("Qwen2ForCausalLM", "qwen2", true, false, false),
-    /** RMSNorm over each query and key head; {@code head_dim} of its own. */
-    QWEN3("Qwen3ForCausalLM", "qwen3", false, true, false),
-    /** Sliding-window attention. */
-    MISTRAL("MistralForCausalLM", "mistral", false, true, false),
-    /** Sliding-window attention; q/k/v stored as one {@code qkv_proj}, gate and up as one {@code gate_up_proj}. */
-    PHI3("Phi3ForCausalLM", "phi3", false, true, true);
+    LLAMA("LlamaForCausalLM", "llama"),
+    QWEN2("Qwen2ForCausalLM", "qwen2", Trait.QKV_BIAS),
+    QWEN3("Qwen3ForCausalLM", "qwen3", Trait.QK_NORM),
+    MISTRAL("MistralForCausalLM", "mistral", Trait.SLIDING_WINDOW),
+    PHI3("Phi3ForCausalLM", "phi3", Trait.SLIDING_WINDOW, Trait.FUSED),
+    /** Local and global layers alternating, soft caps of scores and logits. */
+    GEMMA2("Gemma2ForCausalLM", "gemma2", Trait.SLIDING_WINDOW, Trait.GEMMA),
+    /** Five local layers to one global, q/k norms, the local layers' own rotary base; text only ({@code gemma3_text}). */
+    GEMMA3("Gemma3ForCausalLM", "gemma3_text", Trait.SLIDING_WINDOW, Trait.GEMMA, Trait.QK_NORM);
+
+    /** What a family adds to the Llama layout. */
+    public enum Trait {
+        /** q/k/v projections always carry biases (others may, with {@code attention_bias}). */
+        QKV_BIAS,
+        /** RMSNorm over each query and key head before the rotation. */
+        QK_NORM,
+        /** The config's {@code sliding_window} applies. */
+        SLIDING_WINDOW,
+        /** q/k/v stored as one {@code qkv_proj}, gate and up as one {@code gate_up_proj}. */
+        FUSED,
+        /** Gemma's layer ({@link LlamaConfig.Gemma}); the head tied unless the config says otherwise. */
+        GEMMA
+    }
 
     private final String architecture;
     private final String modelType;
-    private final boolean qkvBias;
-    private final boolean slidingWindow;
-    private final boolean fused;
+    private final Set<Trait> traits;
 
-    LlamaFamily(String architecture, String modelType, boolean qkvBias, boolean slidingWindow, boolean fused) {
+    LlamaFamily(String architecture, String modelType, Trait... traits) {
         this.architecture = architecture;
         this.modelType = modelType;
-        this.qkvBias = qkvBias;
-        this.slidingWindow = slidingWindow;
-        this.fused = fused;
+        this.traits = traits.length == 0 ? EnumSet.noneOf(Trait.class) : EnumSet.copyOf(Arrays.asList(traits));
     }
 
     public String architecture() {
@@ -40,19 +52,20 @@ public enum LlamaFamily {
         return modelType;
     }
 
-    /** Whether its q/k/v projections always carry biases (others may, with {@code attention_bias}). */
+    public boolean has(Trait t) {
+        return traits.contains(t);
+    }
+
     public boolean qkvBias() {
-        return qkvBias;
+        return has(Trait.QKV_BIAS);
     }
 
-    /** Whether its config's {@code sliding_window} applies. */
     public boolean slidingWindow() {
-        return slidingWindow;
+        return has(Trait.SLIDING_WINDOW);
     }
 
-    /** Whether it stores q/k/v and gate/up fused. */
     public boolean fused() {
-        return fused;
+        return has(Trait.FUSED);
     }
 
     /** The family of an architecture name ({@code architectures[0]}) or a {@code model_type}. */

@@ -2,6 +2,7 @@ package dev.moore4j.model.llama;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -36,20 +37,44 @@ import java.util.function.UnaryOperator;
  *               x += Down · (silu(Gate m) ⊙ Up m)          with m = rms(x)
  *   logits = Head · rms(x)       (Head = emb when tied)
  * </pre>
+ * Gemma ({@link LlamaConfig.Gemma}) scales x = √D · emb[ids], norms each sublayer's output too
+ * ({@code x += rms(O · attn(…))}, {@code x += rms(Down · (geluTanh(Gate m) ⊙ Up m))}), scales every norm by 1 + w, and
+ * soft-caps scores and logits; its local and global layers differ in window and rotation ({@link LlamaConfig.Span}).
  */
 public final class LlamaModel extends BaseModel implements DecoderModel {
     record Layer(
             NDArray attnNorm,                      // input_layernorm [D]
             LinearSlot q, LinearSlot k, LinearSlot v, LinearSlot o,
-            NDArray qNorm, NDArray kNorm,          // Qwen3's q_norm, k_norm [dh], or null
-            NDArray ffnNorm,                       // post_attention_layernorm [D]
+            NDArray qNorm, NDArray kNorm,          // Qwen3's and Gemma 3's q_norm, k_norm [dh], or null
+            NDArray postAttnNorm,                  // Gemma's post_attention_layernorm [D], or null
+            NDArray ffnNorm,                       // post_attention_layernorm [D] (Gemma: pre_feedforward_layernorm)
             LinearSlot gate, LinearSlot up, LinearSlot down,
-            FfnSlot ffn) { // down(silu(gate) ⊙ up), replaceable whole
+            NDArray postFfnNorm,                   // Gemma's post_feedforward_layernorm [D], or null
+            FfnSlot ffn) { // down(act(gate) ⊙ up), replaceable whole
 
-        Layer(NDArray attnNorm, LinearSlot q, LinearSlot k, LinearSlot v, LinearSlot o, NDArray qNorm, NDArray kNorm, NDArray ffnNorm,
-              LinearSlot gate, LinearSlot up, LinearSlot down) {
-            this(attnNorm, q, k, v, o, qNorm, kNorm, ffnNorm, gate, up, down,
-                    new FfnSlot(gate.name().replace(".gate_proj", ""), FfnSlot.Kind.SWIGLU, List.of(gate, up, down)));
+        Layer(NDArray attnNorm, LinearSlot q, LinearSlot k, LinearSlot v, LinearSlot o, NDArray qNorm, NDArray kNorm, NDArray postAttnNorm,
+              NDArray ffnNorm, LinearSlot gate, LinearSlot up, LinearSlot down, NDArray postFfnNorm) {
+            this(attnNorm, q, k, v, o, qNorm, kNorm, postAttnNorm, ffnNorm, gate, up, down, postFfnNorm,
+                    new FfnSlot(gate.name().replace(".gate_proj", ""), postFfnNorm != null ? FfnSlot.Kind.GEGLU : FfnSlot.Kind.SWIGLU,
+                            List.of(gate, up, down)));
+        }
+
+        /** Norm weights in HF names, in file order. */
+        Map<String, NDArray> norms(String prefix, boolean gemma) {
+            Map<String, NDArray> out = new LinkedHashMap<>();
+            out.put(prefix + "input_layernorm.weight", attnNorm);
+            if (qNorm != null) {
+                out.put(prefix + "self_attn.q_norm.weight", qNorm);
+                out.put(prefix + "self_attn.k_norm.weight", kNorm);
+            }
+            if (gemma) {
+                out.put(prefix + "post_attention_layernorm.weight", postAttnNorm);
+                out.put(prefix + "pre_feedforward_layernorm.weight", ffnNorm);
+                out.put(prefix + "post_feedforward_layernorm.weight", postFfnNorm);
+            } else {
+                out.put(prefix + "post_attention_layernorm.weight", ffnNorm);
+            }
+            return out;
         }
     }
 
@@ -58,8 +83,9 @@ public final class LlamaModel extends BaseModel implements DecoderModel {
     private final List<Layer> layers;
     private final NDArray finalNorm;    // [D]
     private final NDArray headInOut;    // [D, V]: embᵀ when tied, else lm_headᵀ
-    private final NDArray cos;          // [maxPos, dh]
-    private final NDArray sin;          // [maxPos, dh]
+    private final NDArray[] cos;        // [rows, dh] per span (the same array where a span has no rotation of its own)
+    private final NDArray[] sin;
+    private int rotationRows;           // positions the tables hold: grown on demand up to max_position_embeddings
 
     private LlamaModel(LlamaConfig config, NDManager manager, String hash, NDArray embeddings, List<Layer> layers,
                        NDArray finalNorm, NDArray headInOut) {
@@ -69,9 +95,31 @@ public final class LlamaModel extends BaseModel implements DecoderModel {
         this.layers = layers;
         this.finalNorm = finalNorm;
         this.headInOut = headInOut;
-        NDArray[] table = ropeTables(config, manager);
-        this.cos = table[0];
-        this.sin = table[1];
+        this.cos = new NDArray[LlamaConfig.Span.values().length];
+        this.sin = new NDArray[cos.length];
+        growRotation(Math.min(config.maxPositionEmbeddings(), 4096));
+    }
+
+    /**
+     * Makes the rotation tables hold at least {@code positions} rows. They start at 4,096 (a 128k-position Gemma 3
+     * would hold 0.5 GB of tables it rarely reads) and double; the arrays they replace stay with the model's
+     * manager, since a pass on another thread may still read them.
+     */
+    private synchronized void growRotation(int positions) {
+        if (positions <= rotationRows) {
+            return;
+        }
+        int rows = Math.min(config.maxPositionEmbeddings(), Math.max(positions, 2 * rotationRows));
+        for (LlamaConfig.Span span : LlamaConfig.Span.values()) {
+            NDArray[] table = span == LlamaConfig.Span.GLOBAL || config.ownRotation(span) ? ropeTables(config, span, rows, manager())
+                    : new NDArray[] {cos[0], sin[0]};
+            for (NDArray t : table) {
+                NDScope.unregister(t); // a step's scope may be open: the tables belong to the model
+            }
+            cos[span.ordinal()] = table[0];
+            sin[span.ordinal()] = table[1];
+        }
+        rotationRows = rows;
     }
 
     /** Builds the model from HF-named weights, checking every tensor's shape. */
@@ -80,6 +128,7 @@ public final class LlamaModel extends BaseModel implements DecoderModel {
         int qd = c.qDim();
         int kv = c.kvDim();
         int ff = c.intermediateSize();
+        boolean gemma = c.gemma() != null;
         NDArray emb = w.nd("model.embed_tokens.weight", m, c.vocabSize(), d);
         List<Layer> layers = new ArrayList<>();
         for (int i = 0; i < c.numHiddenLayers(); i++) {
@@ -92,10 +141,12 @@ public final class LlamaModel extends BaseModel implements DecoderModel {
                     linear(w, m, p + "self_attn.o_proj", qd, d, false),
                     c.qkNorm() ? w.nd(p + "self_attn.q_norm.weight", m, c.headDim()) : null,
                     c.qkNorm() ? w.nd(p + "self_attn.k_norm.weight", m, c.headDim()) : null,
-                    w.nd(p + "post_attention_layernorm.weight", m, d),
+                    gemma ? w.nd(p + "post_attention_layernorm.weight", m, d) : null,
+                    w.nd(p + (gemma ? "pre_feedforward_layernorm.weight" : "post_attention_layernorm.weight"), m, d),
                     linear(w, m, p + "mlp.gate_proj", d, ff, false),
                     linear(w, m, p + "mlp.up_proj", d, ff, false),
-                    linear(w, m, p + "mlp.down_proj", ff, d, false)));
+                    linear(w, m, p + "mlp.down_proj", ff, d, false),
+                    gemma ? w.nd(p + "post_feedforward_layernorm.weight", m, d) : null));
         }
         NDArray norm = w.nd("model.norm.weight", m, d);
         NDArray head = c.tieWordEmbeddings() || !w.has("lm_head.weight")
@@ -109,17 +160,14 @@ public final class LlamaModel extends BaseModel implements DecoderModel {
         return loadLinear(w, m, name, in, out, bias);
     }
 
-    /** cos/sin of pos·θ^(−2i/dh), each repeated for both halves of a head: [maxPos, dh]. */
-    private static NDArray[] ropeTables(LlamaConfig c, NDManager m) {
+    /** cos/sin of pos·θ^(−2i/dh) (the span's θ and scaling), each repeated for both halves of a head: [maxPos, dh]. */
+    private static NDArray[] ropeTables(LlamaConfig c, LlamaConfig.Span span, int n, NDManager m) {
         int dh = c.headDim();
-        int n = c.maxPositionEmbeddings();
         float[] cs = new float[n * dh];
         float[] sn = new float[n * dh];
         for (int pos = 0; pos < n; pos++) {
             for (int i = 0; i < dh / 2; i++) {
-                double invFreq = Math.pow(c.ropeTheta(), -2.0 * i / dh);
-                invFreq = c.ropeScaling() != null ? c.ropeScaling().apply(invFreq) : invFreq;
-                double angle = pos * invFreq;
+                double angle = pos * c.invFreq(span, i);
                 cs[pos * dh + i] = cs[pos * dh + i + dh / 2] = (float) Math.cos(angle);
                 sn[pos * dh + i] = sn[pos * dh + i + dh / 2] = (float) Math.sin(angle);
             }
@@ -199,13 +247,13 @@ public final class LlamaModel extends BaseModel implements DecoderModel {
      * and the keys and values so far (a causal pass after one sequence's cache, or one step of a {@link DecodeBatch}).
      */
     interface Positions {
-        /** cos and sin of the rotation, broadcastable to q [B, H, S, dh]. */
-        NDArray cos();
+        /** cos and sin of a span's rotation, broadcastable to q [B, H, S, dh]. */
+        NDArray cos(LlamaConfig.Span span);
 
-        NDArray sin();
+        NDArray sin(LlamaConfig.Span span);
 
-        /** Additive mask, broadcastable to the scores [B, H, S, T]. */
-        NDArray mask();
+        /** A span's additive mask, broadcastable to the scores [B, H, S, T]. */
+        NDArray mask(LlamaConfig.Span span);
 
         /** This step's k, v [B, H_kv, S, dh] of a layer with those cached before it. */
         NDArray[] keysValues(int layer, NDArray k, NDArray v);
@@ -220,20 +268,25 @@ public final class LlamaModel extends BaseModel implements DecoderModel {
         if (start + seq > config.maxPositionEmbeddings()) {
             throw new IllegalArgumentException("position " + (start + seq) + " exceeds max_position_embeddings " + config.maxPositionEmbeddings());
         }
-        NDArray cosS = cos.get(new NDIndex("{}:{}", start, start + seq));
-        NDArray sinS = sin.get(new NDIndex("{}:{}", start, start + seq));
-        NDArray mask = causalMask(seq, start, config.slidingWindow(), m);
+        growRotation(start + seq);
+        // made before the layers, whose scopes free what they make
+        NDArray[][] tables = new NDArray[LlamaConfig.Span.values().length][];
+        for (LlamaConfig.Span span : config.spans()) {
+            NDIndex rows = new NDIndex("{}:{}", start, start + seq);
+            tables[span.ordinal()] = new NDArray[] {cos[span.ordinal()].get(rows), sin[span.ordinal()].get(rows),
+                    causalMask(seq, start, config.window(span), m)};
+        }
         return new Positions() {
-            public NDArray cos() {
-                return cosS;
+            public NDArray cos(LlamaConfig.Span span) {
+                return tables[span.ordinal()][0];
             }
 
-            public NDArray sin() {
-                return sinS;
+            public NDArray sin(LlamaConfig.Span span) {
+                return tables[span.ordinal()][1];
             }
 
-            public NDArray mask() {
-                return mask;
+            public NDArray mask(LlamaConfig.Span span) {
+                return tables[span.ordinal()][2];
             }
 
             public NDArray[] keysValues(int layer, NDArray k, NDArray v) {
@@ -246,11 +299,13 @@ public final class LlamaModel extends BaseModel implements DecoderModel {
         };
     }
 
-    /** The rotation tables' rows at the given positions, [B, 1, 1, dh] each (one query per row). */
-    NDArray[] rotationAt(long[] positions, NDManager m) {
+    /** A span's rotation tables' rows at the given positions, [B, 1, 1, dh] each (one query per row). */
+    NDArray[] rotationAt(long[] positions, LlamaConfig.Span span, NDManager m) {
+        growRotation((int) java.util.Arrays.stream(positions).max().orElse(0) + 1);
         NDArray at = m.create(positions);
-        long dh = cos.getShape().get(1);
-        return new NDArray[] {cos.get(at).reshape(positions.length, 1, 1, dh), sin.get(at).reshape(positions.length, 1, 1, dh)};
+        long dh = config.headDim();
+        return new NDArray[] {cos[span.ordinal()].get(at).reshape(positions.length, 1, 1, dh),
+                sin[span.ordinal()].get(at).reshape(positions.length, 1, 1, dh)};
     }
 
     /** Final-normed hidden states [B, S, D]. */
@@ -262,27 +317,28 @@ public final class LlamaModel extends BaseModel implements DecoderModel {
     NDArray hidden(NDArray ids, Positions pos, ForwardContext ctx) {
         int heads = config.numAttentionHeads();
         int kvHeads = config.numKeyValueHeads();
-        float eps = config.rmsNormEps();
-        NDArray cosS = pos.cos();
-        NDArray sinS = pos.sin();
-        NDArray mask = pos.mask();
-        float scale = (float) (1.0 / Math.sqrt(config.headDim()));
+        float scale = (float) config.scoreScale();
+        float scoreCap = config.gemma() != null ? config.gemma().attnSoftcap() : 0;
         boolean cache = pos.cached();
 
         NDArray x = embeddings.get(ids);
+        if (config.gemma() != null) {
+            x = Ops.mul(x, (float) Math.sqrt(config.hiddenSize())); // the normaliser in fp32, as HF rounds it
+        }
         for (int li = 0; li < layers.size(); li++) {
             Layer l = layers.get(li);
             int index = li;
+            LlamaConfig.Span span = config.span(li);
             UnaryOperator<NDArray> layer = in -> {
-                NDArray n = Ops.rmsNorm(in, l.attnNorm(), eps);
+                NDArray n = norm(in, l.attnNorm());
                 NDArray q = Ops.splitHeads(l.q().forward(n, ctx), heads);
                 NDArray k = Ops.splitHeads(l.k().forward(n, ctx), kvHeads);
-                if (l.qNorm() != null) { // Qwen3: each head normalised over its own dh values
-                    q = Ops.rmsNorm(q, l.qNorm(), eps);
-                    k = Ops.rmsNorm(k, l.kNorm(), eps);
+                if (l.qNorm() != null) { // Qwen3, Gemma 3: each head normalised over its own dh values
+                    q = norm(q, l.qNorm());
+                    k = norm(k, l.kNorm());
                 }
-                q = rope(q, cosS, sinS);
-                k = rope(k, cosS, sinS);
+                q = rope(q, pos.cos(span), pos.sin(span));
+                k = rope(k, pos.cos(span), pos.sin(span));
                 NDArray v = Ops.splitHeads(l.v().forward(n, ctx), kvHeads);
                 NDArray[] kvFull = pos.keysValues(index, k, v);
                 k = kvFull[0];
@@ -291,10 +347,14 @@ public final class LlamaModel extends BaseModel implements DecoderModel {
                     k = k.repeat(1, heads / kvHeads);
                     v = v.repeat(1, heads / kvHeads);
                 }
-                NDArray scores = Ops.mul(q.matMul(k.transpose(0, 1, 3, 2)), scale).add(mask);
-                NDArray y = in.add(l.o().forward(Ops.mergeHeads(scores.softmax(-1).matMul(v)), ctx));
-                NDArray mm = Ops.rmsNorm(y, l.ffnNorm(), eps);
-                return y.add(l.ffn().forward(mm, ctx));
+                NDArray scores = Ops.mul(q.matMul(k.transpose(0, 1, 3, 2)), scale);
+                if (scoreCap > 0) {
+                    scores = Ops.softcap(scores, scoreCap);
+                }
+                NDArray a = l.o().forward(Ops.mergeHeads(scores.add(pos.mask(span)).softmax(-1).matMul(v)), ctx);
+                NDArray y = in.add(l.postAttnNorm() != null ? norm(a, l.postAttnNorm()) : a);
+                NDArray f = l.ffn().forward(norm(y, l.ffnNorm()), ctx);
+                return y.add(l.postFfnNorm() != null ? norm(f, l.postFfnNorm()) : f);
             };
             NDArray in = x;
             // the KV cache keeps arrays made inside the layer, so only a cache-free pass frees per layer
@@ -303,11 +363,17 @@ public final class LlamaModel extends BaseModel implements DecoderModel {
         if (ctx.recompute() != null && !cache) {
             x = ctx.recompute().output(x);
         }
-        return Ops.rmsNorm(x, finalNorm, eps);
+        return norm(x, finalNorm);
+    }
+
+    /** RMSNorm with weight w, which Gemma applies as 1 + w (its checkpoints store the offset from one). */
+    private NDArray norm(NDArray x, NDArray w) {
+        return Ops.rmsNorm(x, config.gemma() != null ? Ops.add(w, 1) : w, config.rmsNormEps());
     }
 
     public NDArray logits(NDArray hidden) {
-        return hidden.matMul(headInOut);
+        NDArray logits = hidden.matMul(headInOut);
+        return config.gemma() != null && config.gemma().finalSoftcap() > 0 ? Ops.softcap(logits, config.gemma().finalSoftcap()) : logits;
     }
 
     /**
@@ -352,8 +418,10 @@ public final class LlamaModel extends BaseModel implements DecoderModel {
 
     @Override
     public long parameterCount() {
-        long n = embeddings.size() + finalNorm.size() + 2L * layers.size() * config.hiddenSize()
-                + (config.qkNorm() ? 2L * layers.size() * config.headDim() : 0);
+        long n = embeddings.size() + finalNorm.size();
+        for (Layer l : layers) {
+            n += l.norms("", config.gemma() != null).values().stream().mapToLong(NDArray::size).sum();
+        }
         if (!config.tieWordEmbeddings()) {
             n += headInOut.size();
         }
@@ -372,14 +440,7 @@ public final class LlamaModel extends BaseModel implements DecoderModel {
         Map<String, HostTensor> out = new LinkedHashMap<>();
         out.put("model.embed_tokens.weight", HostTensor.of(embeddings));
         for (int i = 0; i < layers.size(); i++) {
-            Layer l = layers.get(i);
-            String p = "model.layers." + i + ".";
-            out.put(p + "input_layernorm.weight", HostTensor.of(l.attnNorm()));
-            if (l.qNorm() != null) {
-                out.put(p + "self_attn.q_norm.weight", HostTensor.of(l.qNorm()));
-                out.put(p + "self_attn.k_norm.weight", HostTensor.of(l.kNorm()));
-            }
-            out.put(p + "post_attention_layernorm.weight", HostTensor.of(l.ffnNorm()));
+            layers.get(i).norms("model.layers." + i + ".", config.gemma() != null).forEach((name, t) -> out.put(name, HostTensor.of(t)));
         }
         for (LinearSlot s : linearSlots()) {
             NDArray weight;

@@ -33,7 +33,7 @@ public final class HfCheckpoint {
     private static final ObjectMapper JSON = new ObjectMapper();
     public static final Set<String> BERT_ARCHS = Set.of("BertModel", "BertForMaskedLM", "BertForPreTraining",
             "BertForSequenceClassification", "BertForTokenClassification");
-    /** The decoders of the Llama layout: Llama 1–3 (SmolLM2 too), Qwen2, Qwen3 (q/k norms), Mistral (sliding window). */
+    /** The decoders of the Llama layout, one per {@link LlamaFamily}. */
     public static final Set<String> LLAMA_ARCHS = java.util.stream.Stream.of(LlamaFamily.values()).map(LlamaFamily::architecture)
             .collect(java.util.stream.Collectors.toUnmodifiableSet());
 
@@ -90,37 +90,76 @@ public final class HfCheckpoint {
         Path file = dir.resolve("config.json");
         int heads = intField(dir, c, "num_attention_heads");
         LlamaFamily family = LlamaFamily.of(arch).orElseThrow();
-        boolean qwen3 = family == LlamaFamily.QWEN3;
+        boolean gemma = family.has(LlamaFamily.Trait.GEMMA);
         try {
+            int window = family.slidingWindow() && !c.path("sliding_window").isNull() ? c.path("sliding_window").asInt(gemma ? 4096 : 0) : 0;
             return new LlamaConfig(intField(dir, c, "vocab_size"), intField(dir, c, "hidden_size"), intField(dir, c, "intermediate_size"),
                     intField(dir, c, "num_hidden_layers"), heads, c.path("num_key_value_heads").asInt(heads),
                     c.path("max_position_embeddings").asInt(2048), (float) c.path("rms_norm_eps").asDouble(1e-6),
-                    (float) c.path("rope_theta").asDouble(10000), c.path("tie_word_embeddings").asBoolean(false),
+                    (float) c.path("rope_theta").asDouble(family == LlamaFamily.GEMMA3 ? 1e6 : 10000), c.path("tie_word_embeddings").asBoolean(gemma),
                     family.qkvBias() || c.path("attention_bias").asBoolean(false), arch,
-                    c.path("head_dim").isNull() ? 0 : c.path("head_dim").asInt(0), qwen3,
-                    family.slidingWindow() && !c.path("sliding_window").isNull() ? c.path("sliding_window").asInt(0) : 0,
-                    ropeScaling(file, c.get("rope_scaling")));
+                    c.path("head_dim").isNull() ? 0 : c.path("head_dim").asInt(gemma ? 256 : 0), family.has(LlamaFamily.Trait.QK_NORM), window,
+                    ropeScaling(file, c.get("rope_scaling")), gemma ? gemma(file, c, family) : null);
         } catch (IllegalArgumentException e) {
             throw new MooreException(file + ": " + e.getMessage());
         }
     }
 
-    /** {@code rope_scaling}: none, or Llama 3's ({@code rope_type: llama3}); any other kind is refused by name. */
+    /** Gemma's fields, with the defaults of its Hugging Face config class where a field is absent. */
+    private static LlamaConfig.Gemma gemma(Path file, JsonNode c, LlamaFamily family) {
+        boolean two = family == LlamaFamily.GEMMA2;
+        String act = c.path("hidden_activation").asText(c.path("hidden_act").asText("gelu_pytorch_tanh"));
+        if (!act.equals("gelu_pytorch_tanh")) {
+            throw new MooreException(file + ": field 'hidden_activation' is '" + act + "'; Gemma's FFN here is gelu_pytorch_tanh");
+        }
+        int globalEvery = two ? 2 : c.path("sliding_window_pattern").asInt(6);
+        JsonNode types = c.get("layer_types");
+        if (types != null && types.isArray()) { // newer configs list each layer; ours is the periodic pattern, so check it is one
+            int first = 0;
+            while (first < types.size() && !types.get(first).asText().equals("full_attention")) {
+                first++;
+            }
+            globalEvery = first + 1;
+            for (int i = 0; i < types.size(); i++) {
+                String want = (i + 1) % globalEvery == 0 ? "full_attention" : "sliding_attention";
+                if (!types.get(i).asText().equals(want)) {
+                    throw new MooreException(file + ": field 'layer_types[" + i + "]' is '" + types.get(i).asText() + "'; only a periodic "
+                            + "pattern (one full_attention layer after every " + (globalEvery - 1) + " sliding_attention layers) is supported");
+                }
+            }
+        }
+        return new LlamaConfig.Gemma((float) c.path("query_pre_attn_scalar").asDouble(256), softcap(c, "attn_logit_softcapping", two ? 50 : 0),
+                softcap(c, "final_logit_softcapping", two ? 30 : 0), globalEvery, two ? 0 : (float) c.path("rope_local_base_freq").asDouble(10000));
+    }
+
+    private static float softcap(JsonNode c, String field, float absent) {
+        JsonNode n = c.get(field);
+        return n == null ? absent : n.isNull() ? 0 : (float) n.asDouble();
+    }
+
+    /** {@code rope_scaling}: none, Llama 3's ({@code rope_type: llama3}) or {@code linear}; any other kind is refused by name. */
     private static LlamaConfig.RopeScaling ropeScaling(Path file, JsonNode s) {
         if (s == null || s.isNull()) {
             return null;
         }
         String type = s.path("rope_type").asText(s.path("type").asText(""));
-        if (!type.equals("llama3")) {
-            throw new MooreException(file + ": field 'rope_scaling' of type '" + type + "' is not supported (supported: llama3)");
-        }
-        for (String f : new String[] {"factor", "low_freq_factor", "high_freq_factor", "original_max_position_embeddings"}) {
+        String[] fields = switch (type) {
+            case "default" -> new String[0];
+            case "linear" -> new String[] {"factor"};
+            case "llama3" -> new String[] {"factor", "low_freq_factor", "high_freq_factor", "original_max_position_embeddings"};
+            default -> throw new MooreException(file + ": field 'rope_scaling' of type '" + type + "' is not supported (supported: llama3, linear)");
+        };
+        for (String f : fields) {
             if (!s.path(f).isNumber()) {
                 throw new MooreException(file + ": field 'rope_scaling." + f + "' is missing or not a number");
             }
         }
-        return new LlamaConfig.RopeScaling(s.get("factor").asDouble(), s.get("low_freq_factor").asDouble(), s.get("high_freq_factor").asDouble(),
-                s.get("original_max_position_embeddings").asInt());
+        return switch (type) {
+            case "default" -> null;
+            case "linear" -> new LlamaConfig.LinearScaling(s.get("factor").asDouble());
+            default -> new LlamaConfig.Llama3Scaling(s.get("factor").asDouble(), s.get("low_freq_factor").asDouble(),
+                    s.get("high_freq_factor").asDouble(), s.get("original_max_position_embeddings").asInt());
+        };
     }
 
     /** The checkpoint's tensors (single file or shards); {@code stripPrefix} drops e.g. "bert.". */
@@ -193,11 +232,14 @@ public final class HfCheckpoint {
         if (c.slidingWindow() > 0) {
             cfg.put("sliding_window", c.slidingWindow());
         }
-        if (c.ropeScaling() != null) {
-            ObjectNode rs = cfg.putObject("rope_scaling");
-            rs.put("rope_type", "llama3").put("factor", c.ropeScaling().factor()).put("low_freq_factor", c.ropeScaling().lowFreqFactor())
-                    .put("high_freq_factor", c.ropeScaling().highFreqFactor())
-                    .put("original_max_position_embeddings", c.ropeScaling().originalMaxPositions());
+        if (c.ropeScaling() instanceof LlamaConfig.Llama3Scaling r) {
+            cfg.putObject("rope_scaling").put("rope_type", "llama3").put("factor", r.factor()).put("low_freq_factor", r.lowFreqFactor())
+                    .put("high_freq_factor", r.highFreqFactor()).put("original_max_position_embeddings", r.originalMaxPositions());
+        } else if (c.ropeScaling() instanceof LlamaConfig.LinearScaling r) {
+            cfg.putObject("rope_scaling").put("rope_type", "linear").put("factor", r.factor());
+        }
+        if (c.gemma() != null) {
+            writeGemma(cfg, c);
         }
         cfg.put("vocab_size", c.vocabSize());
         cfg.put("hidden_size", c.hiddenSize());
@@ -212,5 +254,29 @@ public final class HfCheckpoint {
         cfg.put("torch_dtype", "float32");
         Safetensors.write(dir.resolve("model.safetensors"), family.fused() ? FusedProjections.fuse(c, weights) : weights, Map.of("format", "pt"));
         AtomicFiles.writeString(dir.resolve("config.json"), cfg.toPrettyString() + "\n");
+    }
+
+    private static void writeGemma(ObjectNode cfg, LlamaConfig c) {
+        LlamaConfig.Gemma g = c.gemma();
+        cfg.put("hidden_activation", "gelu_pytorch_tanh");
+        cfg.put("query_pre_attn_scalar", g.queryPreAttnScalar());
+        putCap(cfg, "attn_logit_softcapping", g.attnSoftcap());
+        putCap(cfg, "final_logit_softcapping", g.finalSoftcap());
+        if (LlamaFamily.of(c) == LlamaFamily.GEMMA3) {
+            cfg.put("sliding_window_pattern", g.globalEvery());
+            cfg.put("rope_local_base_freq", g.localRopeTheta());
+        }
+        var types = cfg.putArray("layer_types");
+        for (int i = 0; i < c.numHiddenLayers(); i++) {
+            types.add(c.span(i) == LlamaConfig.Span.LOCAL ? "sliding_attention" : "full_attention");
+        }
+    }
+
+    private static void putCap(ObjectNode cfg, String field, float cap) {
+        if (cap > 0) {
+            cfg.put(field, cap);
+        } else {
+            cfg.putNull(field);
+        }
     }
 }
