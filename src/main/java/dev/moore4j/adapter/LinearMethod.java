@@ -26,6 +26,14 @@ public abstract class LinearMethod<C extends MethodConfig> implements Method<C> 
     /** Trainable parameters of one adapted {@code dIn → dOut} layer. */
     protected abstract long layerCount(C c, int dIn, int dOut, int tasks);
 
+    /**
+     * Whether the method's layers work on a frozen weight held in 16 bits (they widen it per product, and keep their
+     * own parameters fp32). Where not, a 16-bit weight is widened to fp32 before {@link #layer} sees it.
+     */
+    protected boolean keeps16BitWeights() {
+        return false;
+    }
+
     /** Default targets when the config names none. */
     protected List<String> defaultTargets() {
         return List.of(TargetMatcher.ALL_LINEAR);
@@ -48,7 +56,8 @@ public abstract class LinearMethod<C extends MethodConfig> implements Method<C> 
         try (ProgressBar pb = Progress.bar(name(), targets.size())) {
             int index = 0;
             for (LinearSlot s : targets) {
-                AdapterLayer layer = layer(c, s.name(), (DenseLinear) s.get(), ctx, index++);
+                DenseLinear w = (DenseLinear) s.get();
+                AdapterLayer layer = layer(c, s.name(), keeps16BitWeights() ? w : w.widened(), ctx, index++);
                 s.set(layer);
                 out.add(layer);
                 pb.step();

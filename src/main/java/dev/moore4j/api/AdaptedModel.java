@@ -3,6 +3,7 @@ package dev.moore4j.api;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 
+import dev.moore4j.io.WeightsDtype;
 import dev.moore4j.MooreException;
 import dev.moore4j.checkpoint.Checkpoint;
 import dev.moore4j.engine.Engines;
@@ -137,9 +138,14 @@ public final class AdaptedModel implements AutoCloseable {
 
     /** Opens an adapter checkpoint on {@code baseModel} instead of its recorded base (null: the recorded one); the weights must be the same. */
     public static AdaptedModel open(Path adapterDir, String baseModel, int threads) {
+        return open(adapterDir, baseModel, threads, null);
+    }
+
+    /** As {@link #open(Path, String, int)}, the frozen weights held as {@code dtype} (null: as the adapter was trained). */
+    public static AdaptedModel open(Path adapterDir, String baseModel, int threads, WeightsDtype dtype) {
         NDManager m = manager(threads);
         try {
-            return new AdaptedModel(adapterDir.toString(), m, Checkpoint.open(adapterDir, baseModel, m), null);
+            return new AdaptedModel(adapterDir.toString(), m, Checkpoint.open(adapterDir, baseModel, dtype, m), null);
         } catch (RuntimeException e) {
             m.close();
             throw e;
@@ -152,9 +158,14 @@ public final class AdaptedModel implements AutoCloseable {
     }
 
     public static AdaptedModel base(String modelReference, int threads) {
+        return base(modelReference, threads, WeightsDtype.FP32);
+    }
+
+    /** A base model, its frozen weights held as {@code dtype}. */
+    public static AdaptedModel base(String modelReference, int threads, WeightsDtype dtype) {
         NDManager m = manager(threads);
         try {
-            return new AdaptedModel(modelReference, m, null, ModelLoader.load(modelReference, m));
+            return new AdaptedModel(modelReference, m, null, ModelLoader.load(modelReference, m, dtype));
         } catch (RuntimeException e) {
             m.close();
             throw e;

@@ -13,6 +13,7 @@ import dev.moore4j.config.TrainConfig;
 import dev.moore4j.io.AtomicFiles;
 import dev.moore4j.io.HostTensor;
 import dev.moore4j.io.Safetensors;
+import dev.moore4j.io.WeightsDtype;
 import dev.moore4j.model.TransformerModel;
 import dev.moore4j.model.load.ModelLoader;
 import dev.moore4j.mtl.Pipeline;
@@ -182,6 +183,11 @@ public final class Checkpoint {
 
     /** Opens a checkpoint on its base model (or {@code modelOverride}, which must have the same weights), folded for inference. */
     public static Opened open(Path dir, String modelOverride, NDManager m) {
+        return open(dir, modelOverride, null, m);
+    }
+
+    /** As {@link #open(Path, String, NDManager)}, the frozen weights held as {@code dtype} (null: as the adapter was trained). */
+    public static Opened open(Path dir, String modelOverride, WeightsDtype dtype, NDManager m) {
         JsonNode info = readInfo(dir);
         for (String f : new String[] {"base_hash", "method"}) {
             if (!info.path(f).isTextual()) {
@@ -190,7 +196,7 @@ public final class Checkpoint {
         }
         TrainConfig cfg = TrainConfig.fromJson(info.get("train"), dir.resolve(CONFIG) + ": field 'train'");
         String ref = modelOverride != null ? modelOverride : info.path("base_model").asText(cfg.model());
-        ModelLoader.Loaded loaded = ModelLoader.load(ref, m);
+        ModelLoader.Loaded loaded = ModelLoader.load(ref, m, dtype != null ? dtype : cfg.frozenWeights());
         try {
             String want = info.path("base_hash").asText();
             if (!want.equals(loaded.model().weightsHash())) {

@@ -46,6 +46,9 @@ public class AdaptCommand implements Runnable {
     @Mixin
     Common common;
 
+    @Mixin
+    WeightsFlag weights;
+
     @Parameters(index = "0", description = "Model (alias, HF directory or llama2.c .bin).")
     String model;
 
@@ -94,7 +97,7 @@ public class AdaptCommand implements Runnable {
             throw new MooreException("--save needs task names (e.g. --tasks cola,sst2 or a task spec file), so the checkpoint can be evaluated");
         }
         FactorCache cache = noCache ? FactorCache.disabled() : new FactorCache(SharedPaths.cache().resolve("svd"));
-        try (NDManager m = common.manager(); ModelLoader.Loaded loaded = ModelLoader.load(model, m)) {
+        try (NDManager m = common.manager(); ModelLoader.Loaded loaded = ModelLoader.load(model, m, weights.orFp32())) {
             float[] before = null;
             Map<String, float[]> probeIn = new HashMap<>();
             Map<String, float[]> probeOut = new HashMap<>();

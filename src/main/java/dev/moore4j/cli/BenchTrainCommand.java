@@ -54,6 +54,9 @@ final class BenchTrainCommand implements Runnable {
     @Mixin
     Common common;
 
+    @Mixin
+    WeightsFlag weights;
+
     @Option(names = "--model", description = "Model. Default: ${DEFAULT-VALUE}.")
     String model = "minilm";
 
@@ -99,7 +102,7 @@ final class BenchTrainCommand implements Runnable {
         } catch (IOException e) {
             throw new MooreException("bench train: cannot create a scratch directory: " + e.getMessage());
         }
-        try (NDManager m = common.manager(); ModelLoader.Loaded loaded = ModelLoader.load(model, m)) {
+        try (NDManager m = common.manager(); ModelLoader.Loaded loaded = ModelLoader.load(model, m, weights.orFp32())) {
             long baseBytes = MemoryStats.tensorBytes(loaded.model().manager()) - loaded.model().aliasedBytes();
             List<TaskSpec> specs = new ArrayList<>();
             for (int t = 0; t < tasks; t++) {
@@ -107,7 +110,7 @@ final class BenchTrainCommand implements Runnable {
             }
             List<String> names = specs.stream().map(TaskSpec::name).toList();
             TrainConfig cfg = TrainConfig.builder().model(model).method(method).adapter(overrides).tasks(names).batchSize(batch).maxLength(length)
-                    .maxSteps(warmup + steps).lr(lr).oblivion(false).trimMb(0).recompute(recompute).build().validate();
+                    .maxSteps(warmup + steps).lr(lr).oblivion(false).trimMb(0).recompute(recompute).weightsDtype(weights.orFp32()).build().validate();
             TaskModel tm = Pipeline.build(cfg, specs, loaded);
             long trainable = tm.parameters().stream().mapToLong(Param::size).sum();
             long frozenBytes = MemoryStats.tensorBytes(loaded.model().manager()) - loaded.model().aliasedBytes() - 4 * trainable;
@@ -154,6 +157,7 @@ final class BenchTrainCommand implements Runnable {
         out.put("warmup", warmup);
         out.put("threads", common.threads());
         out.put("recompute", recompute);
+        out.put("weights_dtype", weights.orFp32().label());
         return out;
     }
 

@@ -40,6 +40,9 @@ public final class DemoCommand implements Runnable {
     @Mixin
     Common common;
 
+    @Mixin
+    WeightsFlag weights;
+
     @Option(names = "--model", description = "Encoder. Default: ${DEFAULT-VALUE}.")
     String model = ModelLoader.DEFAULT_MODEL;
 
@@ -65,7 +68,8 @@ public final class DemoCommand implements Runnable {
         var p = d.protocol();
         int train = maxTrain != null ? maxTrain : p.maxTrain();
         int steps = maxTrain == null ? p.maxSteps() : Math.max(1, (int) Math.ceil((double) p.maxSteps() * train / p.maxTrain())); // same epochs
-        SuiteSpec spec = d.withSizes(model, train, maxEval != null ? maxEval : p.maxEval(), steps, maxOblivion, List.of(seed));
+        SuiteSpec spec = d.withSizes(model, train, maxEval != null ? maxEval : p.maxEval(), steps, maxOblivion, List.of(seed))
+                .withWeightsDtype(weights.orFp32());
         try (DirLock lock = DirLock.acquire(out, "moore demo")) { // a demo running there keeps its files
             AtomicFiles.deleteTree(out); // the demo always starts afresh
         }

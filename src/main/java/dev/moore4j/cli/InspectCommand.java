@@ -2,6 +2,7 @@ package dev.moore4j.cli;
 
 import ai.djl.ndarray.NDManager;
 
+import dev.moore4j.io.WeightsDtype;
 import dev.moore4j.model.LinearSlot;
 import dev.moore4j.model.load.ModelLoader;
 
@@ -37,6 +38,14 @@ final class InspectCommand implements Runnable {
                 layers.add(Map.of("name", s.name(), "in", s.get().inFeatures(), "out", s.get().outFeatures()));
             }
             out.put("linear_layers", layers);
+            // what the weights take as each --weights-dtype holds them (bf16 would take what fp16 takes; it is refused)
+            long frozen = loaded.model().frozenWeightCount();
+            long rest = loaded.model().parameterCount() - frozen;
+            Map<String, Object> bytes = new LinkedHashMap<>();
+            for (WeightsDtype d : WeightsDtype.values()) {
+                bytes.put(d.label(), frozen * d.bytes() + rest * Float.BYTES);
+            }
+            out.put("weights_bytes", bytes);
             if (common.json) {
                 common.printJson(out);
                 return;
@@ -44,6 +53,8 @@ final class InspectCommand implements Runnable {
             System.out.printf("%s: %s, %,d parameters, weights %s%n", model, loaded.model().family(), loaded.model().parameterCount(),
                     loaded.model().weightsHash());
             System.out.println("config: " + out.get("config"));
+            System.out.printf("weights in memory: fp32 %,d MB, fp16 %,d MB (%,d of the parameters held in 16 bits; bf16 is not available)%n",
+                    (Long) bytes.get("fp32") >> 20, (Long) bytes.get("fp16") >> 20, frozen);
             System.out.println(layers.size() + " linear layers:");
             for (Map<String, Object> l : layers) {
                 System.out.printf("  %-50s %5d -> %d%n", l.get("name"), (Integer) l.get("in"), (Integer) l.get("out"));

@@ -3,6 +3,7 @@ package dev.moore4j.cli;
 import dev.moore4j.MooreException;
 import dev.moore4j.api.AdaptedModel;
 
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
@@ -19,6 +20,9 @@ final class ModelSource {
     @Option(names = "--model", paramLabel = "MODEL", description = "Base model (minilm, bge-small, e5-small, stories260K, an HF directory or a "
             + "llama2.c .bin); with --adapter, loaded instead of the recorded base (it must have the same weights).")
     String model;
+
+    @Mixin
+    WeightsFlag weights;
 
     boolean hasAdapter() {
         return adapter != null;
@@ -43,7 +47,8 @@ final class ModelSource {
         if (adapter == null && base == null) {
             throw new MooreException(command + ": give --adapter DIR or a model");
         }
-        return adapter != null ? AdaptedModel.open(adapter, base, common.threads()) : AdaptedModel.base(base, common.threads());
+        return adapter != null ? AdaptedModel.open(adapter, base, common.threads(), weights.orNull())
+                : AdaptedModel.base(base, common.threads(), weights.orFp32());
     }
 
     /** Opens an adapter (required by commands that need its tasks). */

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import dev.moore4j.io.WeightsDtype;
 import dev.moore4j.MooreException;
 import dev.moore4j.adapter.Method;
 import dev.moore4j.adapter.MethodConfig;
@@ -62,7 +63,9 @@ public record TrainConfig(
         @Flag(value = "Per task, hold this many training examples out as the evaluation set (0 = the task's dev/test split): choose hyperparameters without the evaluation split.",
                 names = "--validation") int validationExamples,
         @Flag("Recompute each layer's activations in the backward pass instead of keeping them (gradient checkpointing): memory of one layer instead of all, for one more forward pass.")
-        boolean recompute) {
+        boolean recompute,
+        @Flag(value = "Frozen weights (linear layers, token embeddings) held as fp32, or fp16: half their memory, arithmetic still fp32 (bf16 is refused: DJL 0.36 has no bfloat16).",
+                dflt = "fp32") String weightsDtype) {
     private static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
     public TrainConfig {
@@ -243,6 +246,10 @@ public record TrainConfig(
             return set("recompute", v);
         }
 
+        public Builder weightsDtype(WeightsDtype v) {
+            return set("weightsDtype", v.label());
+        }
+
         public TrainConfig build() {
             try {
                 return JSON.treeToValue(values, TrainConfig.class);
@@ -252,9 +259,15 @@ public record TrainConfig(
         }
     }
 
+    /** How the frozen weights are held; fp32 for a config from before the field existed. */
+    public WeightsDtype frozenWeights() {
+        return weightsDtype == null ? WeightsDtype.FP32 : WeightsDtype.parse(weightsDtype);
+    }
+
     /** Checks the fields, naming the first bad one. */
     public TrainConfig validate() {
         Methods.get(method);
+        frozenWeights().storage(); // an unknown or unavailable dtype, named
         if (tasks.isEmpty()) {
             throw new MooreException("config: field 'tasks' is empty; name at least one task (e.g. nlu-mtl, or cola sst2)");
         }

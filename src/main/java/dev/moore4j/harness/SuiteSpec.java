@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 
+import dev.moore4j.io.WeightsDtype;
 import dev.moore4j.MooreException;
 import dev.moore4j.adapter.Method;
 import dev.moore4j.adapter.Methods;
@@ -255,7 +256,7 @@ public record SuiteSpec(String name, String title, String model, List<String> ta
                 .maxLength(p.maxLength()).batchSize(p.batchSize()).maxSteps(steps).evalEvery(Math.min(p.evalEvery(), steps))
                 .checkpointEvery(p.checkpointEvery()).lr(lr).headLr(Methods.get(method).kind() == Method.Kind.HEADS ? lr : p.headLr())
                 .schedule(p.schedule()).warmup(p.warmup()).clipNorm(1.0).seed(seed).oblivion(p.oblivion()).oblivionExamples(p.oblivionExamples())
-                .adapter(adapter);
+                .adapter(adapter).weightsDtype(p.weightsDtype());
         if (sweep) {
             b.validationExamples(p.validation()).maxEvalExamples(0).oblivion(false);
         }
@@ -266,5 +267,10 @@ public record SuiteSpec(String name, String title, String model, List<String> ta
     public SuiteSpec withSizes(String model, int maxTrain, int maxEval, int maxSteps, int oblivionExamples, List<Long> seeds) {
         return new SuiteSpec(name, title, model, tasks, protocol.withSizes(maxTrain, maxEval, maxSteps, oblivionExamples), methods, seeds, rates, seedStd,
                 overallExcludes);
+    }
+
+    /** A copy whose runs hold the frozen weights as {@code dtype}. */
+    public SuiteSpec withWeightsDtype(WeightsDtype dtype) {
+        return new SuiteSpec(name, title, model, tasks, protocol.withWeightsDtype(dtype), methods, seeds, rates, seedStd, overallExcludes);
     }
 }

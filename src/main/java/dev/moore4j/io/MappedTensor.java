@@ -35,12 +35,17 @@ public record MappedTensor(long[] shape, DataType dtype, MappedByteBuffer bytes)
 
     /** A native fp32 copy, as stored ({@code transpose}: a matrix [r, c] comes out [c, r], contiguous). */
     public NDArray toNd(NDManager m, boolean transpose) {
+        return toNd(m, transpose, DataType.FLOAT32);
+    }
+
+    /** A native copy of type {@code target} (fp32 or fp16), the stored values converted where the types differ. */
+    public NDArray toNd(NDManager m, boolean transpose, DataType target) {
         try (NDArray alias = m.create(bytes, new Shape(shape), dtype)) {
             NDArray t = transpose ? alias.transpose() : alias;
             // flatten copies a transposed view into contiguous memory; duplicate copies a contiguous one
             NDArray copy = transpose ? t.flatten().reshape(new Shape(shape[1], shape[0])) : alias.duplicate();
-            if (dtype != DataType.FLOAT32) {
-                NDArray f = copy.toType(DataType.FLOAT32, false);
+            if (dtype != target) {
+                NDArray f = copy.toType(target, false);
                 copy.close();
                 copy = f;
             }

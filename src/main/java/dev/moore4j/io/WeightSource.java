@@ -42,6 +42,7 @@ public final class WeightSource {
     private final MessageDigest readOrder;
     /** The cache's entry for this identity (read order digest, hash), or null: then the data is hashed as it is read. */
     private final String[] cached;
+    private DataType frozen = DataType.FLOAT32; // what linear weights and embeddings are held as
 
     public WeightSource(String source, Set<String> names, Function<String, HostTensor> reader) {
         this(source, names, reader, n -> null, null);
@@ -82,7 +83,7 @@ public final class WeightSource {
         Set<String> out = new LinkedHashSet<>(names);
         parts.values().forEach(r -> out.remove(r.of()));
         out.addAll(parts.keySet());
-        return new WeightSource(source, out, n -> {
+        WeightSource ranged = new WeightSource(source, out, n -> {
             RowRange r = parts.get(n);
             return r == null ? reader.apply(n) : reader.apply(r.of()).rows(r.from(), r.count());
         }, n -> {
@@ -93,6 +94,8 @@ public final class WeightSource {
             MappedTensor whole = mapper.apply(r.of());
             return whole == null ? null : whole.rows(r.from(), r.count());
         }, identity == null ? null : identity + "|rows" + new java.util.TreeMap<>(parts));
+        ranged.frozen = frozen;
+        return ranged;
     }
 
     public static WeightSource of(String source, Map<String, HostTensor> tensors) {
@@ -201,10 +204,31 @@ public final class WeightSource {
         return t != null ? t.toNd(m, false) : get(name, shape).toNd(m);
     }
 
-    /** A linear weight stored [out, in], returned as a contiguous [in, out] array. */
+    /** Holds frozen weights ({@link #linearInOut}, {@link #frozen}) as {@code dtype}; fp32 unless set. */
+    public WeightSource frozenAs(WeightsDtype dtype) {
+        this.frozen = dtype.storage();
+        return this;
+    }
+
+    /** A frozen tensor (e.g. token embeddings) in the frozen dtype. */
+    public NDArray frozen(String name, NDManager m, long... shape) {
+        MappedTensor t = mapped(name, shape);
+        return t != null ? t.toNd(m, false, frozen) : narrow(get(name, shape).toNd(m));
+    }
+
+    /** A linear weight stored [out, in], returned as a contiguous [in, out] array in the frozen dtype. */
     public NDArray linearInOut(String name, NDManager m, long in, long out) {
         MappedTensor t = mapped(name, out, in);
-        return t != null ? t.toNd(m, true) : get(name, out, in).transpose2d().toNd(m);
+        return t != null ? t.toNd(m, true, frozen) : narrow(get(name, out, in).transpose2d().toNd(m));
+    }
+
+    private NDArray narrow(NDArray fp32) {
+        if (frozen == DataType.FLOAT32) {
+            return fp32;
+        }
+        NDArray n = fp32.toType(frozen, false);
+        fp32.close();
+        return n;
     }
 
     /** Names present in the checkpoint but not used by the model (e.g. a pooler head). */

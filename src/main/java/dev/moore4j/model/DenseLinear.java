@@ -1,10 +1,12 @@
 package dev.moore4j.model;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
 
 /**
  * A frozen pretrained linear layer {@code y = W x + b}. {@code weightInOut} is Wᵀ, shape [in, out],
- * kept contiguous so a row-major batch multiplies it without a transpose.
+ * kept contiguous so a row-major batch multiplies it without a transpose. W may be held in fp16
+ * ({@code --weights-dtype fp16}): each product widens it to fp32 first.
  */
 public final class DenseLinear implements Linear {
     private final NDArray weightInOut;
@@ -24,12 +26,30 @@ public final class DenseLinear implements Linear {
     @Override
     public NDArray forward(NDArray x, ForwardContext ctx) {
         if (bias == null) {
-            return x.matMul(weightInOut);
+            return Ops.frozenMatMul(x, weightInOut);
         }
         // one fused op (addmm): the bias is added inside the product instead of in a second pass over y
-        try (NDArray wt = weightInOut.transpose()) { // a view, [out, in] as linear wants it
+        NDArray wide = weightInOut.getDataType() == x.getDataType() ? weightInOut : weightInOut.toType(x.getDataType(), false);
+        try (NDArray wt = wide.transpose()) { // a view, [out, in] as linear wants it
             return x.getNDArrayInternal().linear(x, wt, bias).singletonOrThrow();
+        } finally {
+            if (wide != weightInOut) {
+                wide.close();
+            }
         }
+    }
+
+    /** Whether W is held in fewer than 32 bits. */
+    public boolean narrow() {
+        return weightInOut.getDataType() == DataType.FLOAT16;
+    }
+
+    /** This layer with W in fp32 (itself where it already is); a narrow W is freed. */
+    public DenseLinear widened() {
+        if (!narrow()) {
+            return this;
+        }
+        return new DenseLinear(Ops.convertClosing(weightInOut, DataType.FLOAT32), bias);
     }
 
     /** Wᵀ as [in, out]. */

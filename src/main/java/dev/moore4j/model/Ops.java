@@ -131,6 +131,39 @@ public final class Ops {
         return Activation.gelu(x);
     }
 
+    /**
+     * x · w for a frozen w that may be held in 16 bits: w is widened to x's type for the product (the widened copy
+     * is dropped at once; autograd keeps its own reference where the backward pass needs it).
+     */
+    public static NDArray frozenMatMul(NDArray x, NDArray w) {
+        if (w.getDataType() == x.getDataType()) {
+            return x.matMul(w);
+        }
+        try (NDArray wide = w.toType(x.getDataType(), false)) {
+            return x.matMul(wide);
+        }
+    }
+
+    /** The type arithmetic on a frozen array runs in: fp32 for a 16-bit one, else its own (fp64 in the gradient tests). */
+    public static ai.djl.ndarray.types.DataType computeType(NDArray w) {
+        return w.getDataType() == ai.djl.ndarray.types.DataType.FLOAT16 ? ai.djl.ndarray.types.DataType.FLOAT32 : w.getDataType();
+    }
+
+    /** w in its {@link #computeType}: itself, or a widened copy (which the caller closes when it is not w). */
+    public static NDArray wide(NDArray w) {
+        return w.getDataType() == computeType(w) ? w : w.toType(computeType(w), false);
+    }
+
+    /** x converted to {@code dt}, x itself closed when a conversion was made (x where it already is dt). */
+    public static NDArray convertClosing(NDArray x, ai.djl.ndarray.types.DataType dt) {
+        if (x.getDataType() == dt) {
+            return x;
+        }
+        NDArray out = x.toType(dt, false);
+        x.close();
+        return out;
+    }
+
     /** GELU, tanh form ({@code gelu_pytorch_tanh}, Gemma's): {@code x/2 · (1 + tanh(√(2/π) (x + 0.044715 x³)))}. */
     public static NDArray geluTanh(NDArray x) {
         NDArray inner = mul(x.add(mul(x.mul(x).mul(x), 0.044715)), Math.sqrt(2 / Math.PI));

@@ -40,6 +40,11 @@ public interface TransformerModel extends AutoCloseable {
     /** Number of frozen base parameters (embeddings, norms, linears). */
     long parameterCount();
 
+    /** Parameters that {@code --weights-dtype fp16} holds in 16 bits: the linear weights (decoders: the token embeddings and head too). */
+    default long frozenWeightCount() {
+        return linearSlots().stream().mapToLong(l -> (long) l.get().inFeatures() * l.get().outFeatures()).sum();
+    }
+
     /** Bytes of arrays in the model's manager that are views of other arrays there (counted twice by a sum over the manager). */
     default long aliasedBytes() {
         return 0;

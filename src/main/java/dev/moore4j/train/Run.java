@@ -67,7 +67,7 @@ public final class Run {
         List<TaskSpec> tasks = TaskRegistry.resolveAll(cfg.tasks());
         Map<String, List<Example>> train = Pipeline.load(tasks, Split.TRAIN, cfg);
         Map<String, List<Example>> eval = Pipeline.load(tasks, Split.EVAL, cfg);
-        try (ModelLoader.Loaded loaded = ModelLoader.load(cfg.model(), m)) {
+        try (ModelLoader.Loaded loaded = ModelLoader.load(cfg.model(), m, cfg.frozenWeights())) {
             TaskModel model = Pipeline.build(cfg, tasks, loaded);
             Map<String, RunSummary.Sizes> sizes = new LinkedHashMap<>();
             train.forEach((k, v) -> sizes.put(k, new RunSummary.Sizes(v.size(), eval.get(k).size())));

@@ -73,7 +73,7 @@ public final class LowRankLinear extends FrozenLinearAdapter implements Mergeabl
     public NDArray forward(NDArray x, ForwardContext ctx) {
         NDArray fast = fastWeight(ctx);
         if (fast != null) {
-            return withBias(x.matMul(fast));
+            return withBias(Ops.frozenMatMul(x, fast));
         }
         NDArray y = frozen.forward(x, ctx);
         NDArray in = Ops.dropout(x, dropout, ctx.training());
@@ -132,7 +132,7 @@ public final class LowRankLinear extends FrozenLinearAdapter implements Mergeabl
         if (router != null || orthogonal) {
             return;
         }
-        setFastWeight(mergedWeightInOut());
+        setFastWeight(Ops.convertClosing(mergedWeightInOut(), w.getDataType())); // held as narrow as W
     }
 
     /** W + scale·AᵀB; only a single-expert layer has one (a mixture's map depends on the token). */
@@ -141,7 +141,12 @@ public final class LowRankLinear extends FrozenLinearAdapter implements Mergeabl
         if (router != null || orthogonal) {
             throw new MooreException(name + ": a mixture of experts cannot be merged into one dense weight");
         }
-        return w.add(Ops.mul(bank.delta(), scale)).stopGradient();
+        NDArray wide = Ops.wide(w);
+        NDArray merged = wide.add(Ops.mul(bank.delta(), scale)).stopGradient();
+        if (wide != w) {
+            wide.close();
+        }
+        return merged;
     }
 
     @Override

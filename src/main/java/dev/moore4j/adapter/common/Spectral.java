@@ -30,7 +30,12 @@ public final class Spectral {
         NDArray wInOut = w.weightInOut();
         int dIn = w.inFeatures();
         int dOut = w.outFeatures();
-        FactorCache.Result r = cache.factorise(wInOut.toType(DataType.FLOAT32, false).toFloatArray(), dIn, dOut, precision);
+        NDArray wide = wInOut.toType(DataType.FLOAT32, false); // fp16 widened, fp64 (tests) narrowed: LAPACK here is fp32 in
+        float[] values = wide.toFloatArray();
+        if (wide != wInOut) {
+            wide.close();
+        }
+        FactorCache.Result r = cache.factorise(values, dIn, dOut, precision);
         Svd.Factors f = r.factors();
         return new Triplets(dIn, dOut, f.k(), f.p(), f.s(), f.qt(), r.cached());
     }

@@ -1,5 +1,6 @@
 package dev.moore4j.adapter.lora;
 
+
 import dev.moore4j.MooreException;
 import dev.moore4j.adapter.AdaptContext;
 import dev.moore4j.adapter.AdapterLayer;
@@ -9,6 +10,7 @@ import dev.moore4j.adapter.MethodConfig;
 import dev.moore4j.adapter.common.LoraBank;
 import dev.moore4j.adapter.common.LowRankLinear;
 import dev.moore4j.model.DenseLinear;
+import dev.moore4j.model.Ops;
 
 import java.util.List;
 import java.util.SplittableRandom;
@@ -54,7 +56,13 @@ public class LoraMethod extends LinearMethod<LoraMethod.Config> {
     @Override
     protected AdapterLayer layer(Config c, String slot, DenseLinear w, AdaptContext ctx, int index) {
         LoraBank bank = new LoraBank(slot, 1, c.r(), w.inFeatures(), w.outFeatures(), LoraBank.A.PER_EXPERT, new SplittableRandom(ctx.layerSeed(index)),
-                w.weightInOut().getManager(), w.weightInOut().getDataType());
+                w.weightInOut().getManager(), Ops.computeType(w.weightInOut()));
         return LowRankLinear.single(slot, w.weightInOut(), w.bias(), bank, c.alpha() / c.r(), c.dropout());
+    }
+
+    /** The frozen W stays as loaded (16 bits with {@code --weights-dtype fp16}); A and B are fp32. */
+    @Override
+    protected boolean keeps16BitWeights() {
+        return true;
     }
 }

@@ -120,7 +120,7 @@ public final class MixLoraMethod implements Method<MixLoraMethod.Config> {
             for (LinearSlot s : p.attention()) {
                 DenseLinear w = (DenseLinear) s.get();
                 LoraBank bank = new LoraBank(s.name(), 1, c.r(), w.inFeatures(), w.outFeatures(), LoraBank.A.PER_EXPERT, new SplittableRandom(ctx.layerSeed(index++)),
-                        w.weightInOut().getManager(), w.weightInOut().getDataType());
+                        w.weightInOut().getManager(), Ops.computeType(w.weightInOut())); // fp32 where W is 16-bit
                 LowRankLinear layer = LowRankLinear.single(s.name(), w.weightInOut(), w.bias(), bank, c.alpha() / c.r(), c.dropout());
                 s.set(layer);
                 out.add(layer);
@@ -148,7 +148,7 @@ public final class MixLoraMethod implements Method<MixLoraMethod.Config> {
             this.c = c;
             DenseLinear first = (DenseLinear) block.projections().get(0).get();
             NDManager m = first.weightInOut().getManager();
-            DataType dt = first.weightInOut().getDataType();
+            DataType dt = Ops.computeType(first.weightInOut()); // trainables: fp32 where W is 16-bit
             this.router = new Router(block.name() + ".router", c.experts(), first.inFeatures(), c.topK(), c.balanceCoef(), rnd, m, dt);
             for (LinearSlot s : block.projections()) {
                 banks.add(new LoraBank(s.name(), c.experts(), c.r(), s.get().inFeatures(), s.get().outFeatures(), LoraBank.A.PER_EXPERT, rnd, m, dt));

@@ -62,7 +62,7 @@ public final class MooreLinear implements AdapterLayer {
         this.bias = bias;
         int dIn = (int) v.getShape().get(0);
         int k = (int) s.getShape().get(0);
-        DataType dt = v.getDataType();
+        DataType dt = Ops.computeType(v); // the router's parameters: fp32 where V and Uᵀ are held in 16 bits
         SplittableRandom rnd = new SplittableRandom(seed);
         double bound = 1.0 / Math.sqrt(dIn);
         this.taskEmbedding = new Param(name + ".moe_gate.task_embedding", Init.create(m, Init.gaussian(rnd, tasks * c.taskEmbeddingDim()), dt, tasks, c.taskEmbeddingDim()));
@@ -203,15 +203,15 @@ public final class MooreLinear implements AdapterLayer {
         NDArray w = expertWeights(x, ctx);
         NDArray z; // Vᵀ Hᵀ x: [..., k]
         if (!ctx.training() && folded != null) {
-            z = x.matMul(folded);
+            z = Ops.frozenMatMul(x, folded);
         } else if (householder != null && useWy) {
             // (x H) V = x (H V): reflect V's d_in × k entries instead of every token's d_in features; the
             // step then keeps no rotated copy of x for the backward pass, and k ≤ d_in rows beat a batch of tokens
-            z = x.matMul(Householder.leftMultiply(v, householder.value(), wy));
+            z = x.matMul(reflectedV());
         } else {
-            z = rotate(x).matMul(v);
+            z = Ops.frozenMatMul(rotate(x), v);
         }
-        NDArray y = z.mul(w).matMul(ut);
+        NDArray y = Ops.frozenMatMul(z.mul(w), ut);
         return bias == null ? y : y.add(bias);
     }
 
@@ -221,9 +221,21 @@ public final class MooreLinear implements AdapterLayer {
         if (folded != null) {
             folded.close();
         }
-        folded = householder == null ? v.duplicate() : Householder.leftMultiply(v, householder.value(), wy).stopGradient();
+        folded = householder == null ? v.duplicate() : reflectedV().stopGradient().toType(v.getDataType(), false); // as narrow as V
         folded.attach(v.getManager());
         NDScope.unregister(folded);
+    }
+
+    /** H V, V widened to fp32 for the product where it is held in 16 bits. */
+    private NDArray reflectedV() {
+        NDArray wide = Ops.wide(v);
+        try {
+            return Householder.leftMultiply(wide, householder.value(), wy);
+        } finally {
+            if (wide != v) {
+                wide.close();
+            }
+        }
     }
 
     @Override

@@ -17,6 +17,7 @@ import dev.moore4j.adapter.MethodConfig;
 import dev.moore4j.adapter.common.Spectral;
 import dev.moore4j.linalg.Svd;
 import dev.moore4j.model.DenseLinear;
+import dev.moore4j.model.Ops;
 
 import java.util.List;
 
@@ -106,14 +107,20 @@ public final class MooreMethod extends LinearMethod<MooreMethod.Config> {
                 + (long) c.householder() * dIn;
     }
 
+    /** V and Uᵀ, frozen, are held as W was loaded (16 bits with {@code --weights-dtype fp16}); the router is fp32. */
+    @Override
+    protected boolean keeps16BitWeights() {
+        return true;
+    }
+
     @Override
     protected AdapterLayer layer(Config c, String slot, DenseLinear w, AdaptContext ctx, int index) {
         DataType dt = w.weightInOut().getDataType();
         NDManager m = w.weightInOut().getManager();
         Spectral.Triplets t = Spectral.of(w, ctx.cache(), c.svdFp64() ? Svd.Precision.FP64 : Svd.Precision.FP32);
-        NDArray v = m.create(t.v(), new Shape(t.dIn(), t.k())).toType(dt, false);
-        NDArray s = m.create(t.s(), new Shape(t.k())).toType(dt, false);
-        NDArray ut = m.create(t.ut(), new Shape(t.k(), t.dOut())).toType(dt, false);
+        NDArray v = Ops.convertClosing(m.create(t.v(), new Shape(t.dIn(), t.k())), dt);
+        NDArray s = m.create(t.s(), new Shape(t.k())); // fp32: the router adds to it
+        NDArray ut = Ops.convertClosing(m.create(t.ut(), new Shape(t.k(), t.dOut())), dt);
         w.closeWeight(); // W is not kept once factorised
         return new MooreLinear(slot, v, s, ut, w.bias(), c, ctx.tasks(), ctx.layerSeed(index), m);
     }

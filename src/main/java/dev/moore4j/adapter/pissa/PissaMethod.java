@@ -33,6 +33,12 @@ public class PissaMethod extends LoraMethod {
         return new Config(8, 8, 0.05, List.of());
     }
 
+    /** W_res = W − c·AᵀB is computed (and held) in fp32. */
+    @Override
+    protected boolean keeps16BitWeights() {
+        return false;
+    }
+
     @Override
     protected AdapterLayer layer(Config c, String slot, DenseLinear w, AdaptContext ctx, int index) {
         double scale = c.alpha() / c.r();

@@ -11,6 +11,7 @@ import dev.moore4j.io.MavenJars;
 import dev.moore4j.io.OnnxWeights;
 import dev.moore4j.io.SharedPaths;
 import dev.moore4j.io.WeightSource;
+import dev.moore4j.io.WeightsDtype;
 import dev.moore4j.model.TransformerModel;
 import dev.moore4j.model.bert.BertConfig;
 import dev.moore4j.model.bert.BertModel;
@@ -85,15 +86,21 @@ public final class ModelLoader {
     }
 
     public static Loaded load(String reference, NDManager manager) {
-        Loaded loaded = read(reference, manager);
+        return load(reference, manager, WeightsDtype.FP32);
+    }
+
+    /** The model, its frozen weights (linear layers, token embeddings) held as {@code dtype}. */
+    public static Loaded load(String reference, NDManager manager, WeightsDtype dtype) {
+        dtype.storage(); // refuses what cannot be held before anything is read
+        Loaded loaded = read(reference, manager, dtype);
         NativeTrimmer.settle();
         return loaded;
     }
 
-    private static Loaded read(String reference, NDManager manager) {
+    private static Loaded read(String reference, NDManager manager, WeightsDtype dtype) {
         for (JarAlias a : JAR_ALIASES) {
             if (a.alias().equalsIgnoreCase(reference)) {
-                return loadJar(a, manager);
+                return loadJar(a, manager, dtype);
             }
         }
         Path path = reference.equalsIgnoreCase("stories260K") ? SharedPaths.models().resolve("stories260K") : Path.of(reference);
@@ -101,7 +108,7 @@ public final class ModelLoader {
             throw new MooreException(reference + ": no such model file or directory (aliases: " + String.join(", ", aliases()) + ")");
         }
         if (Files.isDirectory(path) && Files.isRegularFile(path.resolve("config.json"))) {
-            return loadHf(path, manager);
+            return loadHf(path, manager, dtype);
         }
         if (Files.isDirectory(path)) {
             try (Stream<Path> s = Files.list(path)) {
@@ -117,10 +124,10 @@ public final class ModelLoader {
         if (path.toString().endsWith(".onnx")) {
             throw new MooreException(path + ": a bare .onnx file needs its config; use an alias (" + String.join(", ", aliases()) + ") or an HF directory");
         }
-        return loadLlama2c(path, manager);
+        return loadLlama2c(path, manager, dtype);
     }
 
-    private static Loaded loadJar(JarAlias a, NDManager manager) {
+    private static Loaded loadJar(JarAlias a, NDManager manager, WeightsDtype dtype) {
         Path jar = MavenJars.resolve(a.groupId(), a.artifactId(), a.version());
         try (ZipFile zip = new ZipFile(jar.toFile())) {
             byte[] tok = JarEntryCache.readEntry(jar, zip, a.tokenizerEntry());
@@ -129,11 +136,13 @@ public final class ModelLoader {
             BertModel model;
             if (cached != null) { // read tensor by tensor from the extracted copy: neither inflated again nor held whole
                 try (FileChannel ch = FileChannel.open(cached, StandardOpenOption.READ)) {
-                    model = BertModel.load(a.config(), OnnxWeights.bertWeights(OnnxWeights.parse(ch, source), source), manager.newSubManager());
+                    model = BertModel.load(a.config(), OnnxWeights.bertWeights(OnnxWeights.parse(ch, source), source).frozenAs(dtype),
+                            manager.newSubManager());
                 }
             } else {
                 byte[] onnx = JarEntryCache.readEntry(jar, zip, a.onnxEntry());
-                model = BertModel.load(a.config(), OnnxWeights.bertWeights(OnnxWeights.parse(onnx, source), source), manager.newSubManager());
+                model = BertModel.load(a.config(), OnnxWeights.bertWeights(OnnxWeights.parse(onnx, source), source).frozenAs(dtype),
+                        manager.newSubManager());
             }
             return new Loaded(a.alias(), model, HfTokenizer.load(tok, jar + "!" + a.tokenizerEntry(), a.config().maxPositionEmbeddings()));
         } catch (IOException e) {
@@ -141,7 +150,7 @@ public final class ModelLoader {
         }
     }
 
-    private static Loaded loadHf(Path dir, NDManager manager) {
+    private static Loaded loadHf(Path dir, NDManager manager, WeightsDtype dtype) {
         JsonNode cfg = HfCheckpoint.readConfig(dir);
         String arch = HfCheckpoint.architecture(dir, cfg);
         TextTokenizer tok = tokenizerFor(dir, -1);
@@ -150,20 +159,20 @@ public final class ModelLoader {
                 throw new MooreException(dir + ": missing tokenizer (tokenizer.json)");
             }
             BertConfig c = HfCheckpoint.bertConfig(dir, cfg);
-            return new Loaded(dir.toString(), BertModel.load(c, HfCheckpoint.weights(dir, "bert."), manager.newSubManager()), tok);
+            return new Loaded(dir.toString(), BertModel.load(c, HfCheckpoint.weights(dir, "bert.").frozenAs(dtype), manager.newSubManager()), tok);
         }
         var c = HfCheckpoint.llamaConfig(dir, cfg, arch);
         TextTokenizer t = tok == null ? tokenizerFor(dir, c.vocabSize()) : tok;
         ChatTemplate template = DecoderFiles.chatTemplate(dir);
-        return new Loaded(dir.toString(), LlamaModel.load(c, HfCheckpoint.decoderWeights(dir, c), manager.newSubManager()), t, template,
+        return new Loaded(dir.toString(), LlamaModel.load(c, HfCheckpoint.decoderWeights(dir, c).frozenAs(dtype), manager.newSubManager()), t, template,
                 DecoderFiles.endTokens(dir, t, template));
     }
 
-    private static Loaded loadLlama2c(Path bin, NDManager manager) {
+    private static Loaded loadLlama2c(Path bin, NDManager manager, WeightsDtype dtype) {
         Llama2cCheckpoint.Loaded ck = Llama2cCheckpoint.read(bin);
         Path dir = bin.toAbsolutePath().getParent();
         TextTokenizer tok = tokenizerFor(dir, ck.config().vocabSize());
-        LlamaModel model = LlamaModel.load(ck.config(), WeightSource.of(bin.toString(), ck.weights()), manager.newSubManager());
+        LlamaModel model = LlamaModel.load(ck.config(), WeightSource.of(bin.toString(), ck.weights()).frozenAs(dtype), manager.newSubManager());
         ChatTemplate template = DecoderFiles.chatTemplate(dir);
         return new Loaded(bin.toString(), model, tok, template, DecoderFiles.endTokens(dir, tok, template));
     }
