@@ -41,6 +41,11 @@ public final class Engines {
         return JniUtils.requiresGrad(p) || (fn != null && !fn.isEmpty());
     }
 
+    /** Whether autograd records ops on this thread now (inside a gradient collector, outside {@link #withoutGrad}). */
+    public static boolean recordingGrad() {
+        return JniUtils.isGradMode();
+    }
+
     /** Runs {@code body} with autograd off on this thread (no graph, nothing saved for a backward pass), then restores it. */
     public static <T> T withoutGrad(Supplier<T> body) {
         boolean was = JniUtils.isGradMode();

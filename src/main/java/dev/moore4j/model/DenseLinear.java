@@ -29,7 +29,7 @@ public final class DenseLinear implements Linear {
             return Ops.frozenMatMul(x, weightInOut);
         }
         // one fused op (addmm): the bias is added inside the product instead of in a second pass over y
-        NDArray wide = weightInOut.getDataType() == x.getDataType() ? weightInOut : weightInOut.toType(x.getDataType(), false);
+        NDArray wide = Ops.wideFor(x, weightInOut);
         try (NDArray wt = wide.transpose()) { // a view, [out, in] as linear wants it
             return x.getNDArrayInternal().linear(x, wt, bias).singletonOrThrow();
         } finally {

@@ -102,6 +102,8 @@ class WeightsDtypeTest {
                     ForwardContext ctx = ForwardContext.tasks(true, 0, 1);
                     NDArray out = ((LlamaModel) half.model()).forward(x, null, ctx);
                     gc.backward(ctx.aux().addTo(out.mul(m.randomNormal(out.getShape())).sum()));
+                } catch (RuntimeException e) {
+                    throw new AssertionError(method + ": " + e.getMessage(), e);
                 }
                 double total = 0;
                 for (Param p : a.parameters()) {

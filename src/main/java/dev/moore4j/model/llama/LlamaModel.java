@@ -151,8 +151,10 @@ public final class LlamaModel extends BaseModel implements DecoderModel {
                     gemma ? w.nd(p + "post_feedforward_layernorm.weight", m, d) : null));
         }
         NDArray norm = w.nd("model.norm.weight", m, d);
+        boolean narrow = emb.getDataType() == DataType.FLOAT16;
         NDArray head = c.tieWordEmbeddings() || !w.has("lm_head.weight")
                 ? emb.transpose() // a view: the tied head shares the embedding's memory (545 MB for Qwen2.5-0.5B)
+                : narrow ? w.frozen("lm_head.weight", m, c.vocabSize(), d).transpose() // rows kept contiguous, as narrowHead reads them
                 : w.linearInOut("lm_head.weight", m, d, c.vocabSize());
         w.checkAllUsed();
         return new LlamaModel(c, m, w.hash(), emb, layers, norm, head);
@@ -379,17 +381,22 @@ public final class LlamaModel extends BaseModel implements DecoderModel {
     }
 
     /**
-     * hidden · Head for a 16-bit head, 16,384 vocabulary columns at a time, so that the fp32 copy of the head that the
-     * product needs is one slice (58 MB for Qwen2.5-0.5B), not the whole table (545 MB).
+     * hidden · Head for a 16-bit head, 16,384 vocabulary rows at a time, so that the fp32 copy of the head that the
+     * product needs is one slice (58 MB for Qwen2.5-0.5B), not the whole table (545 MB). A 16-bit head is held as
+     * rows [V, D] (the embedding itself when tied), so each slice is contiguous and widens at memory speed; widening
+     * a strided slice of [D, V] ran at a tenth of that.
      */
     private NDArray narrowHead(NDArray hidden) {
-        long vocab = headInOut.getShape().get(1);
+        NDArray rows = headInOut.transpose(); // [V, D], contiguous
+        long vocab = rows.getShape().get(0);
         NDList parts = new NDList();
         for (long from = 0; from < vocab; from += HEAD_SLICE) {
-            try (NDArray cols = headInOut.get(new NDIndex(":, {}:{}", from, Math.min(vocab, from + HEAD_SLICE)))) {
-                parts.add(Ops.frozenMatMul(hidden, cols));
+            try (NDArray slice = rows.get(new NDIndex("{}:{}", from, Math.min(vocab, from + HEAD_SLICE)));
+                 NDArray wide = Ops.wideFor(hidden, slice); NDArray t = wide.transpose()) {
+                parts.add(hidden.matMul(t));
             }
         }
+        rows.close();
         return parts.size() == 1 ? parts.get(0) : NDArrays.concat(parts, -1);
     }
 
@@ -487,7 +494,9 @@ public final class LlamaModel extends BaseModel implements DecoderModel {
         }
         out.put("model.norm.weight", HostTensor.of(finalNorm));
         if (!config.tieWordEmbeddings()) {
-            out.put("lm_head.weight", HostTensor.of(headInOut).transpose2d());
+            // a 16-bit head is held as rows [V, D] already (see narrowHead)
+            out.put("lm_head.weight", headInOut.getDataType() == DataType.FLOAT16 ? HostTensor.of(headInOut.transpose())
+                    : HostTensor.of(headInOut).transpose2d());
         }
         return out;
     }
