@@ -41,16 +41,24 @@ public record MappedTensor(long[] shape, DataType dtype, MappedByteBuffer bytes)
     /** A native copy of type {@code target} (fp32 or fp16), the stored values converted where the types differ. */
     public NDArray toNd(NDManager m, boolean transpose, DataType target) {
         try (NDArray alias = m.create(bytes, new Shape(shape), dtype)) {
-            NDArray t = transpose ? alias.transpose() : alias;
-            // flatten copies a transposed view into contiguous memory; duplicate copies a contiguous one
-            NDArray copy = transpose ? t.flatten().reshape(new Shape(shape[1], shape[0])) : alias.duplicate();
-            if (dtype != target) {
+            // narrowing (fp32 stored, fp16 wanted) converts first, so no copy is wider than the result; widening converts last
+            boolean narrowing = target.getNumOfBytes() < dtype.getNumOfBytes();
+            NDArray src = narrowing ? alias.toType(target, false) : alias;
+            NDArray copy;
+            if (transpose) { // flatten copies a transposed view into contiguous memory
+                try (NDArray t = src.transpose()) {
+                    copy = t.flatten().reshape(new Shape(shape[1], shape[0]));
+                }
+                if (src != alias) {
+                    src.close();
+                }
+            } else {
+                copy = src != alias ? src : alias.duplicate();
+            }
+            if (!narrowing && dtype != target) {
                 NDArray f = copy.toType(target, false);
                 copy.close();
                 copy = f;
-            }
-            if (t != alias) {
-                t.close();
             }
             return copy;
         } finally {
