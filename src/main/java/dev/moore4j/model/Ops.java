@@ -151,7 +151,8 @@ public final class Ops {
 
     /**
      * A frozen w in x's type for one product with x (the caller closes it unless it is w). Where nothing records
-     * the product for a backward pass (autograd off: inference, decoding, a recomputed layer's first pass), w is widened into this thread's
+     * the product for a backward pass (autograd off on this thread: decoding, a recomputed layer's first pass, the
+     * main thread's inference; libtorch starts other threads with it on), w is widened into this thread's
      * scratch buffer, reused product after product: a fresh fp32 copy per product cost 65 ms for a 896 × 4864
      * weight here (its pages faulted in anew each time) against 0.6 ms into warm memory. Where autograd keeps the
      * widened weight for the backward pass, it gets a copy of its own.

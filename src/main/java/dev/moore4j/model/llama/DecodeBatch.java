@@ -9,6 +9,7 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
+import dev.moore4j.engine.Engines;
 import dev.moore4j.model.DecoderModel;
 import dev.moore4j.model.ForwardContext;
 
@@ -51,6 +52,10 @@ final class DecodeBatch implements DecoderModel.Batch {
 
     @Override
     public float[] add(long[] promptIds, int taskId) {
+        return Engines.withoutGrad(() -> prefill(promptIds, taskId)); // decoding records nothing, on whatever thread serves it
+    }
+
+    private float[] prefill(long[] promptIds, int taskId) {
         int n = promptIds.length;
         try (NDScope scope = new NDScope(); KvCache cache = new KvCache(keys.length)) {
             NDArray h = model.hidden(m.create(promptIds, new Shape(1, n)), cache, ForwardContext.tasks(false, taskId));
@@ -95,6 +100,10 @@ final class DecodeBatch implements DecoderModel.Batch {
 
     @Override
     public float[][] step(long[] tokens) {
+        return Engines.withoutGrad(() -> decode(tokens));
+    }
+
+    private float[][] decode(long[] tokens) {
         int b = size();
         if (tokens.length != b) {
             throw new IllegalArgumentException(tokens.length + " tokens for " + b + " rows");

@@ -10,6 +10,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
 import dev.moore4j.MooreException;
+import dev.moore4j.engine.Engines;
 import dev.moore4j.io.HostTensor;
 import dev.moore4j.io.WeightSource;
 import dev.moore4j.model.BaseModel;
@@ -196,7 +197,9 @@ public final class LlamaModel extends BaseModel implements DecoderModel {
 
     @Override
     public Finish generate(TextTokenizer tok, long[] promptIds, Sampling sampling, ForwardContext ctx, TokenSink sink) {
-        return Generator.generate(this, tok, promptIds, sampling, ctx, sink);
+        // autograd off on this thread: libtorch starts every new thread (a server's) with it on, and a 16-bit weight
+        // is widened into reused scratch memory only where nothing is recorded
+        return Engines.withoutGrad(() -> Generator.generate(this, tok, promptIds, sampling, ctx, sink));
     }
 
     @Override
