@@ -40,7 +40,7 @@ import java.util.Map;
 @Command(name = "train", description = {
         "Time training steps of a method on synthetic tasks of exact shapes, and account for the resident memory.",
         "Reports (--json field names): model, method, adapter (its configuration), batch, length, tasks, steps, warmup,",
-        "threads, recompute (as given); trainable_parameters; examples_per_second and step_ms_median over the steps after --warmup;",
+        "threads, recompute, weights_dtype (as given); trainable_parameters; examples_per_second and step_ms_median over the steps after --warmup;",
         "matmul_gflops (a libtorch matmul of the model's width, timed here: the roofline), mkl_code_path (the kernel family",
         "oneMKL chose: 0 generic, 7 AVX-512; null without MKL), train_gflops (the linear layers'",
         "training FLOPs per second reached) and fraction_of_roofline (their ratio); peak_rss_mb (the whole process's peak",

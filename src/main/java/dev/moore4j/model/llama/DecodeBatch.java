@@ -119,22 +119,14 @@ final class DecodeBatch implements DecoderModel.Batch {
             }
         }
         try (NDScope scope = new NDScope()) {
-            NDArray[][] tables = new NDArray[LlamaConfig.Span.values().length][];
+            LlamaModel.SpanTables[] tables = new LlamaModel.SpanTables[LlamaConfig.Span.values().length];
             for (LlamaConfig.Span span : model.config().spans()) {
                 NDArray[] rotation = model.rotationAt(positions, span, m);
-                tables[span.ordinal()] = new NDArray[] {rotation[0], rotation[1], mask(width + 1, model.config().window(span))};
+                tables[span.ordinal()] = new LlamaModel.SpanTables(rotation[0], rotation[1], mask(width + 1, model.config().window(span)));
             }
             LlamaModel.Positions pos = new LlamaModel.Positions() {
-                public NDArray cos(LlamaConfig.Span span) {
-                    return tables[span.ordinal()][0];
-                }
-
-                public NDArray sin(LlamaConfig.Span span) {
-                    return tables[span.ordinal()][1];
-                }
-
-                public NDArray mask(LlamaConfig.Span span) {
-                    return tables[span.ordinal()][2];
+                public LlamaModel.SpanTables span(LlamaConfig.Span span) {
+                    return tables[span.ordinal()];
                 }
 
                 public NDArray[] keysValues(int layer, NDArray k, NDArray v) {

@@ -1,10 +1,7 @@
 package dev.moore4j.model.llama;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -86,9 +83,7 @@ public final class LlamaModel extends BaseModel implements DecoderModel {
     private final List<Layer> layers;
     private final NDArray finalNorm;    // [D]
     private final NDArray headInOut;    // [D, V]: embᵀ when tied, else lm_headᵀ
-    private final NDArray[] cos;        // [rows, dh] per span (the same array where a span has no rotation of its own)
-    private final NDArray[] sin;
-    private int rotationRows;           // positions the tables hold: grown on demand up to max_position_embeddings
+    private final RotaryTables rotary;
 
     private LlamaModel(LlamaConfig config, NDManager manager, String hash, NDArray embeddings, List<Layer> layers,
                        NDArray finalNorm, NDArray headInOut) {
@@ -98,31 +93,7 @@ public final class LlamaModel extends BaseModel implements DecoderModel {
         this.layers = layers;
         this.finalNorm = finalNorm;
         this.headInOut = headInOut;
-        this.cos = new NDArray[LlamaConfig.Span.values().length];
-        this.sin = new NDArray[cos.length];
-        growRotation(Math.min(config.maxPositionEmbeddings(), 4096));
-    }
-
-    /**
-     * Makes the rotation tables hold at least {@code positions} rows. They start at 4,096 (a 128k-position Gemma 3
-     * would hold 0.5 GB of tables it rarely reads) and double; the arrays they replace stay with the model's
-     * manager, since a pass on another thread may still read them.
-     */
-    private synchronized void growRotation(int positions) {
-        if (positions <= rotationRows) {
-            return;
-        }
-        int rows = Math.min(config.maxPositionEmbeddings(), Math.max(positions, 2 * rotationRows));
-        for (LlamaConfig.Span span : LlamaConfig.Span.values()) {
-            NDArray[] table = span == LlamaConfig.Span.GLOBAL || config.ownRotation(span) ? ropeTables(config, span, rows, manager())
-                    : new NDArray[] {cos[0], sin[0]};
-            for (NDArray t : table) {
-                NDScope.unregister(t); // a step's scope may be open: the tables belong to the model
-            }
-            cos[span.ordinal()] = table[0];
-            sin[span.ordinal()] = table[1];
-        }
-        rotationRows = rows;
+        this.rotary = new RotaryTables(config, manager);
     }
 
     /** Builds the model from HF-named weights, checking every tensor's shape. */
@@ -155,7 +126,7 @@ public final class LlamaModel extends BaseModel implements DecoderModel {
         boolean narrow = emb.getDataType() == DataType.FLOAT16;
         NDArray head = c.tieWordEmbeddings() || !w.has("lm_head.weight")
                 ? emb.transpose() // a view: the tied head shares the embedding's memory (545 MB for Qwen2.5-0.5B)
-                : narrow ? w.frozen("lm_head.weight", m, c.vocabSize(), d).transpose() // rows kept contiguous, as narrowHead reads them
+                : narrow ? w.frozen("lm_head.weight", m, c.vocabSize(), d).transpose() // rows kept contiguous, as logits reads them
                 : w.linearInOut("lm_head.weight", m, d, c.vocabSize());
         w.checkAllUsed();
         return new LlamaModel(c, m, w.hash(), emb, layers, norm, head);
@@ -163,21 +134,6 @@ public final class LlamaModel extends BaseModel implements DecoderModel {
 
     private static LinearSlot linear(WeightSource w, NDManager m, String name, int in, int out, boolean bias) {
         return loadLinear(w, m, name, in, out, bias);
-    }
-
-    /** cos/sin of pos·θ^(−2i/dh) (the span's θ and scaling), each repeated for both halves of a head: [maxPos, dh]. */
-    private static NDArray[] ropeTables(LlamaConfig c, LlamaConfig.Span span, int n, NDManager m) {
-        int dh = c.headDim();
-        float[] cs = new float[n * dh];
-        float[] sn = new float[n * dh];
-        for (int pos = 0; pos < n; pos++) {
-            for (int i = 0; i < dh / 2; i++) {
-                double angle = pos * c.invFreq(span, i);
-                cs[pos * dh + i] = cs[pos * dh + i + dh / 2] = (float) Math.cos(angle);
-                sn[pos * dh + i] = sn[pos * dh + i + dh / 2] = (float) Math.sin(angle);
-            }
-        }
-        return new NDArray[] {m.create(cs, new Shape(n, dh)), m.create(sn, new Shape(n, dh))};
     }
 
     @Override
@@ -254,13 +210,8 @@ public final class LlamaModel extends BaseModel implements DecoderModel {
      * and the keys and values so far (a causal pass after one sequence's cache, or one step of a {@link DecodeBatch}).
      */
     interface Positions {
-        /** cos and sin of a span's rotation, broadcastable to q [B, H, S, dh]. */
-        NDArray cos(LlamaConfig.Span span);
-
-        NDArray sin(LlamaConfig.Span span);
-
-        /** A span's additive mask, broadcastable to the scores [B, H, S, T]. */
-        NDArray mask(LlamaConfig.Span span);
+        /** A span's rotation and mask. */
+        SpanTables span(LlamaConfig.Span span);
 
         /** This step's k, v [B, H_kv, S, dh] of a layer with those cached before it. */
         NDArray[] keysValues(int layer, NDArray k, NDArray v);
@@ -269,31 +220,28 @@ public final class LlamaModel extends BaseModel implements DecoderModel {
         boolean cached();
     }
 
+    /**
+     * cos and sin of a span's rotation, broadcastable to q [B, H, S, dh], and its additive mask, broadcastable to the
+     * scores [B, H, S, T].
+     */
+    record SpanTables(NDArray cos, NDArray sin, NDArray mask) {}
+
     /** A causal pass of [B, S] tokens after {@code cache}'s positions (null: from position 0, nothing kept). */
     private Positions after(KvCache cache, int seq, NDManager m) {
         int start = cache == null ? 0 : cache.length();
         if (start + seq > config.maxPositionEmbeddings()) {
             throw new IllegalArgumentException("position " + (start + seq) + " exceeds max_position_embeddings " + config.maxPositionEmbeddings());
         }
-        growRotation(start + seq);
         // made before the layers, whose scopes free what they make
-        NDArray[][] tables = new NDArray[LlamaConfig.Span.values().length][];
+        SpanTables[] tables = new SpanTables[LlamaConfig.Span.values().length];
         for (LlamaConfig.Span span : config.spans()) {
             NDIndex rows = new NDIndex("{}:{}", start, start + seq);
-            tables[span.ordinal()] = new NDArray[] {cos[span.ordinal()].get(rows), sin[span.ordinal()].get(rows),
-                    causalMask(seq, start, config.window(span), m)};
+            NDArray[] rotation = rotary.rows(span, start, seq);
+            tables[span.ordinal()] = new SpanTables(rotation[0], rotation[1], causalMask(seq, start, config.window(span), m));
         }
         return new Positions() {
-            public NDArray cos(LlamaConfig.Span span) {
-                return tables[span.ordinal()][0];
-            }
-
-            public NDArray sin(LlamaConfig.Span span) {
-                return tables[span.ordinal()][1];
-            }
-
-            public NDArray mask(LlamaConfig.Span span) {
-                return tables[span.ordinal()][2];
+            public SpanTables span(LlamaConfig.Span span) {
+                return tables[span.ordinal()];
             }
 
             public NDArray[] keysValues(int layer, NDArray k, NDArray v) {
@@ -308,11 +256,7 @@ public final class LlamaModel extends BaseModel implements DecoderModel {
 
     /** A span's rotation tables' rows at the given positions, [B, 1, 1, dh] each (one query per row). */
     NDArray[] rotationAt(long[] positions, LlamaConfig.Span span, NDManager m) {
-        growRotation((int) java.util.Arrays.stream(positions).max().orElse(0) + 1);
-        NDArray at = m.create(positions);
-        long dh = config.headDim();
-        return new NDArray[] {cos[span.ordinal()].get(at).reshape(positions.length, 1, 1, dh),
-                sin[span.ordinal()].get(at).reshape(positions.length, 1, 1, dh)};
+        return rotary.at(span, positions, m);
     }
 
     /** Final-normed hidden states [B, S, D]. */
@@ -344,8 +288,9 @@ public final class LlamaModel extends BaseModel implements DecoderModel {
                     q = norm(q, l.qNorm());
                     k = norm(k, l.kNorm());
                 }
-                q = rope(q, pos.cos(span), pos.sin(span));
-                k = rope(k, pos.cos(span), pos.sin(span));
+                SpanTables at = pos.span(span);
+                q = rope(q, at.cos(), at.sin());
+                k = rope(k, at.cos(), at.sin());
                 NDArray v = Ops.splitHeads(l.v().forward(n, ctx), kvHeads);
                 NDArray[] kvFull = pos.keysValues(index, k, v);
                 k = kvFull[0];
@@ -358,7 +303,7 @@ public final class LlamaModel extends BaseModel implements DecoderModel {
                 if (scoreCap > 0) {
                     scores = Ops.softcap(scores, scoreCap);
                 }
-                NDArray a = l.o().forward(Ops.mergeHeads(scores.add(pos.mask(span)).softmax(-1).matMul(v)), ctx);
+                NDArray a = l.o().forward(Ops.mergeHeads(scores.add(at.mask()).softmax(-1).matMul(v)), ctx);
                 NDArray y = in.add(l.postAttnNorm() != null ? norm(a, l.postAttnNorm()) : a);
                 NDArray f = l.ffn().forward(norm(y, l.ffnNorm()), ctx);
                 return y.add(l.postFfnNorm() != null ? norm(f, l.postFfnNorm()) : f);
@@ -379,31 +324,17 @@ public final class LlamaModel extends BaseModel implements DecoderModel {
     }
 
     public NDArray logits(NDArray hidden) {
-        NDArray logits = headInOut.getDataType() == hidden.getDataType() ? hidden.matMul(headInOut) : narrowHead(hidden);
+        NDArray logits;
+        if (headInOut.getDataType() == hidden.getDataType()) {
+            logits = hidden.matMul(headInOut);
+        } else {
+            try (NDArray rows = headInOut.transpose()) { // a 16-bit head is held as rows [V, D]
+                logits = Ops.frozenMatMulRows(hidden, rows);
+            }
+        }
         return config.gemma() != null && config.gemma().finalSoftcap() > 0 ? Ops.softcap(logits, config.gemma().finalSoftcap()) : logits;
     }
 
-    /**
-     * hidden · Head for a 16-bit head, 16,384 vocabulary rows at a time, so that the fp32 copy of the head that the
-     * product needs is one slice (58 MB for Qwen2.5-0.5B), not the whole table (545 MB). A 16-bit head is held as
-     * rows [V, D] (the embedding itself when tied), so each slice is contiguous and widens at memory speed; widening
-     * a strided slice of [D, V] ran at a tenth of that.
-     */
-    private NDArray narrowHead(NDArray hidden) {
-        NDArray rows = headInOut.transpose(); // [V, D], contiguous
-        long vocab = rows.getShape().get(0);
-        NDList parts = new NDList();
-        for (long from = 0; from < vocab; from += HEAD_SLICE) {
-            try (NDArray slice = rows.get(new NDIndex("{}:{}", from, Math.min(vocab, from + HEAD_SLICE)));
-                 NDArray wide = Ops.wideFor(hidden, slice); NDArray t = wide.transpose()) {
-                parts.add(hidden.matMul(t));
-            }
-        }
-        rows.close();
-        return parts.size() == 1 ? parts.get(0) : NDArrays.concat(parts, -1);
-    }
-
-    private static final long HEAD_SLICE = 16_384;
 
     /**
      * Additive mask [S, start+S]: query i (at position start+i) sees keys 0..start+i, and with a sliding window
@@ -497,7 +428,7 @@ public final class LlamaModel extends BaseModel implements DecoderModel {
         }
         out.put("model.norm.weight", HostTensor.of(finalNorm));
         if (!config.tieWordEmbeddings()) {
-            // a 16-bit head is held as rows [V, D] already (see narrowHead)
+            // a 16-bit head is held as rows [V, D] already (see logits)
             out.put("lm_head.weight", headInOut.getDataType() == DataType.FLOAT16 ? HostTensor.of(headInOut.transpose())
                     : HostTensor.of(headInOut).transpose2d());
         }
