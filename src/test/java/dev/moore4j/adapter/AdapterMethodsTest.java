@@ -197,7 +197,7 @@ public class AdapterMethodsTest {
         }
     }
 
-    static void perturb(Adapter a, NDManager m, double scale) {
+    public static void perturb(Adapter a, NDManager m, double scale) {
         Random r = new Random(7);
         for (Param p : a.parameters()) {
             float[] noise = new float[(int) p.size()];

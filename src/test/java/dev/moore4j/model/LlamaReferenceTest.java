@@ -9,6 +9,7 @@ import ai.djl.training.GradientCollector;
 import dev.moore4j.TestSupport;
 import dev.moore4j.adapter.AdaptContext;
 import dev.moore4j.adapter.Adapter;
+import dev.moore4j.adapter.AdapterMethodsTest;
 import dev.moore4j.adapter.Methods;
 import dev.moore4j.io.HostTensor;
 import dev.moore4j.io.SharedPaths;
@@ -188,30 +189,10 @@ class LlamaReferenceTest {
             }
             try (NDManager m = TestSupport.manager(); ModelLoader.Loaded loaded = ModelLoader.load(dir.resolve("base").toString(), m)) {
                 LlamaModel model = (LlamaModel) loaded.model();
-                Adapter a = Adapter.attach(model, method, Methods.config(method, dev.moore4j.adapter.AdapterMethodsTest.small(method), "t"),
+                Adapter a = Adapter.attach(model, method, Methods.config(method, AdapterMethodsTest.small(method), "t"),
                         new AdaptContext(2, 1, FactorCache.disabled()));
-                Random r = new Random(method.hashCode());
-                for (dev.moore4j.adapter.Param p : a.parameters()) { // off the init, where B = 0 hides most gradients
-                    float[] noise = new float[(int) p.size()];
-                    for (int i = 0; i < noise.length; i++) {
-                        noise[i] = (float) (r.nextGaussian() * 0.05);
-                    }
-                    p.set(p.value().add(m.create(noise, p.value().getShape())));
-                }
                 NDArray x = m.create(ids, new Shape(2, 4));
-                try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                    ForwardContext ctx = ForwardContext.tasks(true, 0, 1);
-                    NDArray logits = model.forward(x, null, ctx);
-                    gc.backward(ctx.aux().addTo(logits.mul(m.randomNormal(logits.getShape())).sum()));
-                }
-                double total = 0;
-                for (dev.moore4j.adapter.Param p : a.parameters()) {
-                    for (float g : p.value().getGradient().toFloatArray()) {
-                        assertThat(Float.isFinite(g)).as(method + " " + p.name()).isTrue();
-                        total += Math.abs(g);
-                    }
-                }
-                assertThat(total).as(method + ": some gradient").isPositive();
+                trainsAStep(method, a, model, m, x);
                 if (Methods.get(method).merges()) {
                     float[] adapted = model.forward(x, null, ForwardContext.inference()).toFloatArray();
                     HfCheckpoint.write(dir.resolve(method), model);
@@ -223,6 +204,29 @@ class LlamaReferenceTest {
                 }
             }
         }
+    }
+
+    /**
+     * Moves the adapter off its initial values (where B = 0 hides most gradients), runs a training-mode pass routed by
+     * tasks 0 and 1, and checks that every gradient is finite and not all are zero.
+     */
+    static void trainsAStep(String method, Adapter a, LlamaModel model, NDManager m, NDArray x) {
+        AdapterMethodsTest.perturb(a, m, 0.05);
+        try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+            ForwardContext ctx = ForwardContext.tasks(true, 0, 1);
+            NDArray logits = model.forward(x, null, ctx);
+            gc.backward(ctx.aux().addTo(logits.mul(m.randomNormal(logits.getShape())).sum()));
+        } catch (RuntimeException e) {
+            throw new AssertionError(method + ": " + e.getMessage(), e);
+        }
+        double total = 0;
+        for (dev.moore4j.adapter.Param p : a.parameters()) {
+            for (float g : p.value().getGradient().toFloatArray()) {
+                assertThat(Float.isFinite(g)).as(method + " " + p.name()).isTrue();
+                total += Math.abs(g);
+            }
+        }
+        assertThat(total).as(method + ": some gradient").isPositive();
     }
 
     /** The last position's logits of a sequence run alone, in one causal pass. */

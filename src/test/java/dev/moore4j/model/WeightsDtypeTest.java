@@ -1,11 +1,8 @@
 package dev.moore4j.model;
 
-import ai.djl.engine.Engine;
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.training.GradientCollector;
 
 import dev.moore4j.MooreException;
 import dev.moore4j.TestSupport;
@@ -22,7 +19,6 @@ import dev.moore4j.model.load.ModelLoader;
 import org.junit.jupiter.api.Test;
 
 import java.util.Map;
-import java.util.Random;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -88,31 +84,10 @@ class WeightsDtypeTest {
             try (NDManager m = TestSupport.manager(); ModelLoader.Loaded half = ModelLoader.load("stories260K", m, WeightsDtype.FP16)) {
                 Adapter a = Adapter.attach(half.model(), method, Methods.config(method, AdapterMethodsTest.small(method), "t"),
                         new AdaptContext(2, 1, FactorCache.disabled()));
-                Random r = new Random(7);
                 for (Param p : a.parameters()) {
                     assertThat(p.value().getDataType()).as(method + " " + p.name()).isEqualTo(DataType.FLOAT32);
-                    float[] noise = new float[(int) p.size()];
-                    for (int i = 0; i < noise.length; i++) {
-                        noise[i] = (float) (r.nextGaussian() * 0.02);
-                    }
-                    p.set(p.value().add(m.create(noise, p.value().getShape())));
                 }
-                NDArray x = m.create(IDS, new Shape(2, 4));
-                try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                    ForwardContext ctx = ForwardContext.tasks(true, 0, 1);
-                    NDArray out = ((LlamaModel) half.model()).forward(x, null, ctx);
-                    gc.backward(ctx.aux().addTo(out.mul(m.randomNormal(out.getShape())).sum()));
-                } catch (RuntimeException e) {
-                    throw new AssertionError(method + ": " + e.getMessage(), e);
-                }
-                double total = 0;
-                for (Param p : a.parameters()) {
-                    for (float g : p.value().getGradient().toFloatArray()) {
-                        assertThat(Float.isFinite(g)).as(method + " " + p.name()).isTrue();
-                        total += Math.abs(g);
-                    }
-                }
-                assertThat(total).as(method).isPositive();
+                LlamaReferenceTest.trainsAStep(method, a, (LlamaModel) half.model(), m, m.create(IDS, new Shape(2, 4)));
                 a.fold(); // inference form on the 16-bit base
                 for (float v : logits(half.model(), m, ForwardContext.inference())) {
                     assertThat(Float.isFinite(v)).as(method + " folded").isTrue();

@@ -30,7 +30,7 @@ public final class Spectral {
         NDArray wInOut = w.weightInOut();
         int dIn = w.inFeatures();
         int dOut = w.outFeatures();
-        NDArray wide = wInOut.toType(DataType.FLOAT32, false); // fp16 widened, fp64 (tests) narrowed: LAPACK here is fp32 in
+        NDArray wide = wInOut.toType(DataType.FLOAT32, false); // fp16 widened, fp64 (the gradient tests) narrowed: the SVD reads fp32
         float[] values = wide.toFloatArray();
         if (wide != wInOut) {
             wide.close();
