@@ -24,6 +24,14 @@ public interface AdapterModule extends AutoCloseable {
      */
     double trainFlopsPerToken();
 
+    /**
+     * Floats per token its training forward keeps for the backward pass beyond the slot's own input and output (a
+     * router's gates, a low-rank path's inner activations): what the memory plan adds to the base model's activations.
+     */
+    default double keptFloatsPerToken() {
+        return 0;
+    }
+
     /** Prepares a fast inference form (merged weights, folded rotations); the next training forward drops it. */
     default void fold() {}
 

@@ -49,7 +49,8 @@ import java.util.Map;
         "gradients and optimizer (two AdamW moments) from the parameter count, activations (peak minus the resident memory",
         "before the first step minus gradients and optimizer: what a step holds at once, allocator caches included), and",
         "other (resident memory before the first step not in the heap or in tensors: runtime code, JVM non-heap,",
-        "allocator slack)."})
+        "allocator slack); memory_plan (the estimate made before the first step, its budget, and whether it chose to recompute",
+        "layers: the same as train's summary.json)."})
 final class BenchTrainCommand implements Runnable {
     @Mixin
     Common common;
@@ -85,8 +86,11 @@ final class BenchTrainCommand implements Runnable {
     @Option(names = "--lr", description = "Learning rate. Default: ${DEFAULT-VALUE}.")
     double lr = 1e-4;
 
-    @Option(names = "--recompute", description = "Recompute each layer's activations in the backward pass (train --recompute).")
+    @Option(names = "--recompute", description = "Recompute each layer's activations in the backward pass (train --recompute); without it the memory plan decides (see --memory-budget).")
     boolean recompute;
+
+    @Option(names = "--memory-budget", defaultValue = "auto", description = "Memory the run may use (train --memory-budget): auto, off, or a size such as 12g. Default: ${DEFAULT-VALUE}.")
+    String memoryBudget;
 
     @Override
     public void run() {
@@ -110,7 +114,7 @@ final class BenchTrainCommand implements Runnable {
             }
             List<String> names = specs.stream().map(TaskSpec::name).toList();
             TrainConfig cfg = TrainConfig.builder().model(model).method(method).adapter(overrides).tasks(names).batchSize(batch).maxLength(length)
-                    .maxSteps(warmup + steps).lr(lr).oblivion(false).trimMb(0).recompute(recompute).weightsDtype(weights.orFp32()).build().validate();
+                    .maxSteps(warmup + steps).lr(lr).oblivion(false).trimMb(0).recompute(recompute).memoryBudget(memoryBudget).weightsDtype(weights.orFp32()).build().validate();
             TaskModel tm = Pipeline.build(cfg, specs, loaded);
             long trainable = tm.parameters().stream().mapToLong(Param::size).sum();
             long frozenBytes = MemoryStats.tensorBytes(loaded.model().manager()) - loaded.model().aliasedBytes() - 4 * trainable;
@@ -138,6 +142,7 @@ final class BenchTrainCommand implements Runnable {
             out.put("peak_rss_mb", peak / 1e6);
             Map<String, Object> mem = memory(heap, baseBytes, frozenBytes, trainable, peak, rssBefore);
             out.put("memory_mb", mem);
+            out.put("memory_plan", trainer.memoryPlan().json());
             print(out, mem);
         } finally {
             AtomicFiles.deleteTree(scratch);

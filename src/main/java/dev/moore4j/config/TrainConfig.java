@@ -65,7 +65,9 @@ public record TrainConfig(
         @Flag("Recompute each layer's activations in the backward pass instead of keeping them (gradient checkpointing): memory of one layer instead of all, for one more forward pass.")
         boolean recompute,
         @Flag(value = "Frozen weights (linear layers, token embeddings) held as fp32, or fp16: half their memory, arithmetic still fp32 (bf16 is refused: DJL 0.36 has no bfloat16).",
-                dflt = "fp32") String weightsDtype) {
+                dflt = "fp32") String weightsDtype,
+        @Flag(value = "Memory the run may use: auto (what the machine or its cgroup has available, less a margin), off, or a size such as 12g or 800m. Before the first step the run estimates its peak and recomputes layers when keeping their activations would not fit (summary.json: memory_plan).",
+                dflt = "auto") String memoryBudget) {
     private static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
     public TrainConfig {
@@ -250,6 +252,10 @@ public record TrainConfig(
             return set("weightsDtype", v.label());
         }
 
+        public Builder memoryBudget(String v) {
+            return set("memoryBudget", v);
+        }
+
         public TrainConfig build() {
             try {
                 return JSON.treeToValue(values, TrainConfig.class);
@@ -268,6 +274,7 @@ public record TrainConfig(
     public TrainConfig validate() {
         Methods.get(method);
         frozenWeights().storage(); // an unknown or unavailable dtype, named
+        dev.moore4j.util.MemoryBudget.parse(memoryBudget); // a size that does not read, named
         if (tasks.isEmpty()) {
             throw new MooreException("config: field 'tasks' is empty; name at least one task (e.g. nlu-mtl, or cola sst2)");
         }

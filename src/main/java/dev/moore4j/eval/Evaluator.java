@@ -23,7 +23,7 @@ import java.util.Map;
 /** Scores a task model on evaluation sets: batches sorted by length, one progress bar, metrics per task. */
 public final class Evaluator {
     /** Tokens per evaluation batch at most (all sequences of all its examples), to bound activation memory. */
-    static final int TOKEN_BUDGET = 16384;
+    public static final int TOKEN_BUDGET = 16384;
 
     private Evaluator() {}
 

@@ -17,6 +17,9 @@ public interface TransformerModel extends AutoCloseable {
     /** Width of its hidden states: the embedding dimension of an encoder. */
     int hiddenSize();
 
+    /** Attention heads per layer (of the queries): the memory plan counts one score per head and position pair. */
+    int attentionHeads();
+
     /** The longest sequence it accepts, in tokens. */
     int maxPositions();
 

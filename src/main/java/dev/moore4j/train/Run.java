@@ -94,6 +94,9 @@ public final class Run {
             ObjectNode summary = new RunSummary(cfg.method(), loaded.reference(), cfg, sizes, trainable, load, s, trainer.skippedSteps(),
                     trainer.rssSamples(), trim, finished).toJson();
             summary.set("curves", trainer.curves());
+            if (trainer.memoryPlan() != null) {
+                summary.set("memory_plan", JSON.valueToTree(trainer.memoryPlan().json()));
+            }
             if (finished == null) {
                 return summary;
             }

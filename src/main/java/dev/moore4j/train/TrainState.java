@@ -26,6 +26,8 @@ final class TrainState {
     /** Per step: {@code step}, {@code loss}, {@code lr} (the adapter's, after the schedule) and {@code grad_norm} (before clipping). */
     ObjectNode curve = emptyCurve();
     final List<Integer> skipped = new ArrayList<>();
+    /** Whether the run recomputes layers (the memory plan's choice; null for a run checkpointed before it was kept). */
+    Boolean recompute;
 
     ObjectNode toJson(int totalSteps) {
         ObjectNode st = JSON.createObjectNode();
@@ -39,6 +41,9 @@ final class TrainState {
         st.set("history", history);
         st.set("curve", curve);
         st.set("skipped_steps", JSON.valueToTree(skipped));
+        if (recompute != null) {
+            st.put("recompute", recompute);
+        }
         return st;
     }
 
@@ -79,6 +84,7 @@ final class TrainState {
             s.curve = (ObjectNode) st.get("curve");
         }
         st.path("skipped_steps").forEach(x -> s.skipped.add(x.asInt()));
+        s.recompute = st.path("recompute").isBoolean() ? st.get("recompute").asBoolean() : null;
         return s;
     }
 }

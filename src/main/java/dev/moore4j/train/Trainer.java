@@ -51,6 +51,8 @@ public final class Trainer {
     private final TaskModel model;
     private final TrainConfig cfg;
     private final Map<String, List<Example>> eval;
+    private final Map<String, List<Example>> train;
+    private MemoryPlan memoryPlan;
     private Map<String, TaskPredictions> lastPredictions;
     private double lastGradNorm = Double.NaN;
     private final BatchPlan plan;
@@ -92,6 +94,7 @@ public final class Trainer {
         this.model = model;
         this.cfg = cfg;
         this.eval = eval;
+        this.train = train;
         this.plan = new BatchPlan(train.values().stream().flatMap(List::stream).toList(), cfg.batchSize(), cfg.seed(), model::longest);
         this.totalSteps = cfg.maxSteps() > 0 ? cfg.maxSteps() : (int) Math.ceil(cfg.epochs() * plan.stepsPerEpoch());
         this.checkpoints = new Checkpointer(out, model, cfg, baseReference, totalSteps);
@@ -110,6 +113,11 @@ public final class Trainer {
     /** Native resident memory (MB, RSS minus the JVM pools) sampled every 50 steps of the last {@link #run}: flat when native memory is scoped well. */
     public List<Double> rssSamples() {
         return memory.samples();
+    }
+
+    /** The last {@link #run}'s memory plan: its estimate, budget and whether it recomputes layers (null before a run). */
+    public MemoryPlan memoryPlan() {
+        return memoryPlan;
     }
 
     public int totalSteps() {
@@ -148,13 +156,21 @@ public final class Trainer {
         EvalReport lastReport = null;
         EvalReport bestReport = null;
         state = new TrainState();
+        memoryPlan = MemoryPlan.choose(model, cfg, train.values()); // before the optimiser allocates: a run that cannot fit stops here
+        System.err.println(memoryPlan.line());
         memory = new MemoryWatch(cfg.trimMb() * (1L << 20));
         stepSeconds.clear();
         try (AdamW adapterOpt = new AdamW(s -> cfg.lr() * schedule.multiplier(s), (float) cfg.weightDecay());
              AdamW headOpt = new AdamW(s -> cfg.headLr() * schedule.multiplier(s), (float) cfg.weightDecay())) {
             if (opt.resume()) {
                 resume(adapterOpt, adapter, headOpt, heads);
+                if (state.recompute != null && state.recompute != memoryPlan.recompute()) {
+                    // dropout's random stream differs between the two ways, so a resumed run keeps its first choice
+                    memoryPlan = memoryPlan.withRecompute(state.recompute, "as the run did before it was resumed (dropout's random stream depends on it)");
+                    System.err.println(memoryPlan.line());
+                }
             }
+            state.recompute = memoryPlan.recompute();
             // the typical step before a resume, until this process has timed a few of its own
             double resumedMean = state.step > 0 && state.seconds > 0 ? state.seconds / state.step : Double.NaN;
             try (ProgressBar bar = Progress.bar("train", totalSteps)) {
@@ -366,7 +382,7 @@ public final class Trainer {
         for (int from = 0; from < batch.size(); from += micro) {
             List<Example> part = batch.subList(from, Math.min(batch.size(), from + micro));
             double weight = model.lossUnits(part) / total;
-            Recompute recompute = cfg.recompute() ? new Recompute(Seeds.mix(cfg.seed(), step) * 131L + from) : null;
+            Recompute recompute = (memoryPlan != null ? memoryPlan.recompute() : cfg.recompute()) ? new Recompute(Seeds.mix(cfg.seed(), step) * 131L + from) : null;
             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                 NDArray l = Ops.mul(model.loss(part, m, true, recompute), weight);
                 gc.backward(l);

@@ -122,6 +122,19 @@ public final class NativeTrimmer {
         return Pointer.trimMemory() || any;
     }
 
+    /** The allocator serving this process's {@code malloc}, as {@code bin/moore} may have preloaded one. */
+    public enum Allocator { GLIBC, TCMALLOC, JEMALLOC }
+
+    public static Allocator allocator() {
+        try {
+            NativeLibrary process = NativeLibrary.getProcess();
+            return symbol(process, "MallocExtension_ReleaseFreeMemory") != null ? Allocator.TCMALLOC
+                    : symbol(process, "mallctl") != null ? Allocator.JEMALLOC : Allocator.GLIBC;
+        } catch (LinkageError e) {
+            return Allocator.GLIBC;
+        }
+    }
+
     private static Function symbol(NativeLibrary library, String name) {
         try {
             return library.getFunction(name);

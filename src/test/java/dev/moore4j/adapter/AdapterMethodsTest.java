@@ -253,6 +253,11 @@ public class AdapterMethodsTest {
         }
 
         @Override
+        public int attentionHeads() {
+            return 1;
+        }
+
+        @Override
         public int maxPositions() {
             return 1;
         }

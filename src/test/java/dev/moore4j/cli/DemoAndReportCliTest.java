@@ -18,7 +18,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class DemoAndReportCliTest {
     @Test
     void demoJsonShape(@TempDir Path dir) throws Exception {
-        CliTest.Run r = run("demo", "--max-train", "8", "--max-eval", "8", "--max-oblivion", "200", "--out", dir.toString(), "--threads", TestSupport.THREADS, "--json");
+        CliTest.Run r = run("demo", "--max-train", "8", "--max-eval", "4", "--max-oblivion", "120", "--out", dir.toString(), "--threads", TestSupport.THREADS, "--json");
         assertThat(r.code()).as(r.err()).isZero();
         JsonNode j = r.json();
         for (String arm : new String[] {"base", "lora", "moore"}) {

@@ -2,6 +2,7 @@ package dev.moore4j.train;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import dev.moore4j.TestSupport;
 import dev.moore4j.checkpoint.Checkpoint;
 import dev.moore4j.io.AtomicFiles;
 import dev.moore4j.io.HostTensor;
@@ -34,18 +35,13 @@ class CrashSafetyTest {
     static final int KILLS = 20;
 
     static List<String> command(Path out) {
-        List<String> c = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Dai.djl.offline=true",
-                "-Dmoore4j.stderr.tty=false", "-cp", System.getProperty("java.class.path"), "dev.moore4j.cli.Main"));
-        c.addAll(List.of("train", "--model", "stories260K", "--method", "lora", "--tasks",
+        return List.of("train", "--model", "stories260K", "--method", "lora", "--tasks",
                 "examples/stories-tasks/mood.yaml,examples/stories-tasks/pet.yaml", "--batch-size", "8", "--max-steps", "120", "--eval-every", "3",
-                "--max-eval", "8", "--lr", "5e-3", "--no-oblivion", "--seed", "5", "--threads", "1", "--resume", "--out", out.toString()));
-        return c;
+                "--max-eval", "8", "--lr", "5e-3", "--no-oblivion", "--seed", "5", "--threads", "1", "--resume", "--out", out.toString());
     }
 
     static Process start(Path out, Path log) throws IOException {
-        ProcessBuilder pb = new ProcessBuilder(command(out)).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
-        pb.environment().put("OPENBLAS_NUM_THREADS", "1");
-        return pb.start();
+        return TestSupport.mainProcess(command(out)).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
     }
 
     @Test

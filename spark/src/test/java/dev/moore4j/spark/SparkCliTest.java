@@ -33,7 +33,7 @@ class SparkCliTest {
     @Test
     void embedsTheSampleOneObjectPerRowLikeTheModel(@TempDir Path dir) throws Exception {
         Path out = dir.resolve("sample.jsonl");
-        TestSupport.CliRun r = cli("embed", "--model", "minilm", "--input", SAMPLE.toString(), "--output", out.toString(), "--master", "local[2]",
+        TestSupport.CliRun r = cli("embed", "--model", TestSupport.minilmTwoLayers(), "--input", SAMPLE.toString(), "--output", out.toString(), "--master", "local[2]",
                 "--partitions", "3", "--threads-per-executor", "1", "--json");
         assertThat(r.code()).as(r.err()).isZero();
         ObjectMapper json = new ObjectMapper();
@@ -45,7 +45,7 @@ class SparkCliTest {
         for (String l : in) {
             texts.add(json.readTree(l).get("text").asText());
         }
-        try (AdaptedModel m = AdaptedModel.base("minilm", 1)) {
+        try (AdaptedModel m = AdaptedModel.base(TestSupport.minilmTwoLayers(), 1)) {
             for (int i = 0; i < lines.size(); i++) {
                 JsonNode row = json.readTree(lines.get(i));
                 assertThat(row.get("id").asLong()).isEqualTo(i);
@@ -64,12 +64,12 @@ class SparkCliTest {
         }
         // Parquet out, then the existing output is refused, and a missing input is named
         Path pq = dir.resolve("sample.parquet");
-        assertThat(cli("embed", "--model", "minilm", "--input", SAMPLE.toString(), "--output", pq.toString(), "--master", "local[1]").code()).isZero();
+        assertThat(cli("embed", "--model", TestSupport.minilmTwoLayers(), "--input", SAMPLE.toString(), "--output", pq.toString(), "--master", "local[1]").code()).isZero();
         assertThat(Files.isDirectory(pq)).isTrue();
-        TestSupport.CliRun again = cli("embed", "--model", "minilm", "--input", SAMPLE.toString(), "--output", pq.toString());
+        TestSupport.CliRun again = cli("embed", "--model", TestSupport.minilmTwoLayers(), "--input", SAMPLE.toString(), "--output", pq.toString());
         assertThat(again.code()).isEqualTo(2);
         assertThat(again.err()).contains(pq.toString()).contains("--overwrite");
-        TestSupport.CliRun missing = cli("embed", "--model", "minilm", "--input", dir.resolve("nope.jsonl").toString(), "--output", dir.resolve("x.jsonl").toString());
+        TestSupport.CliRun missing = cli("embed", "--model", TestSupport.minilmTwoLayers(), "--input", dir.resolve("nope.jsonl").toString(), "--output", dir.resolve("x.jsonl").toString());
         assertThat(missing.code()).isEqualTo(2);
         assertThat(missing.err()).contains("nope.jsonl").contains("no such file");
         assertThat(dir.resolve("x.jsonl")).doesNotExist();
@@ -79,7 +79,7 @@ class SparkCliTest {
     @SuppressWarnings("unchecked")
     void predictsMixedTasksWithChoicesFromJsonLinesLikeTheModel(@TempDir Path dir) throws Exception {
         Path run = dir.resolve("run");
-        assertThat(dev.moore4j.cli.Main.execute("train", "--model", "minilm", "--method", "lora", "--tasks", "sst2,arc-e", "--max-train", "16",
+        assertThat(dev.moore4j.cli.Main.execute("train", "--model", TestSupport.minilmTwoLayers(), "--method", "lora", "--tasks", "sst2,arc-e", "--max-train", "16",
                 "--max-eval", "4", "--max-steps", "2", "--batch-size", "4", "--max-length", "48", "--no-oblivion", "--out", run.toString(),
                 "--threads", "1")).isZero();
         ObjectMapper json = new ObjectMapper();

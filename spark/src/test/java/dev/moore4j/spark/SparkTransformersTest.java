@@ -1,5 +1,6 @@
 package dev.moore4j.spark;
 
+import dev.moore4j.TestSupport;
 import dev.moore4j.api.AdaptedModel;
 import dev.moore4j.cli.Main;
 
@@ -48,7 +49,7 @@ class SparkTransformersTest {
     @BeforeAll
     static void setUp() throws Exception {
         Path run = dir.resolve("run");
-        int code = Main.execute("train", "--model", "minilm", "--method", "moore", "--tasks", "sst2,mrpc,arc-e", "--max-train", "24", "--max-eval", "8",
+        int code = Main.execute("train", "--model", TestSupport.minilmTwoLayers(), "--method", "moore", "--tasks", "sst2,mrpc,arc-e", "--max-train", "24", "--max-eval", "8",
                 "--max-steps", "4", "--batch-size", "6", "--max-length", "64", "--lr", "1e-2", "--no-oblivion", "--out", run.toString(), "--threads", "1");
         assertThat(code).isZero();
         adapter = run.resolve("last");

@@ -174,6 +174,17 @@ public final class LowRankLinear extends FrozenLinearAdapter implements Mergeabl
         return router == null ? f : f + router.trainFlopsPerToken(inFeatures());
     }
 
+    /**
+     * x Aᵀ (all experts' ranks), gated and repeated once more when routed, the router's logits and gates, and with
+     * dropout on the input its mask, the dropped and the rescaled input.
+     */
+    @Override
+    public double keptFloatsPerToken() {
+        double inner = (double) bank.experts() * bank.rank();
+        double dropped = dropout > 0 ? 2.25 * inFeatures() : 0;
+        return dropped + (router == null ? inner : 2 * inner + 2.0 * bank.experts());
+    }
+
     @Override
     public double[] takeExpertLoad() {
         return router == null ? null : router.takeLoad();

@@ -223,6 +223,16 @@ public final class MixLoraMethod implements Method<MixLoraMethod.Config> {
             return c.topK() * perExpert + router.trainFlopsPerToken(block.projections().get(0).get().inFeatures());
         }
 
+        /** Per chosen expert, every projection's input and output and the activation (the block's own input aside). */
+        @Override
+        public double keptFloatsPerToken() {
+            double perExpert = 0;
+            for (LinearSlot s : block.projections()) {
+                perExpert += s.get().inFeatures() + 2.0 * s.get().outFeatures() + 2.0 * c.r();
+            }
+            return c.topK() * perExpert;
+        }
+
         @Override
         public double[] takeExpertLoad() {
             return router.takeLoad();

@@ -140,6 +140,12 @@ public final class MooreLinear implements AdapterLayer {
         return 4 * (in * k + k * outFeatures()) + 6 * (in * ds + ds * k);
     }
 
+    /** x V, the router's pre-activation and ReLU, their product (each [k]) and the sample router's hidden [D_s]. */
+    @Override
+    public double keptFloatsPerToken() {
+        return 4.0 * experts() + gateDown.value().getShape().get(0);
+    }
+
     /** Router output w = ReLU(s + A_task e_t + G_up G_down x): [..., k]. */
     NDArray expertWeights(NDArray x, ForwardContext ctx) {
         int batch = (int) x.getShape().get(0);

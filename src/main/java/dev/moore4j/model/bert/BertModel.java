@@ -108,6 +108,11 @@ public final class BertModel extends BaseModel implements EncoderModel {
     }
 
     @Override
+    public int attentionHeads() {
+        return config.numAttentionHeads();
+    }
+
+    @Override
     public int maxPositions() {
         return config.maxPositionEmbeddings();
     }

@@ -147,6 +147,11 @@ public final class LlamaModel extends BaseModel implements DecoderModel {
     }
 
     @Override
+    public int attentionHeads() {
+        return config.numAttentionHeads();
+    }
+
+    @Override
     public int maxPositions() {
         return config.maxPositionEmbeddings();
     }
