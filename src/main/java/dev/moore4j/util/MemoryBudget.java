@@ -28,7 +28,7 @@ public record MemoryBudget(long bytes, String from) {
             return new MemoryBudget(parseSize(spec), "--memory-budget");
         }
         long held = Math.max(0, MemoryStats.rssBytes());
-        long available = meminfo("MemAvailable:");
+        long available = MemoryStats.kbField(Path.of("/proc/meminfo"), "MemAvailable:");
         String from = "the machine's available memory";
         long cgroupMax = cgroup("memory.max");
         long cgroupUsed = cgroup("memory.current");
@@ -60,19 +60,6 @@ public record MemoryBudget(long bytes, String from) {
         } catch (NumberFormatException e) {
             throw new MooreException("memoryBudget: '" + spec + "' is not a size (use auto, off, or a size such as 12g or 800m)");
         }
-    }
-
-    private static long meminfo(String field) {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/meminfo"))) {
-                if (line.startsWith(field)) {
-                    return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
-                }
-            }
-        } catch (IOException | NumberFormatException e) {
-            return -1;
-        }
-        return -1;
     }
 
     /** A cgroup v2 memory file of this process's group, or -1 (none, "max", not readable). */

@@ -23,8 +23,13 @@ public final class MemoryStats {
 
     /** A kB field of /proc/self/status in bytes, or -1. */
     private static long statusBytes(String field) {
+        return kbField(Path.of("/proc/self/status"), field);
+    }
+
+    /** Bytes of a "Field: N kB" line of a /proc file (status, meminfo), or -1 where it cannot be read. */
+    static long kbField(Path file, String field) {
         try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+            for (String line : Files.readAllLines(file)) {
                 if (line.startsWith(field)) {
                     return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
                 }
