@@ -56,7 +56,7 @@ public final class AnalyzeCommand implements Runnable {
                 selected = tasks.stream().map(t -> o.model().tasks().get(o.model().taskId(t))).toList();
             }
             Map<String, List<Example>> sets = Pipeline.load(selected, Split.EVAL, cfg);
-            ObjectNode out = RoutingAnalysis.run(o.model(), sets, cfg.evalBatchSize(), m);
+            ObjectNode out = RoutingAnalysis.run(o.model(), sets, dev.moore4j.eval.EvalBatches.of(cfg), m);
             out.put("adapter", source.adapter.toString());
             out.put("examples_per_task", maxExamples);
             AtomicFiles.writeString(source.adapter.resolve("analysis.json"), out.toPrettyString() + "\n");

@@ -60,7 +60,7 @@ public final class EvalCommand implements Runnable {
                 selected = tasks.stream().map(t -> o.model().tasks().get(o.model().taskId(t))).toList();
             }
             Map<String, List<Example>> sets = Pipeline.load(selected, Split.EVAL, cfg);
-            EvalReport r = Evaluator.evaluate(o.model(), sets, cfg.evalBatchSize(), taskFree ? TaskModel.Routing.TASK_FREE : TaskModel.Routing.BY_TASK, m, taskFree ? "eval (task-free)" : "eval");
+            EvalReport r = Evaluator.evaluate(o.model(), sets, dev.moore4j.eval.EvalBatches.of(cfg), taskFree ? TaskModel.Routing.TASK_FREE : TaskModel.Routing.BY_TASK, m, taskFree ? "eval (task-free)" : "eval");
             Run.Oblivion ob = oblivion ? Run.oblivion(o.model(), cfg, m) : null;
             if (oblivion && ob == null) {
                 throw new MooreException("--oblivion: this adapter's model has no oblivion figure (decoders need 'heldOutText')");

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.moore4j.adapter.Methods;
 import dev.moore4j.config.Flag;
 import dev.moore4j.config.TrainConfig;
+import dev.moore4j.train.Continuation;
 import dev.moore4j.train.Run;
 import dev.moore4j.train.Trainer;
 
@@ -91,9 +92,11 @@ public final class TrainCommand implements Callable<Integer> {
 
     /** The config file (or defaults) with the given flags applied. */
     TrainConfig effectiveConfig() {
-        TrainConfig base = config != null ? TrainConfig.read(config) : TrainConfig.defaults();
-        ObjectNode n = base.toJson();
         CommandLine.ParseResult parsed = spec.commandLine().getParseResult();
+        OptionSpec from = parsed.matchedOption("--from");
+        // a continued adapter's own recipe (model, method, hyperparameters, rates) unless a config file or a flag says otherwise
+        TrainConfig base = config != null ? TrainConfig.read(config) : from != null ? Continuation.recipe(from.getValue()) : TrainConfig.defaults();
+        ObjectNode n = base.toJson();
         for (RecordComponent rc : TrainConfig.class.getRecordComponents()) {
             Flag f = rc.getAnnotation(Flag.class);
             if (f == null || f.hidden()) {

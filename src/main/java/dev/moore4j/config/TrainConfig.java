@@ -67,7 +67,11 @@ public record TrainConfig(
         @Flag(value = "Frozen weights (linear layers, token embeddings) held as fp32, or fp16: half their memory, arithmetic still fp32 (bf16 is refused: DJL 0.36 has no bfloat16).",
                 dflt = "fp32") String weightsDtype,
         @Flag(value = "Memory the run may use: auto (what the machine or its cgroup has available, less a margin), off, or a size such as 12g or 800m. Before the first step the run estimates its peak and recomputes layers when keeping their activations would not fit (summary.json: memory_plan).",
-                dflt = "auto") String memoryBudget) {
+                dflt = "auto") String memoryBudget,
+        @Flag("Continue this trained adapter (its directory, or a run directory holding best/) on the tasks of --tasks: its tasks keep their ids and heads, a new task's embedding starts from the mean of the old ones; method, hyperparameters and base model are the adapter's.")
+        String from,
+        @Flag("With --from: also train on this many examples of each earlier task (replay; 0 = none), drawn from its training split by the seed.")
+        int replay) {
     private static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
     public TrainConfig {
@@ -256,6 +260,14 @@ public record TrainConfig(
             return set("memoryBudget", v);
         }
 
+        public Builder from(String v) {
+            return set("from", v);
+        }
+
+        public Builder replay(int v) {
+            return set("replay", v);
+        }
+
         public TrainConfig build() {
             try {
                 return JSON.treeToValue(values, TrainConfig.class);
@@ -295,6 +307,10 @@ public record TrainConfig(
         atLeast("maxSkippedSteps", maxSkippedSteps, 0);
         atLeast("trimMb", trimMb, 0);
         atLeast("validationExamples", validationExamples, 0);
+        atLeast("replay", replay, 0);
+        if (replay > 0 && from == null) {
+            throw new MooreException("--replay (config field 'replay') replays the tasks of an earlier stage: give the adapter with --from");
+        }
         if (!(lr > 0) || Double.isInfinite(lr)) {
             throw domain("lr", "must be positive", lr);
         }
@@ -304,7 +320,7 @@ public record TrainConfig(
         if (batchSize % gradAccum != 0) {
             throw new MooreException("config: 'batchSize' (" + batchSize + ") must be a positive multiple of 'gradAccum' (" + gradAccum + ")");
         }
-        if (epochs <= 0 && maxSteps <= 0) {
+        if (epochs <= 0 && maxSteps <= 0 && from == null) { // a continued adapter may add tasks without training (0 steps)
             throw new MooreException("config: set 'epochs' or 'maxSteps' to a positive value");
         }
         new Schedule(schedule, warmup, decay, 1);

@@ -22,13 +22,10 @@ import java.util.Map;
 
 /** Scores a task model on evaluation sets: batches sorted by length, one progress bar, metrics per task. */
 public final class Evaluator {
-    /** Tokens per evaluation batch at most (all sequences of all its examples), to bound activation memory. */
-    public static final int TOKEN_BUDGET = 16384;
-
     private Evaluator() {}
 
     /** Predictions for examples in their given order. */
-    public static List<TaskModel.Prediction> predict(TaskModel model, List<Example> examples, int batchSize, TaskModel.Routing routing, NDManager parent,
+    public static List<TaskModel.Prediction> predict(TaskModel model, List<Example> examples, EvalBatches batches, TaskModel.Routing routing, NDManager parent,
                                                      String label) {
         Integer[] order = new Integer[examples.size()];
         for (int i = 0; i < order.length; i++) {
@@ -43,7 +40,7 @@ public final class Evaluator {
                 List<Example> batch = new ArrayList<>();
                 long tokens = 0;
                 to = from;
-                while (to < order.length && to - from < batchSize && (to == from || tokens + model.tokens(examples.get(order[to])) <= TOKEN_BUDGET)) {
+                while (to < order.length && to - from < batches.examples() && (to == from || tokens + model.tokens(examples.get(order[to])) <= batches.tokens())) {
                     tokens += model.tokens(examples.get(order[to]));
                     batch.add(examples.get(order[to]));
                     to++;
@@ -63,18 +60,18 @@ public final class Evaluator {
     /** A report and the per-example outputs behind it, task by task. */
     public record Evaluation(EvalReport report, Map<String, TaskPredictions> predictions) {}
 
-    public static EvalReport evaluate(TaskModel model, Map<String, List<Example>> sets, int batchSize, TaskModel.Routing routing, NDManager m,
+    public static EvalReport evaluate(TaskModel model, Map<String, List<Example>> sets, EvalBatches batches, TaskModel.Routing routing, NDManager m,
                                       String label) {
-        return evaluateKeeping(model, sets, batchSize, routing, m, label).report();
+        return evaluateKeeping(model, sets, batches, routing, m, label).report();
     }
 
     /** As {@link #evaluate}, keeping each example's gold and predicted label (or value). */
-    public static Evaluation evaluateKeeping(TaskModel model, Map<String, List<Example>> sets, int batchSize, TaskModel.Routing routing, NDManager m,
+    public static Evaluation evaluateKeeping(TaskModel model, Map<String, List<Example>> sets, EvalBatches batches, TaskModel.Routing routing, NDManager m,
                                              String label) {
         List<Example> all = new ArrayList<>();
         sets.values().forEach(all::addAll);
         long t0 = System.nanoTime();
-        List<TaskModel.Prediction> preds = predict(model, all, batchSize, routing, m, label);
+        List<TaskModel.Prediction> preds = predict(model, all, batches, routing, m, label);
         double msPerExample = all.isEmpty() ? 0 : (System.nanoTime() - t0) / 1e6 / all.size();
         Map<String, Map<String, Double>> tasks = new LinkedHashMap<>();
         Map<String, String> headline = new LinkedHashMap<>();
@@ -166,15 +163,21 @@ public final class Evaluator {
      * Oblivion check for encoders (METHODS §4): Spearman between the STS-B gold scores and the cosine of
      * the two sentences' mean-pooled embeddings, under task-free routing.
      */
-    public static double stsbZeroShot(TaskModel model, List<Example> pairs, int batchSize, NDManager parent) {
+    public static double stsbZeroShot(TaskModel model, List<Example> pairs, EvalBatches batches, NDManager parent) {
         // longest pairs first, so batches hold similar lengths (less padding); the metric does not depend on order
         pairs = new ArrayList<>(pairs);
         pairs.sort(Comparator.comparingInt((Example e) -> e.text().length() + e.pair().length()).reversed());
         double[] cos = new double[pairs.size()];
         double[] gold = new double[pairs.size()];
         try (ProgressBar bar = Progress.bar("sts-b zero-shot", pairs.size())) {
-            for (int from = 0; from < pairs.size(); from += batchSize) {
-                int to = Math.min(pairs.size(), from + batchSize);
+            int to;
+            for (int from = 0; from < pairs.size(); from = to) {
+                // a pair's two sentences hold about the tokens of the pair as one sequence; the first of a batch is its longest
+                int padded = 2 * model.tokens(pairs.get(from));
+                to = from + 1;
+                while (to < pairs.size() && to - from < batches.examples() && (to - from + 1) * padded <= batches.tokens()) {
+                    to++;
+                }
                 List<String> texts = new ArrayList<>();
                 for (int i = from; i < to; i++) {
                     texts.add(pairs.get(i).text());

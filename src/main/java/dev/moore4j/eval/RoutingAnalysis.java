@@ -41,7 +41,7 @@ public final class RoutingAnalysis {
     private RoutingAnalysis() {}
 
     /** Runs the examples of each task (in {@code sets} order) and returns the analysis as JSON. */
-    public static ObjectNode run(TaskModel model, Map<String, List<Example>> sets, int batchSize, NDManager m) {
+    public static ObjectNode run(TaskModel model, Map<String, List<Example>> sets, EvalBatches batches, NDManager m) {
         Map<String, RoutingStats> layers = new LinkedHashMap<>();
         List<MooreLinear> moore = new ArrayList<>();
         for (AdapterModule mod : model.adapter().modules()) {
@@ -51,17 +51,17 @@ public final class RoutingAnalysis {
             }
         }
         if (moore.isEmpty()) {
-            return mixture(model, sets, batchSize, m);
+            return mixture(model, sets, batches, m);
         }
         try {
             List<Example> all = new ArrayList<>();
             for (Map.Entry<String, List<Example>> e : sets.entrySet()) {
                 layers.values().forEach(r -> r.label(e.getKey()));
-                Evaluator.predict(model, e.getValue(), batchSize, TaskModel.Routing.BY_TASK, m, "analyze " + e.getKey());
+                Evaluator.predict(model, e.getValue(), batches, TaskModel.Routing.BY_TASK, m, "analyze " + e.getKey());
                 all.addAll(e.getValue());
             }
             layers.values().forEach(r -> r.label(TASK_FREE));
-            Evaluator.predict(model, all, batchSize, TaskModel.Routing.TASK_FREE, m, "analyze " + TASK_FREE);
+            Evaluator.predict(model, all, batches, TaskModel.Routing.TASK_FREE, m, "analyze " + TASK_FREE);
         } finally {
             moore.forEach(MooreLinear::stopRecording);
         }
@@ -130,16 +130,16 @@ public final class RoutingAnalysis {
     }
 
     /** The mixture branch: per layer and task the routers' expert load, its entropy and largest share. */
-    private static ObjectNode mixture(TaskModel model, Map<String, List<Example>> sets, int batchSize, NDManager m) {
+    private static ObjectNode mixture(TaskModel model, Map<String, List<Example>> sets, EvalBatches batches, NDManager m) {
         model.adapter().takeExpertLoad(); // drop whatever earlier evaluations counted
         Map<String, Map<String, double[]>> byLabel = new LinkedHashMap<>();
         List<Example> all = new ArrayList<>();
         for (Map.Entry<String, List<Example>> e : sets.entrySet()) {
-            Evaluator.predict(model, e.getValue(), batchSize, TaskModel.Routing.BY_TASK, m, "analyze " + e.getKey());
+            Evaluator.predict(model, e.getValue(), batches, TaskModel.Routing.BY_TASK, m, "analyze " + e.getKey());
             byLabel.put(e.getKey(), model.adapter().takeExpertLoad());
             all.addAll(e.getValue());
         }
-        Evaluator.predict(model, all, batchSize, TaskModel.Routing.TASK_FREE, m, "analyze " + TASK_FREE);
+        Evaluator.predict(model, all, batches, TaskModel.Routing.TASK_FREE, m, "analyze " + TASK_FREE);
         byLabel.put(TASK_FREE, model.adapter().takeExpertLoad());
         Map<String, double[]> first = byLabel.values().iterator().next();
         if (first.isEmpty()) {

@@ -264,7 +264,7 @@ public final class Suite {
         try (NDManager m = parent.newSubManager(); Checkpoint.Opened o = Checkpoint.open(best, null, m)) {
             int n = spec.protocol().analysisPerTask();
             TrainConfig cfg = o.config().toBuilder().maxEvalExamples(n).build();
-            var out = RoutingAnalysis.run(o.model(), Pipeline.load(o.model().tasks(), Split.EVAL, cfg), cfg.evalBatchSize(), m);
+            var out = RoutingAnalysis.run(o.model(), Pipeline.load(o.model().tasks(), Split.EVAL, cfg), dev.moore4j.eval.EvalBatches.of(cfg), m);
             out.put("examples_per_task", n);
             AtomicFiles.writeString(best.resolve(ANALYSIS), out.toPrettyString() + "\n");
         }

@@ -2,6 +2,7 @@ package dev.moore4j.mtl;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -289,13 +290,15 @@ public final class DecoderTaskModel implements TaskModel {
             if (ids.length < 2) {
                 continue;
             }
-            NDArray in = m.create(ids, new Shape(1, ids.length));
-            NDArray logp = base.forward(in, null, ForwardContext.inference()).reshape(ids.length, -1).logSoftmax(1);
-            long[] next = Arrays.copyOfRange(ids, 1, ids.length);
-            NDArray picked = logp.get(new NDIndex("0:{}", ids.length - 1))
-                    .gather(m.create(next, new Shape(next.length, 1)), 1);
-            nll -= picked.toType(DataType.FLOAT64, false).sum().getDouble();
-            count += next.length;
+            try (NDScope scope = new NDScope()) { // one line's logits at a time: [L, vocab] each, freed before the next
+                NDArray in = m.create(ids, new Shape(1, ids.length));
+                NDArray logp = base.forward(in, null, ForwardContext.inference()).reshape(ids.length, -1).logSoftmax(1);
+                long[] next = Arrays.copyOfRange(ids, 1, ids.length);
+                NDArray picked = logp.get(new NDIndex("0:{}", ids.length - 1))
+                        .gather(m.create(next, new Shape(next.length, 1)), 1);
+                nll -= picked.toType(DataType.FLOAT64, false).sum().getDouble();
+                count += next.length;
+            }
         }
         if (count == 0) {
             throw new MooreException("held-out text has no line of two or more tokens");

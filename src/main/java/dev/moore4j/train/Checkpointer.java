@@ -1,6 +1,7 @@
 package dev.moore4j.train;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import dev.moore4j.adapter.Param;
@@ -28,13 +29,19 @@ final class Checkpointer {
     private final TrainConfig cfg;
     private final String baseReference;
     private final int totalSteps;
+    private final ArrayNode stages;
 
-    Checkpointer(Path out, TaskModel model, TrainConfig cfg, String baseReference, int totalSteps) {
+    /** @param stages the adapter's stages, this run's last ({@code steps} is added here); null: none recorded */
+    Checkpointer(Path out, TaskModel model, TrainConfig cfg, String baseReference, int totalSteps, ArrayNode stages) {
         this.out = out;
         this.model = model;
         this.cfg = cfg;
         this.baseReference = baseReference;
         this.totalSteps = totalSteps;
+        this.stages = stages;
+        if (stages != null && !stages.isEmpty()) {
+            ((ObjectNode) stages.get(stages.size() - 1)).put("steps", totalSteps);
+        }
     }
 
     Path last() {
@@ -55,6 +62,9 @@ final class Checkpointer {
         ObjectNode info = JSON.createObjectNode();
         info.put("step", s.step);
         info.put("total_steps", totalSteps);
+        if (stages != null) {
+            info.set("stages", stages);
+        }
         return info;
     }
 

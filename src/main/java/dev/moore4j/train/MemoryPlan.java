@@ -87,7 +87,7 @@ public record MemoryPlan(MemoryBudget budget, long stepTokens, Estimate kept, Es
     /**
      * The plan for training {@code model} on {@code train} with {@code cfg}. {@code cfg.recompute()} forces
      * recomputation; otherwise it is chosen when keeping the activations would exceed the budget and recomputing
-     * fits. A run that fits neither way stops here, with the estimate and what would make it fit.
+     * fits, and, under the automatic budget, when recomputing at least halves the peak. A run that fits neither way stops here, with the estimate and what would make it fit.
      */
     public static MemoryPlan choose(TaskModel model, TrainConfig cfg, Collection<List<Example>> train) {
         MemoryBudget budget = MemoryBudget.parse(cfg.memoryBudget());
@@ -110,6 +110,13 @@ public record MemoryPlan(MemoryBudget budget, long stepTokens, Estimate kept, Es
         }
         if (cfg.recompute()) {
             return new MemoryPlan(budget, stepTokens, kept, recomputed, true, "recomputing layers (asked for)");
+        }
+        if (budget.kind() == MemoryBudget.Kind.AUTO && recomputed.peak() * 2 <= kept.peak()) {
+            // activations are most of the peak: one more forward pass a step (about a third more time) for half the memory or
+            // less; a machine's spare memory is not the run's to fill, so only a budget the user gives keeps them
+            return new MemoryPlan(budget, stepTokens, kept, recomputed, true, String.format(Locale.ROOT,
+                    "recomputing layers: it halves the peak (keeping activations would need about %,d MB; --memory-budget SIZE or off keeps them where they fit)",
+                    kept.peak() / MB));
         }
         if (budget.unlimited() || kept.peak() <= budget.bytes()) {
             return new MemoryPlan(budget, stepTokens, kept, recomputed, false, "keeping every layer's activations (fits)");
@@ -160,9 +167,9 @@ public record MemoryPlan(MemoryBudget budget, long stepTokens, Estimate kept, Es
             return micro * sequences * longest;
         }
 
-        /** An evaluation batch's tokens: its examples at the same lengths, within the evaluator's token budget. */
+        /** An evaluation batch's tokens: its examples at the same lengths, within the run's evaluation token bound. */
         long evaluationTokens(TrainConfig cfg) {
-            return Math.min(dev.moore4j.eval.Evaluator.TOKEN_BUDGET, Math.max((long) cfg.evalBatchSize() * sequences * longest, longest));
+            return Math.min(dev.moore4j.eval.EvalBatches.of(cfg).tokens(), Math.max((long) cfg.evalBatchSize() * sequences * longest, longest));
         }
     }
 

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import dev.moore4j.task.Split;
@@ -11,6 +12,7 @@ import dev.moore4j.task.BadRows;
 import dev.moore4j.MooreException;
 import dev.moore4j.adapter.Param;
 import dev.moore4j.config.TrainConfig;
+import dev.moore4j.eval.EvalBatches;
 import dev.moore4j.eval.Evaluator;
 import dev.moore4j.eval.Metrics;
 import dev.moore4j.io.AtomicFiles;
@@ -62,22 +64,34 @@ public final class Run {
         }
     }
 
-    private static ObjectNode trainLocked(TrainConfig cfg, Path out, Trainer.Options opt, NDManager m) {
+    private static ObjectNode trainLocked(TrainConfig given, Path out, Trainer.Options opt, NDManager m) {
         boolean peakReset = MemoryStats.resetPeak(); // peak memory of this run, not of earlier runs in the same process
-        List<TaskSpec> tasks = TaskRegistry.resolveAll(cfg.tasks());
-        Map<String, List<Example>> train = Pipeline.load(tasks, Split.TRAIN, cfg);
+        Continuation continued = given.from() != null ? Continuation.read(given) : null;
+        TrainConfig cfg = continued != null ? continued.config(given) : given;
+        List<TaskSpec> tasks = TaskRegistry.resolveAll(cfg.tasks()); // the whole task table: every task is evaluated
+        List<TaskSpec> trained = continued != null ? continued.stage() : tasks;
+        Map<String, List<Example>> train = Pipeline.load(trained, Split.TRAIN, cfg);
+        if (continued != null) {
+            train.putAll(continued.replay(cfg));
+        }
         Map<String, List<Example>> eval = Pipeline.load(tasks, Split.EVAL, cfg);
+        ArrayNode stages = continued != null ? continued.earlierStages() : JSON.createArrayNode();
+        stages.add(Continuation.stageRecord(trained, train, cfg.replay()));
         try (ModelLoader.Loaded loaded = ModelLoader.load(cfg.model(), m, cfg.frozenWeights())) {
             TaskModel model = Pipeline.build(cfg, tasks, loaded);
+            if (continued != null) {
+                continued.checkBase(loaded.model(), loaded.reference());
+                continued.restore(model, out);
+            }
             Map<String, RunSummary.Sizes> sizes = new LinkedHashMap<>();
-            train.forEach((k, v) -> sizes.put(k, new RunSummary.Sizes(v.size(), eval.get(k).size())));
+            eval.forEach((k, v) -> sizes.put(k, new RunSummary.Sizes(train.getOrDefault(k, List.of()).size(), v.size())));
             long trainable = model.parameters().stream().mapToLong(Param::size).sum();
             OblivionData data = cfg.oblivion() ? OblivionData.read(model, cfg) : null; // read now: a missing file fails before the first step
             if (cfg.oblivion() && data == null) {
                 System.err.println("note: no oblivion figure for this decoder run (give --held-out-text FILE for held-out perplexity)");
             }
             Oblivion before = data != null ? baseOblivion(model, data, m) : null;
-            Trainer trainer = new Trainer(model, cfg, train, eval, loaded.reference(), out);
+            Trainer trainer = new Trainer(model, cfg, train, eval, loaded.reference(), out, stages);
             Trainer.Summary s = trainer.run(opt, m);
             ObjectNode load = expertLoad(model.adapter().takeExpertLoad());
             RunSummary.Trim trim = new RunSummary.Trim(cfg.trimMb(), trainer.trimmer().trims(), megabytes(trainer.trimmer().workingLevel()),
@@ -94,6 +108,7 @@ public final class Run {
             ObjectNode summary = new RunSummary(cfg.method(), loaded.reference(), cfg, sizes, trainable, load, s, trainer.skippedSteps(),
                     trainer.rssSamples(), trim, finished).toJson();
             summary.set("curves", trainer.curves());
+            summary.set("stages", stages);
             if (trainer.memoryPlan() != null) {
                 summary.set("memory_plan", JSON.valueToTree(trainer.memoryPlan().json()));
             }
@@ -172,7 +187,7 @@ public final class Run {
      * What the oblivion figure is computed from, read in full: the STS-B dev pairs (encoders) or the held-out
      * lines (decoders; null when none was given), with a key naming exactly that content.
      */
-    public record OblivionData(List<Example> pairs, List<String> lines, int evalBatchSize, String key) {
+    public record OblivionData(List<Example> pairs, List<String> lines, EvalBatches batches, String key) {
         public static OblivionData read(TaskModel model, TrainConfig cfg) {
             return read(model.oblivionProbe(), cfg);
         }
@@ -186,7 +201,7 @@ public final class Run {
                 }
                 StringBuilder sb = new StringBuilder("stsb");
                 pairs.forEach(e -> sb.append('\u0000').append(e.text()).append('\u0001').append(e.pair()).append('\u0002').append(e.target()));
-                return new OblivionData(pairs, null, cfg.evalBatchSize(), "stsb-" + pairs.size() + "-" + sha(sb.toString()));
+                return new OblivionData(pairs, null, EvalBatches.of(cfg), "stsb-" + pairs.size() + "-" + sha(sb.toString()));
             }
             if (cfg.heldOutText() == null) {
                 return null;
@@ -196,7 +211,7 @@ public final class Run {
                 if (lines.isEmpty()) {
                     throw new MooreException(cfg.heldOutText() + ": held-out text has no non-blank line");
                 }
-                return new OblivionData(null, lines, cfg.evalBatchSize(), "ppl-" + lines.size() + "-" + sha(String.join("\n", lines)));
+                return new OblivionData(null, lines, EvalBatches.of(cfg), "ppl-" + lines.size() + "-" + sha(String.join("\n", lines)));
             } catch (IOException e) {
                 throw new MooreException(cfg.heldOutText() + ": cannot read held-out text: " + e.getMessage());
             }
@@ -261,7 +276,7 @@ public final class Run {
 
     static Oblivion oblivion(TaskModel model, OblivionData data, NDManager m) {
         return switch (model.oblivionProbe()) {
-            case STSB_ZERO_SHOT -> new Oblivion("stsb", Evaluator.stsbZeroShot(model, data.pairs(), data.evalBatchSize(), m));
+            case STSB_ZERO_SHOT -> new Oblivion("stsb", Evaluator.stsbZeroShot(model, data.pairs(), data.batches(), m));
             case HELD_OUT_PERPLEXITY -> {
                 try (NDScope scope = new NDScope(); NDManager sm = m.newSubManager()) {
                     yield new Oblivion("perplexity", model.perplexity(data.lines(), sm));

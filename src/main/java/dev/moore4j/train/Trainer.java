@@ -10,12 +10,14 @@ import ai.djl.training.GradientCollector;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import dev.moore4j.MooreException;
 import dev.moore4j.adapter.Param;
 import dev.moore4j.config.Schedule;
 import dev.moore4j.config.TrainConfig;
+import dev.moore4j.eval.EvalBatches;
 import dev.moore4j.eval.EvalReport;
 import dev.moore4j.eval.Evaluator;
 import dev.moore4j.eval.TaskPredictions;
@@ -91,13 +93,19 @@ public final class Trainer {
 
     public Trainer(TaskModel model, TrainConfig cfg, Map<String, List<Example>> train, Map<String, List<Example>> eval, String baseReference,
                    Path out) {
+        this(model, cfg, train, eval, baseReference, out, null);
+    }
+
+    /** @param stages what the checkpoints record as the adapter's stages, this run's last (null: none recorded) */
+    public Trainer(TaskModel model, TrainConfig cfg, Map<String, List<Example>> train, Map<String, List<Example>> eval, String baseReference,
+                   Path out, ArrayNode stages) {
         this.model = model;
         this.cfg = cfg;
         this.eval = eval;
         this.train = train;
         this.plan = new BatchPlan(train.values().stream().flatMap(List::stream).toList(), cfg.batchSize(), cfg.seed(), model::longest);
         this.totalSteps = cfg.maxSteps() > 0 ? cfg.maxSteps() : (int) Math.ceil(cfg.epochs() * plan.stepsPerEpoch());
-        this.checkpoints = new Checkpointer(out, model, cfg, baseReference, totalSteps);
+        this.checkpoints = new Checkpointer(out, model, cfg, baseReference, totalSteps, stages);
     }
 
     /** Steps of the last {@link #run} whose update was dropped because of a non-finite loss or gradient. */
@@ -199,6 +207,11 @@ public final class Trainer {
                     }
                 }
             }
+            if (totalSteps == 0 && opt.checkpoints() && state.history.isEmpty()) { // a stage that only grows the task table
+                lastReport = evaluateAndKeepBest(m, 0, Double.NaN);
+                bestReport = lastReport;
+                checkpoints.saveLast(state, adapterOpt, headOpt);
+            }
             if (lastReport == null && opt.checkpoints()) { // resumed a run that had already finished: report where it stands
                 lastReport = evaluate(m, state.step);
             }
@@ -273,7 +286,7 @@ public final class Trainer {
     }
 
     private EvalReport evaluate(NDManager m, int step) {
-        Evaluator.Evaluation e = Evaluator.evaluateKeeping(model, eval, cfg.evalBatchSize(), TaskModel.Routing.BY_TASK, m, "eval@" + step);
+        Evaluator.Evaluation e = Evaluator.evaluateKeeping(model, eval, EvalBatches.of(cfg), TaskModel.Routing.BY_TASK, m, "eval@" + step);
         lastPredictions = e.predictions();
         return e.report();
     }

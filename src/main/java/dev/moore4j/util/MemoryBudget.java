@@ -8,7 +8,12 @@ import java.nio.file.Path;
 import java.util.Locale;
 
 /** The bytes a run may use, and where the figure came from ({@code --memory-budget}, the machine, its cgroup). */
-public record MemoryBudget(long bytes, String from) {
+public record MemoryBudget(long bytes, Kind kind, String from) {
+    /** Where the figure came from: the machine (auto), the user (a size), or nowhere (off, or no figure to read). */
+    public enum Kind {
+        AUTO, GIVEN, OFF
+    }
+
     /** No limit: {@code --memory-budget off}. */
     public boolean unlimited() {
         return bytes == Long.MAX_VALUE;
@@ -22,10 +27,10 @@ public record MemoryBudget(long bytes, String from) {
     public static MemoryBudget parse(String spec) {
         String s = spec == null ? "auto" : spec.trim().toLowerCase(Locale.ROOT);
         if (s.equals("off") || s.equals("none")) {
-            return new MemoryBudget(Long.MAX_VALUE, "off");
+            return new MemoryBudget(Long.MAX_VALUE, Kind.OFF, "off");
         }
         if (!s.equals("auto")) {
-            return new MemoryBudget(parseSize(spec), "--memory-budget");
+            return new MemoryBudget(parseSize(spec), Kind.GIVEN, "--memory-budget");
         }
         long held = Math.max(0, MemoryStats.rssBytes());
         long available = MemoryStats.kbField(Path.of("/proc/meminfo"), "MemAvailable:");
@@ -37,10 +42,10 @@ public record MemoryBudget(long bytes, String from) {
             from = "the cgroup's memory.max";
         }
         if (available < 0) {
-            return new MemoryBudget(Long.MAX_VALUE, "unknown (no /proc/meminfo)");
+            return new MemoryBudget(Long.MAX_VALUE, Kind.OFF, "unknown (no /proc/meminfo)");
         }
         long total = held + available;
-        return new MemoryBudget(total - Math.max(256L << 20, total / 20), from + ", less a margin");
+        return new MemoryBudget(total - Math.max(256L << 20, total / 20), Kind.AUTO, from + ", less a margin");
     }
 
     /** A size: a number with an optional unit k, m, g, t (or kb, mb, gb, tb; powers of 1024; none = bytes). */

@@ -37,7 +37,7 @@ class AnalyzeCliTest {
         try (NDManager m = TestSupport.manager(); ModelLoader.Loaded loaded = ModelLoader.load("minilm", m)) {
             List<TaskSpec> tasks = TaskRegistry.resolveAll(cfg.tasks());
             TaskModel model = Pipeline.build(cfg, tasks, loaded);
-            JsonNode a = RoutingAnalysis.run(model, Pipeline.load(tasks, Split.EVAL, cfg), 8, m);
+            JsonNode a = RoutingAnalysis.run(model, Pipeline.load(tasks, Split.EVAL, cfg), dev.moore4j.eval.EvalBatches.ofExamples(8), m);
             assertThat(a.get("layers")).isNotEmpty();
             for (JsonNode layer : a.get("layers")) {
                 for (String label : List.of("cola", "sst2", RoutingAnalysis.TASK_FREE)) {
