@@ -86,12 +86,12 @@ public final class Checkpoint {
      * and deletes {@code dir.old}.
      */
     public static void write(Path dir, TaskModel model, TrainConfig cfg, String baseReference, ObjectNode info,
-                             Map<String, HostTensor> optimizer, ObjectNode trainerState) {
+                             Map<String, Safetensors.Source> optimizer, ObjectNode trainerState) {
         Path tmp = partial(dir);
         AtomicFiles.deleteTree(tmp);
         save(tmp, model, cfg, baseReference, info);
         if (optimizer != null) {
-            Safetensors.write(tmp.resolve(OPTIMIZER), optimizer, Map.of());
+            Safetensors.writeSources(tmp.resolve(OPTIMIZER), optimizer, Map.of());
             AtomicFiles.writeString(tmp.resolve(STATE), trainerState.toPrettyString() + "\n");
         }
         Path old = old(dir);

@@ -123,7 +123,7 @@ final class BenchTrainCommand implements Runnable {
             long rssBefore = MemoryStats.rssBytes();
             Trainer trainer = new Trainer(tm, cfg, data, Map.of(), loaded.reference(), scratch);
             trainer.run(Trainer.Options.stepsOnly(), m);
-            long peak = MemoryStats.peakRssBytes();
+            long peak = Math.max(trainer.peakBeforeStepsBytes(), MemoryStats.peakRssBytes()); // the trainer resets the peak before its steps
             List<Double> timed = trainer.stepSeconds().subList(Math.min(warmup, trainer.stepSeconds().size()), trainer.stepSeconds().size());
             double seconds = timed.stream().mapToDouble(Double::doubleValue).sum();
             double exPerSecond = timed.size() * batch / seconds;

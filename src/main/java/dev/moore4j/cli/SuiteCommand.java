@@ -59,6 +59,11 @@ public final class SuiteCommand implements Runnable {
             + "moore and the two best mixtures of the main table), for the conflict table.")
     boolean conflict;
 
+    @Option(names = "--sequential", description = "Run the suite's sequential protocol (its 'sequential:' orders of stages): each stage "
+            + "continues the adapter of the stage before on its own tasks (train --from, with each replay setting), and every task seen so far is "
+            + "evaluated after it (default methods: those of --conflict); tables: the stage × task matrix, average accuracy, forgetting, forward transfer.")
+    boolean sequential;
+
     @Option(names = "--lr", description = "One rate for every adapter method, instead of each one's own (full fine-tuning and heads keep theirs).")
     double lr;
 
@@ -98,15 +103,16 @@ public final class SuiteCommand implements Runnable {
         if (name == null) {
             throw new MooreException("suite: give a suite (nlu-mtl, csr-mtl, demo or a suite file), or --show NAME");
         }
-        if (sweep && conflict) {
-            throw new MooreException("suite: --sweep and --conflict are separate passes; run one, then the other");
+        if ((sweep ? 1 : 0) + (conflict ? 1 : 0) + (sequential ? 1 : 0) > 1) {
+            throw new MooreException("suite: --sweep, --conflict and --sequential are separate passes; run one, then another");
         }
         if (routing != null && export == null) {
             throw new MooreException("suite: --routing chooses what --export keeps; give it with --export FILE");
         }
         SuiteSpec spec = SuiteSpec.resolve(name);
         Path dir = out != null ? out : Path.of("runs", "suite-" + spec.name());
-        SuiteSession.Pass pass = sweep ? SuiteSession.Pass.SWEEP : conflict ? SuiteSession.Pass.CONFLICT : SuiteSession.Pass.MAIN;
+        SuiteSession.Pass pass = sweep ? SuiteSession.Pass.SWEEP : conflict ? SuiteSession.Pass.CONFLICT
+                : sequential ? SuiteSession.Pass.SEQUENTIAL : SuiteSession.Pass.MAIN;
         SuiteSession session = new SuiteSession(spec, dir, pass, methods, seeds, lr, commandLine(dir));
         List<String> ms = session.methods();
         if (!set.isEmpty() && ms.size() != 1) {
@@ -138,7 +144,7 @@ public final class SuiteCommand implements Runnable {
 
     /** The command line as the tables quote it. */
     private String commandLine(Path dir) {
-        return "moore suite " + name + (sweep ? " --sweep" : "") + (conflict ? " --conflict" : "")
+        return "moore suite " + name + (sweep ? " --sweep" : "") + (conflict ? " --conflict" : "") + (sequential ? " --sequential" : "")
                 + (methods != null ? " --methods " + String.join(",", methods) : "")
                 + (seeds != null ? " --seeds " + String.join(",", seeds.stream().map(String::valueOf).toList()) : "") + (lr > 0 ? " --lr " + lr : "")
                 + " --out " + dir;
@@ -162,6 +168,9 @@ public final class SuiteCommand implements Runnable {
         }
         if (conflict) {
             cmd.add("--conflict");
+        }
+        if (sequential) {
+            cmd.add("--sequential");
         }
         if (lr > 0) {
             cmd.addAll(List.of("--lr", Double.toString(lr)));

@@ -325,6 +325,13 @@ public final class ResultsDb implements AutoCloseable {
         return out;
     }
 
+    /** The stage runs of a suite's sequential protocol, every order's and replay setting's. */
+    public List<Row> stageRows(String suite) {
+        List<Row> out = new ArrayList<>();
+        kinds(suite).stream().filter(k -> k instanceof RunId.Stage).forEach(k -> out.addAll(rows(suite, k)));
+        return out;
+    }
+
     public List<Row> rows(String suite, RunId.Kind kind) {
         List<Row> out = new ArrayList<>();
         try (PreparedStatement ps = c.prepareStatement("SELECT * FROM runs WHERE suite=? AND kind=? ORDER BY method, lr, seed")) {

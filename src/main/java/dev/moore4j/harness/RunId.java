@@ -7,9 +7,9 @@ import java.util.Locale;
  * progress table's rows and the directory a run trains in ({@link #dirName}).
  */
 public record RunId(String suite, Kind kind, String method, long seed, double lr) {
-    /** What a run is for: the main matrix, the rate sweep, or one task alone (the conflict pass). */
-    public sealed interface Kind permits Main, Sweep, Single {
-        /** The kind as the database and run directories spell it: {@code main}, {@code sweep}, {@code single-TASK}. */
+    /** What a run is for: the main matrix, the rate sweep, one task alone (the conflict pass) or one stage of a sequence. */
+    public sealed interface Kind permits Main, Sweep, Single, Stage {
+        /** The kind as the database and run directories spell it: {@code main}, {@code sweep}, {@code single-TASK}, {@code seqK-rN-ORDER}. */
         String key();
 
         static Kind of(String key) {
@@ -22,7 +22,11 @@ public record RunId(String suite, Kind kind, String method, long seed, double lr
             if (key.startsWith(Single.PREFIX) && key.length() > Single.PREFIX.length()) {
                 return new Single(key.substring(Single.PREFIX.length()));
             }
-            throw new IllegalArgumentException("not a kind of run: '" + key + "' (main, sweep or single-TASK)");
+            java.util.regex.Matcher m = Stage.KEY.matcher(key);
+            if (m.matches()) {
+                return new Stage(m.group(3), Integer.parseInt(m.group(2)), Integer.parseInt(m.group(1)));
+            }
+            throw new IllegalArgumentException("not a kind of run: '" + key + "' (main, sweep, single-TASK or seqK-rN-ORDER)");
         }
     }
 
@@ -47,6 +51,27 @@ public record RunId(String suite, Kind kind, String method, long seed, double lr
         @Override
         public String key() {
             return PREFIX + task;
+        }
+    }
+
+    /**
+     * Stage {@code index} (0: the first) of a sequential run in order {@code order}, replaying {@code replay} examples of
+     * each earlier task; every stage after the first continues the adapter of the one before.
+     */
+    public record Stage(String order, int replay, int index) implements Kind {
+        static final java.util.regex.Pattern KEY = java.util.regex.Pattern.compile("seq(\\d+)-r(\\d+)-(.+)");
+
+        @Override
+        public String key() {
+            return "seq" + index + "-r" + replay + "-" + order;
+        }
+
+        /** The stage this one continues (index − 1 of the same sequence). */
+        public Stage previous() {
+            if (index == 0) {
+                throw new IllegalStateException("the first stage continues nothing");
+            }
+            return new Stage(order, replay, index - 1);
         }
     }
 

@@ -212,6 +212,58 @@ public final class Suite {
         return out;
     }
 
+    /**
+     * The sequential runs: for each seed, method, order and replay setting, the order's stages one after the other (each
+     * continues the adapter of the one before, so they run in this order), each method at its main rate.
+     */
+    public static List<RunId> sequentialPlan(SuiteSpec spec, List<String> methods, List<Long> seeds, ResultsDb db) {
+        SuiteSequential seq = sequential(spec);
+        Map<String, Double> rates = new LinkedHashMap<>();
+        plan(spec, methods, seeds.subList(0, 1), 0, db).forEach(k -> rates.put(k.method(), k.lr()));
+        List<RunId> keys = new ArrayList<>();
+        for (long seed : seeds) {
+            for (String method : methods) {
+                for (Map.Entry<String, List<List<String>>> order : seq.orders().entrySet()) {
+                    for (int replay : seq.replays()) {
+                        for (int i = 0; i < order.getValue().size(); i++) {
+                            keys.add(new RunId(spec.name(), new RunId.Stage(order.getKey(), replay, i), method, seed, rates.get(method)));
+                        }
+                    }
+                }
+            }
+        }
+        return keys;
+    }
+
+    /** The suite's sequential protocol, or an error saying the file has none. */
+    static SuiteSequential sequential(SuiteSpec spec) {
+        if (spec.sequential() == null) {
+            throw new MooreException("suite " + spec.name() + ": no 'sequential:' protocol in its file (orders of stages; see moore suite --help)");
+        }
+        return spec.sequential();
+    }
+
+    /** The tasks a stage trains, by name. */
+    public static List<String> stageTasks(SuiteSpec spec, RunId.Stage stage) {
+        List<List<String>> stages = sequential(spec).orders().get(stage.order());
+        if (stages == null || stage.index() >= stages.size()) {
+            throw new MooreException("suite " + spec.name() + ": no stage " + stage.index() + " in order '" + stage.order() + "'");
+        }
+        return stages.get(stage.index());
+    }
+
+    /**
+     * Steps of a stage: the protocol's {@code sequential.steps}, else the multi-task steps times the stage's share of the
+     * training examples (rounded up), so that a whole sequence trains about as long as the simultaneous run.
+     */
+    public static int stageSteps(SuiteSpec spec, RunId.Stage stage) {
+        if (sequential(spec).steps() > 0) {
+            return sequential(spec).steps();
+        }
+        Map<String, Integer> share = singleTaskSteps(spec);
+        return stageTasks(spec, stage).stream().mapToInt(share::get).sum();
+    }
+
     /** Steps of each single-task run: the task's share of the multi-task run's steps, rounded up. */
     public static Map<String, Integer> singleTaskSteps(SuiteSpec spec) {
         TrainConfig cfg = spec.config(spec.methods().get(0), spec.seeds().get(0), spec.rateFor(spec.methods().get(0)), false, Map.of());
@@ -243,7 +295,15 @@ public final class Suite {
     public static RunTrainer inProcess(SuiteSpec spec, Map<String, Object> adapter, NDManager m, List<Long> seeds) {
         long first = Collections.min(seeds);
         return (k, dir) -> {
-            JsonNode summary = Run.train(config(spec, k, adapter), dir, new Trainer.Options(true, 0), m);
+            TrainConfig cfg = config(spec, k, adapter);
+            if (k.kind() instanceof RunId.Stage stage && stage.index() > 0) { // continues the stage before, trained just before it
+                Path before = dir.resolveSibling(new RunId(k.suite(), stage.previous(), k.method(), k.seed(), k.lr()).dirName()).resolve("best");
+                if (!Files.isRegularFile(before.resolve(Checkpoint.CONFIG))) {
+                    throw new MooreException("suite " + spec.name() + ": " + k.dirName() + " continues " + before + ", which has no adapter yet");
+                }
+                cfg = cfg.toBuilder().from(before.toString()).replay(stage.replay()).build();
+            }
+            JsonNode summary = Run.train(cfg, dir, new Trainer.Options(true, 0), m);
             String method = SuiteSpec.variant(k.method()).getKey();
             // the report draws one seed's routing per method (the lowest), so later seeds skip the analysis: minutes per run
             // on multiple-choice suites; `moore analyze RUN` adds one to any run
@@ -272,8 +332,15 @@ public final class Suite {
 
     public static final String ANALYSIS = "analysis.json";
 
-    /** The training config of a planned run: the suite's protocol, on one task for a single-task run. */
+    /**
+     * The training config of a planned run: the suite's protocol, on one task for a single-task run, on a stage's tasks
+     * for a stage (whose adapter to continue the trainer adds: it knows where runs live).
+     */
     public static TrainConfig config(SuiteSpec spec, RunId k, Map<String, Object> adapter) {
+        if (k.kind() instanceof RunId.Stage stage) {
+            List<String> entries = stageTasks(spec, stage).stream().map(t -> taskEntry(spec, t)).toList();
+            return spec.config(k.method(), k.seed(), k.lr(), false, adapter, entries, stageSteps(spec, stage));
+        }
         if (k.kind() instanceof RunId.Single single) {
             String task = single.task();
             // no oblivion probe: the conflict table reads the task's score only, and the probe costs a main run's
@@ -387,7 +454,8 @@ public final class Suite {
         List<ResultsDb.Row> single = score.of(db.singleRows(spec.name()));
         List<ResultsDb.Row> sweep = score.of(db.rows(spec.name(), RunId.SWEEP));
         List<ResultsDb.Row> main = current(score.of(db.rows(spec.name(), RunId.MAIN)), sweep);
-        String md = SuiteReport.markdown(spec, main, sweep, single, command,
+        List<ResultsDb.Row> stages = score.of(db.stageRows(spec.name()));
+        String md = SuiteReport.markdown(spec, main, sweep, single, stages, command,
                 r -> score.kept(db.predictions(r.id())));
         AtomicFiles.writeString(out.resolve(REPORT), md);
         if (page != null && !main.isEmpty()) {

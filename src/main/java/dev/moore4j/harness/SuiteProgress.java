@@ -75,6 +75,8 @@ public final class SuiteProgress {
             if (k.kind() instanceof RunId.Single single) {
                 singleSteps = singleSteps != null ? singleSteps : Suite.singleTaskSteps(spec); // reads the tasks' data: once
                 steps = singleSteps.get(single.task());
+            } else if (k.kind() instanceof RunId.Stage stage) {
+                steps = Suite.stageSteps(spec, stage);
             } else {
                 steps = spec.protocol().maxSteps();
             }

@@ -54,6 +54,12 @@ public final class SuiteReport {
 
     public static String markdown(SuiteSpec spec, List<ResultsDb.Row> main, List<ResultsDb.Row> sweep, List<ResultsDb.Row> single, String command,
                                   PredictionSource predictions) {
+        return markdown(spec, main, sweep, single, List.of(), command, predictions);
+    }
+
+    /** As above, with the sequential protocol's stage runs ({@link SequentialReport}). */
+    public static String markdown(SuiteSpec spec, List<ResultsDb.Row> main, List<ResultsDb.Row> sweep, List<ResultsDb.Row> single,
+                                  List<ResultsDb.Row> stages, String command, PredictionSource predictions) {
         StringBuilder sb = new StringBuilder();
         sb.append("# ").append(spec.title()).append("\n\n");
         sb.append("Generated from `results.sqlite` by `moore suite`; rerun with `").append(command).append("`.\n\n");
@@ -70,6 +76,7 @@ public final class SuiteReport {
         if (!single.isEmpty()) {
             conflictTable(sb, main, single, predictions);
         }
+        SequentialReport.tables(sb, spec, stages, main, single, predictions);
         if (!sweep.isEmpty()) {
             sweepTable(sb, sweep);
         }

@@ -28,7 +28,9 @@ public final class SuiteSession {
         /** Every method over its rate grid at the first seed (extended at a grid's edge). */
         SWEEP,
         /** Each method on each task alone, for the conflict table. */
-        CONFLICT
+        CONFLICT,
+        /** Each method through the suite's orders of stages, one stage continuing the adapter of the one before. */
+        SEQUENTIAL
     }
 
     private final SuiteSpec spec;
@@ -52,7 +54,7 @@ public final class SuiteSession {
         this.methods = methods != null ? methods : switch (pass) {
             case MAIN -> spec.methods();
             case SWEEP -> spec.sweepMethods();
-            case CONFLICT -> withDb(db -> Suite.conflictMethods(spec, db));
+            case CONFLICT, SEQUENTIAL -> withDb(db -> Suite.conflictMethods(spec, db));
         };
         this.methods.forEach(SuiteSpec::variant);
         this.seeds = seeds != null ? seeds : spec.seeds();
@@ -95,6 +97,7 @@ public final class SuiteSession {
         return withDb(db -> switch (pass) {
             case SWEEP -> Suite.sweepPlan(spec, methods, seeds.get(0), db);
             case CONFLICT -> Suite.conflictPlan(spec, methods, seeds, db);
+            case SEQUENTIAL -> Suite.sequentialPlan(spec, methods, seeds, db);
             case MAIN -> Suite.plan(spec, methods, seeds, lr, db);
         });
     }
@@ -128,6 +131,9 @@ public final class SuiteSession {
         while (true) {
             List<RunId> plan = plan();
             int now;
+            if (jobs > 1 && pass == Pass.SEQUENTIAL) {
+                throw new MooreException("suite --sequential: a stage continues the one before it, so its runs go one at a time (drop --jobs)");
+            }
             if (jobs > 1) {
                 now = Suite.run(spec, plan, dir, jobs, child.apply(Math.max(1, threads / jobs)), command, page);
             } else {

@@ -39,16 +39,17 @@ import java.util.stream.Stream;
  * @param seedStd    the overall score's standard deviation over seeds, as measured and written in the file (NaN: not
  *                   given); the demo prints it beside the differences it shows
  * @param overallExcludes tasks kept in their columns but left out of the overall score ({@link OverallScore})
+ * @param sequential the sequential protocol ({@code moore suite --sequential}); null when the file has none
  */
 public record SuiteSpec(String name, String title, String model, List<String> tasks, SuiteProtocol protocol, List<String> methods, List<Long> seeds,
-                        SuiteRates rates, double seedStd, List<String> overallExcludes) {
+                        SuiteRates rates, double seedStd, List<String> overallExcludes, SuiteSequential sequential) {
     /** Every method of the registry, in its order, and GOAT's second scale choice. */
     static final List<String> ALL = Stream.concat(Methods.names().stream(), Stream.of("goat[scale=paper]")).toList();
     public static final List<String> BUILT_IN = List.of("nlu-mtl", "csr-mtl", "demo");
     /** The keys of {@code rates:} and {@code grids:}: the rate families of the methods' kinds. */
     static final Set<String> FAMILIES = Stream.of(Method.Kind.values()).map(Method.Kind::rateFamily).collect(Collectors.toUnmodifiableSet());
     private static final Set<String> TOP = Set.of("name", "title", "model", "tasks", "protocol", "methods", "seeds", "rates", "grids", "sweep_methods",
-            "seed_std", "overall_excludes");
+            "seed_std", "overall_excludes", "sequential");
 
     public SuiteSpec {
         tasks = List.copyOf(tasks);
@@ -164,7 +165,9 @@ public record SuiteSpec(String name, String title, String model, List<String> ta
         once(rates.sweepMethods(), "sweep_methods", source);
         double seedStd = f.has("seed_std") ? f.number("seed_std", null) : Double.NaN;
         List<String> excludes = excludes(f, taskNames);
-        SuiteSpec s = new SuiteSpec(name, title, model, tasks, protocol, methods, seeds, rates, seedStd, excludes);
+        SuiteSequential sequential = f.has("sequential")
+                ? SuiteSequential.read(new SuiteFields(f.object("sequential"), source, "sequential.", SuiteSequential.FIELDS), taskNames) : null;
+        SuiteSpec s = new SuiteSpec(name, title, model, tasks, protocol, methods, seeds, rates, seedStd, excludes, sequential);
         for (String m : methods) {
             if (s.rateOrNull(m) == null) {
                 throw new MooreException(source + ": no rate for method '" + m + "': give rates." + family(m) + " or rates." + variant(m).getKey());
@@ -266,11 +269,11 @@ public record SuiteSpec(String name, String title, String model, List<String> ta
     /** A copy with other protocol sizes (the demo's options). */
     public SuiteSpec withSizes(String model, int maxTrain, int maxEval, int maxSteps, int oblivionExamples, List<Long> seeds) {
         return new SuiteSpec(name, title, model, tasks, protocol.withSizes(maxTrain, maxEval, maxSteps, oblivionExamples), methods, seeds, rates, seedStd,
-                overallExcludes);
+                overallExcludes, sequential);
     }
 
     /** A copy whose runs hold the frozen weights as {@code dtype}. */
     public SuiteSpec withWeightsDtype(WeightsDtype dtype) {
-        return new SuiteSpec(name, title, model, tasks, protocol.withWeightsDtype(dtype), methods, seeds, rates, seedStd, overallExcludes);
+        return new SuiteSpec(name, title, model, tasks, protocol.withWeightsDtype(dtype), methods, seeds, rates, seedStd, overallExcludes, sequential);
     }
 }

@@ -309,25 +309,42 @@ public final class Safetensors {
     }
 
     /**
+     * A tensor to write whose values are fetched only when its turn comes: a large state (full fine-tuning's AdamW
+     * moments) then passes through the Java heap one tensor at a time, not all at once.
+     */
+    public record Source(long[] shape, java.util.function.Supplier<float[]> data) {
+        public static Source of(HostTensor t) {
+            return new Source(t.shape(), t::data);
+        }
+    }
+
+    /**
      * Writes float32 tensors (sorted by name) with optional string metadata. The file is written to a
      * temporary sibling and renamed into place, so readers never see half a file.
      */
     public static void write(Path path, Map<String, HostTensor> tensors, Map<String, String> metadata) {
-        Map<String, HostTensor> sorted = new TreeMap<>(tensors);
+        Map<String, Source> sources = new TreeMap<>();
+        tensors.forEach((k, v) -> sources.put(k, Source.of(v)));
+        writeSources(path, sources, metadata);
+    }
+
+    /** As {@link #write}, each tensor's values fetched as it is written, and written in chunks of at most 1 MiB. */
+    public static void writeSources(Path path, Map<String, Source> tensors, Map<String, String> metadata) {
+        Map<String, Source> sorted = new TreeMap<>(tensors);
         ObjectNode header = JSON.createObjectNode();
         if (metadata != null && !metadata.isEmpty()) {
             ObjectNode m = header.putObject("__metadata__");
             metadata.forEach(m::put);
         }
         long offset = 0;
-        for (Map.Entry<String, HostTensor> e : sorted.entrySet()) {
+        for (Map.Entry<String, Source> e : sorted.entrySet()) {
             ObjectNode t = header.putObject(e.getKey());
             t.put("dtype", "F32");
             var shape = t.putArray("shape");
             for (long d : e.getValue().shape()) {
                 shape.add(d);
             }
-            long bytes = 4L * e.getValue().data().length;
+            long bytes = 4L * HostTensor.numel(e.getValue().shape());
             t.putArray("data_offsets").add(offset).add(offset + bytes);
             offset += bytes;
         }
@@ -339,10 +356,22 @@ public final class Safetensors {
             ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded);
             ch.write(len.flip());
             ch.write(ByteBuffer.wrap(hdrPadded));
-            for (HostTensor t : sorted.values()) {
-                ByteBuffer b = ByteBuffer.allocate(4 * t.data().length).order(ByteOrder.LITTLE_ENDIAN);
-                b.asFloatBuffer().put(t.data());
-                ch.write(b);
+            ByteBuffer b = ByteBuffer.allocate(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
+            for (Map.Entry<String, Source> e : sorted.entrySet()) {
+                float[] data = e.getValue().data().get();
+                if (data.length != HostTensor.numel(e.getValue().shape())) {
+                    throw new IllegalStateException(path + ": tensor '" + e.getKey() + "' has " + data.length + " values for shape "
+                            + Arrays.toString(e.getValue().shape()));
+                }
+                for (int from = 0; from < data.length; from += b.capacity() / 4) {
+                    int n = Math.min(b.capacity() / 4, data.length - from);
+                    b.clear();
+                    b.asFloatBuffer().put(data, from, n);
+                    b.limit(4 * n);
+                    while (b.hasRemaining()) {
+                        ch.write(b);
+                    }
+                }
             }
         });
     }

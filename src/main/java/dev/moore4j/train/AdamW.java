@@ -1,11 +1,11 @@
 package dev.moore4j.train;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDScope;
 
 import dev.moore4j.adapter.Param;
-import dev.moore4j.io.HostTensor;
 import dev.moore4j.io.Safetensors;
 
 import java.util.HashMap;
@@ -58,14 +58,23 @@ public final class AdamW implements AutoCloseable {
         }
     }
 
-    /** Moment estimates under "{param}.exp_avg" and "{param}.exp_avg_sq", for resuming. */
-    public Map<String, HostTensor> state() {
-        Map<String, HostTensor> out = new TreeMap<>();
+    /** Moment estimates under "{param}.exp_avg" and "{param}.exp_avg_sq", for resuming; each copied out as it is written. */
+    public Map<String, Safetensors.Source> state() {
+        Map<String, Safetensors.Source> out = new TreeMap<>();
         moments.forEach((k, v) -> {
-            out.put(k + ".exp_avg", HostTensor.of(v[0]));
-            out.put(k + ".exp_avg_sq", HostTensor.of(v[1]));
+            out.put(k + ".exp_avg", new Safetensors.Source(v[0].getShape().getShape(), () -> floats(v[0])));
+            out.put(k + ".exp_avg_sq", new Safetensors.Source(v[1].getShape().getShape(), () -> floats(v[1])));
         });
         return out;
+    }
+
+    private static float[] floats(NDArray a) {
+        if (a.getDataType() == DataType.FLOAT32) {
+            return a.toFloatArray();
+        }
+        try (NDArray f = a.toType(DataType.FLOAT32, false)) {
+            return f.toFloatArray();
+        }
     }
 
     /** Restores {@link #state()} and the step count of a checkpoint. */

@@ -7,7 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.moore4j.adapter.Param;
 import dev.moore4j.checkpoint.Checkpoint;
 import dev.moore4j.config.TrainConfig;
-import dev.moore4j.io.HostTensor;
+import dev.moore4j.io.Safetensors;
 import dev.moore4j.mtl.TaskModel;
 import dev.moore4j.task.Example;
 
@@ -53,7 +53,7 @@ final class Checkpointer {
     }
 
     void saveLast(TrainState s, AdamW adapterOpt, AdamW headOpt) {
-        Map<String, HostTensor> moments = new TreeMap<>(adapterOpt.state());
+        Map<String, Safetensors.Source> moments = new TreeMap<>(adapterOpt.state());
         moments.putAll(headOpt.state());
         Checkpoint.write(last(), model, cfg, baseReference, info(s), moments, s.toJson(totalSteps));
     }

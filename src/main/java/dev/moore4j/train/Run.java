@@ -100,7 +100,8 @@ public final class Run {
             if (s.finished()) {
                 // heads only: the encoder is frozen, so its embeddings (and the figure) are unchanged by construction
                 Oblivion after = before == null ? null : model.adapter().modules().isEmpty() ? before : oblivion(model, data, m);
-                finished = new RunSummary.Finished(before, after, roofline(model, s, m), MemoryStats.rssBytes() / 1e6, MemoryStats.peakRssBytes() / 1e6,
+                finished = new RunSummary.Finished(before, after, roofline(model, s, m), MemoryStats.rssBytes() / 1e6,
+                        Math.max(trainer.peakBeforeStepsBytes(), MemoryStats.peakRssBytes()) / 1e6,
                         peakReset ? "this run" : "process", s.last() != null ? s.last().msPerExample() : -1, Provenance.commit(),
                         model.adapter().trainableCount(), model.adapter().configJson(), warnings(s, !trainer.skippedSteps().isEmpty()),
                         MemoryStats.nativeRssBytes() / 1e6);
@@ -109,6 +110,9 @@ public final class Run {
                     trainer.rssSamples(), trim, finished).toJson();
             summary.set("curves", trainer.curves());
             summary.set("stages", stages);
+            if (finished != null && trainer.peakOfStepsBytes() > 0) { // what the steps alone reached: evaluation and the probe should not exceed it by much
+                summary.put("peak_rss_mb_steps", trainer.peakOfStepsBytes() / 1e6);
+            }
             if (trainer.memoryPlan() != null) {
                 summary.set("memory_plan", JSON.valueToTree(trainer.memoryPlan().json()));
             }

@@ -26,6 +26,7 @@ import dev.moore4j.model.Recompute;
 import dev.moore4j.mtl.TaskModel;
 import dev.moore4j.task.Example;
 import dev.moore4j.task.TaskSpec;
+import dev.moore4j.util.MemoryStats;
 import dev.moore4j.util.NativeTrimmer;
 import dev.moore4j.util.Progress;
 import dev.moore4j.util.Seeds;
@@ -63,6 +64,8 @@ public final class Trainer {
     private TrainState state = new TrainState();
     private MemoryWatch memory = new MemoryWatch(0);
     private final List<Double> stepSeconds = new ArrayList<>();
+    private long peakBeforeSteps = -1;
+    private long peakOfSteps = -1;
 
     /**
      * @param stopAfter   stop (with a last checkpoint) after this step, as if interrupted; 0 = run to the end
@@ -128,6 +131,19 @@ public final class Trainer {
         return memoryPlan;
     }
 
+    /** The process's peak RSS before the last {@link #run}'s first step (loading, the probe before training), or -1. */
+    public long peakBeforeStepsBytes() {
+        return peakBeforeSteps;
+    }
+
+    /**
+     * The peak RSS of the last {@link #run}'s steps (and of evaluations between them), read before its last evaluation;
+     * -1 where the peak could not be reset or the run did not reach its last step.
+     */
+    public long peakOfStepsBytes() {
+        return peakOfSteps;
+    }
+
     public int totalSteps() {
         return totalSteps;
     }
@@ -164,6 +180,7 @@ public final class Trainer {
         EvalReport lastReport = null;
         EvalReport bestReport = null;
         state = new TrainState();
+        peakOfSteps = -1;
         memoryPlan = MemoryPlan.choose(model, cfg, train.values()); // before the optimiser allocates: a run that cannot fit stops here
         System.err.println(memoryPlan.line());
         memory = new MemoryWatch(cfg.trimMb() * (1L << 20));
@@ -179,6 +196,9 @@ public final class Trainer {
                 }
             }
             state.recompute = memoryPlan.recompute();
+            // the process's peak so far (loading, the probe before training), then the steps' own from here (VmHWM reset)
+            peakBeforeSteps = MemoryStats.peakRssBytes();
+            boolean stepsPeak = MemoryStats.resetPeak();
             // the typical step before a resume, until this process has timed a few of its own
             double resumedMean = state.step > 0 && state.seconds > 0 ? state.seconds / state.step : Double.NaN;
             try (ProgressBar bar = Progress.bar("train", totalSteps)) {
@@ -194,6 +214,9 @@ public final class Trainer {
                     boolean evalNow = opt.checkpoints() && evaluatesAt(step, totalSteps, cfg);
                     boolean stopNow = opt.stopAfter() > 0 && step == opt.stopAfter() && step < totalSteps;
                     boolean saveNow = opt.checkpoints() && savesAt(step, totalSteps, cfg);
+                    if (step == totalSteps && stepsPeak) { // before the last evaluation: the peak of the steps (and earlier evaluations)
+                        peakOfSteps = MemoryStats.peakRssBytes();
+                    }
                     if (evalNow) {
                         lastReport = evaluateAndKeepBest(m, step, loss);
                         bestReport = state.bestStep == step ? lastReport : bestReport;
