@@ -68,6 +68,7 @@ public record MemoryPlan(MemoryBudget budget, long stepTokens, Estimate kept, Es
         m.put("budget_mb", budget.unlimited() ? null : budget.bytes() / MB);
         m.put("budget_from", budget.from());
         m.put("step_tokens", stepTokens);
+        m.put("allocator", NativeTrimmer.allocator().name().toLowerCase(Locale.ROOT)); // what the retention factor assumed
         m.put("recompute", recompute);
         m.put("reason", reason);
         m.put("estimate", (recompute ? recomputed : kept).json());
