@@ -213,20 +213,24 @@ public final class Suite {
     }
 
     /**
-     * The sequential runs: for each seed, method, order and replay setting, the order's stages one after the other (each
-     * continues the adapter of the one before, so they run in this order), each method at its main rate.
+     * The sequential runs: for each seed, method, order and replay setting, the order's stages, each method at its main
+     * rate. Stage-major (every sequence's first stage, then every second stage, …): a stage continues the adapter of the
+     * one before, which is then always earlier in the plan, and far enough ahead that side-by-side jobs seldom wait.
      */
     public static List<RunId> sequentialPlan(SuiteSpec spec, List<String> methods, List<Long> seeds, ResultsDb db) {
         SuiteSequential seq = sequential(spec);
         Map<String, Double> rates = new LinkedHashMap<>();
         plan(spec, methods, seeds.subList(0, 1), 0, db).forEach(k -> rates.put(k.method(), k.lr()));
+        int longest = seq.orders().values().stream().mapToInt(List::size).max().orElse(0);
         List<RunId> keys = new ArrayList<>();
-        for (long seed : seeds) {
-            for (String method : methods) {
-                for (Map.Entry<String, List<List<String>>> order : seq.orders().entrySet()) {
-                    for (int replay : seq.replays()) {
-                        for (int i = 0; i < order.getValue().size(); i++) {
-                            keys.add(new RunId(spec.name(), new RunId.Stage(order.getKey(), replay, i), method, seed, rates.get(method)));
+        for (int i = 0; i < longest; i++) {
+            for (long seed : seeds) {
+                for (String method : methods) {
+                    for (Map.Entry<String, List<List<String>>> order : seq.orders().entrySet()) {
+                        for (int replay : seq.replays()) {
+                            if (i < order.getValue().size()) {
+                                keys.add(new RunId(spec.name(), new RunId.Stage(order.getKey(), replay, i), method, seed, rates.get(method)));
+                            }
                         }
                     }
                 }
@@ -384,6 +388,7 @@ public final class Suite {
         ExecutorService pool = jobs > 1 ? Executors.newFixedThreadPool(jobs) : null;
         try (DirLock lock = DirLock.acquire(out, command); ResultsDb db = ResultsDb.open(out.resolve(DB))) {
             List<FutureTask<JsonNode>> pending = new ArrayList<>();
+            Map<RunId, FutureTask<JsonNode>> byId = new LinkedHashMap<>();
             int i = 0;
             for (RunId k : plan) {
                 i++;
@@ -394,7 +399,13 @@ public final class Suite {
                 }
                 Path dir = out.resolve("runs").resolve(k.dirName());
                 String label = String.format("suite %s: [%d/%d] %s", spec.name(), i, plan.size(), k.dirName());
+                // a stage waits for the one it continues: earlier in the plan, so already taken by a job (no deadlock)
+                FutureTask<JsonNode> before = k.kind() instanceof RunId.Stage st && st.index() > 0
+                        ? byId.get(new RunId(k.suite(), st.previous(), k.method(), k.seed(), k.lr())) : null;
                 FutureTask<JsonNode> task = new FutureTask<>(() -> {
+                    if (before != null) {
+                        before.get();
+                    }
                     System.err.println(label);
                     JsonNode summary = summaryOf(dir);
                     return summary != null ? summary : trainer.train(k, dir);
@@ -403,6 +414,7 @@ public final class Suite {
                     pool.execute(task);
                 }
                 pending.add(task);
+                byId.put(k, task);
             }
             for (int j = 0; j < plan.size(); j++) {
                 FutureTask<JsonNode> f = pending.get(j);

@@ -131,9 +131,6 @@ public final class SuiteSession {
         while (true) {
             List<RunId> plan = plan();
             int now;
-            if (jobs > 1 && pass == Pass.SEQUENTIAL) {
-                throw new MooreException("suite --sequential: a stage continues the one before it, so its runs go one at a time (drop --jobs)");
-            }
             if (jobs > 1) {
                 now = Suite.run(spec, plan, dir, jobs, child.apply(Math.max(1, threads / jobs)), command, page);
             } else {
