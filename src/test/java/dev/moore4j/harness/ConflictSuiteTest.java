@@ -7,7 +7,8 @@ import dev.moore4j.task.Split;
 import dev.moore4j.task.TaskRegistry;
 import dev.moore4j.task.TaskSpec;
 
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 import java.util.HashSet;
 import java.util.List;
@@ -18,23 +19,25 @@ import java.util.stream.Collectors;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The conflict suite is what its file says: mood and mood-opposite hold the same sentences, row for row, in both
- * splits, with the other label each time and another instruction; pet and weather share no sentence with them.
+ * The conflict suites are what their files say: mood and its reversal (mood-opposite in conflict.yaml, under another
+ * instruction; mood-flipped in conflict-blind.yaml, under the same one) hold the same sentences, row for row, in both
+ * splits, with the other label each time; pet and weather share no sentence with them.
  */
 class ConflictSuiteTest {
     static List<Example> all(TaskSpec t, Split split) {
         return TaskRegistry.load(t, split, SharedPaths.data(), 0, 1, BadRows.STOP).examples();
     }
 
-    @Test
-    void theTwoMoodTasksLabelTheSameSentencesOppositely() {
-        SuiteSpec spec = SuiteSpec.resolve("examples/suites/conflict.yaml");
+    @ParameterizedTest
+    @CsvSource({"conflict, mood-opposite, false", "conflict-blind, mood-flipped, true"})
+    void theTwoMoodTasksLabelTheSameSentencesOppositely(String suite, String reversed, boolean samePrompt) {
+        SuiteSpec spec = SuiteSpec.resolve("examples/suites/" + suite + ".yaml");
         Map<String, TaskSpec> tasks = TaskRegistry.resolveAll(spec.tasks()).stream().collect(Collectors.toMap(TaskSpec::name, t -> t));
-        assertThat(tasks).containsOnlyKeys("mood", "mood-opposite", "pet", "weather");
+        assertThat(tasks).containsOnlyKeys("mood", reversed, "pet", "weather");
         TaskSpec mood = tasks.get("mood");
-        TaskSpec opposite = tasks.get("mood-opposite");
+        TaskSpec opposite = tasks.get(reversed);
         assertThat(opposite.labels()).isEqualTo(mood.labels()); // one label set: a decoder answers both with the same tokens
-        assertThat(opposite.prompt()).isNotEqualTo(mood.prompt());
+        assertThat(opposite.prompt().equals(mood.prompt())).as("the same instruction").isEqualTo(samePrompt);
         Set<String> moodTexts = new HashSet<>();
         for (Split split : new Split[] {Split.TRAIN, Split.EVAL}) {
             List<Example> a = all(mood, split);
