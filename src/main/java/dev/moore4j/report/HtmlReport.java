@@ -41,7 +41,7 @@ public final class HtmlReport {
         this.score = db.overallScore(suite);
         var c = new PageSection.Context(db, suite, routingOf, score, out);
         this.sections = List.of(new RankingSection(c), new TasksSection(c), new CostSection(c), new OblivionSection(c), new SensitivitySection(c),
-                new CurvesSection(c), new RoutingSection(c), new ProvenanceSection(c));
+                new CurvesSection(c), new RoutingSection(c), new SequentialSection(c), new ProvenanceSection(c)).stream().filter(PageSection::applies).toList();
     }
 
     /** The page's name in a suite's output directory, next to {@code results.md}. */

@@ -38,6 +38,11 @@ abstract class PageSection {
 
     abstract String heading();
 
+    /** Whether the page has this section (a section of runs the suite has not made leaves the page out). */
+    boolean applies() {
+        return true;
+    }
+
     /** The section's content, between its heading and its end. */
     abstract void body(List<MethodRow> ranked, List<ResultsDb.Row> main);
 

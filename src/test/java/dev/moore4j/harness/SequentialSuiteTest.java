@@ -77,6 +77,14 @@ class SequentialSuiteTest {
         try (ResultsDb db = ResultsDb.open(out.resolve(Suite.DB))) {
             assertThat(db.stageRows("seq")).hasSize(8);
         }
+        // the simultaneous run beside it: the tables compare the last stage with it, the page draws the matrices and the forgetting
+        TestSupport.CliRun main = TestSupport.cli("suite", file.toString(), "--methods", "lora", "--out", out.toString(), "--threads", TestSupport.THREADS);
+        assertThat(main.code()).as(main.err()).isZero();
+        String withMain = Files.readString(out.resolve(Suite.REPORT));
+        assertThat(withMain.lines().filter(l -> l.startsWith("| lora | ab | 0 | 1 |")).findFirst().orElseThrow()).as("sequential − simultaneous")
+                .matches(".*\\| [+-]\\d+\\.\\d \\[[+-]\\d+\\.\\d, [+-]\\d+\\.\\d\\] \\|$");
+        String page = Files.readString(out.resolve("report.html"));
+        assertThat(page).contains("<section id=\"sequential\">").contains("seq-lora-ab-r0").contains("forgetting-ab-r4");
         // rerun: everything recorded, nothing trained again
         TestSupport.CliRun again = TestSupport.cli("suite", file.toString(), "--sequential", "--methods", "lora", "--out", out.toString(),
                 "--threads", TestSupport.THREADS);
