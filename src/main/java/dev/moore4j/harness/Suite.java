@@ -214,8 +214,9 @@ public final class Suite {
 
     /**
      * The sequential runs: for each seed, method, order and replay setting, the order's stages, each method at its main
-     * rate. Stage-major (every sequence's first stage, then every second stage, …): a stage continues the adapter of the
-     * one before, which is then always earlier in the plan, and far enough ahead that side-by-side jobs seldom wait.
+     * rate. Seed by seed, and within a seed stage-major (every sequence's first stage, then every second stage, …): a
+     * stage continues the adapter of the one before, which is then always earlier in the plan, and far enough ahead that
+     * side-by-side jobs seldom wait; a suite stopped part-way has whole sequences for its first seeds.
      */
     public static List<RunId> sequentialPlan(SuiteSpec spec, List<String> methods, List<Long> seeds, ResultsDb db) {
         SuiteSequential seq = sequential(spec);
@@ -223,8 +224,8 @@ public final class Suite {
         plan(spec, methods, seeds.subList(0, 1), 0, db).forEach(k -> rates.put(k.method(), k.lr()));
         int longest = seq.orders().values().stream().mapToInt(List::size).max().orElse(0);
         List<RunId> keys = new ArrayList<>();
-        for (int i = 0; i < longest; i++) {
-            for (long seed : seeds) {
+        for (long seed : seeds) {
+            for (int i = 0; i < longest; i++) {
                 for (String method : methods) {
                     for (Map.Entry<String, List<List<String>>> order : seq.orders().entrySet()) {
                         for (int replay : seq.replays()) {
