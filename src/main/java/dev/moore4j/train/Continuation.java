@@ -54,11 +54,16 @@ public record Continuation(Path dir, JsonNode info, TrainConfig previous, List<T
         return p;
     }
 
+    /** The training config an adapter directory records. */
+    private static TrainConfig trainConfig(Path dir, JsonNode info) {
+        return TrainConfig.fromJson(info.get("train"), dir.resolve(Checkpoint.CONFIG) + ": field 'train'");
+    }
+
     /** Reads the adapter of {@code cfg.from()} and checks that this stage can continue it. */
     public static Continuation read(TrainConfig cfg) {
         Path dir = adapterDir(cfg.from());
         JsonNode info = Checkpoint.readInfo(dir);
-        TrainConfig previous = TrainConfig.fromJson(info.get("train"), dir.resolve(Checkpoint.CONFIG) + ": field 'train'");
+        TrainConfig previous = trainConfig(dir, info);
         if (!previous.method().equals(cfg.method())) {
             throw new MooreException("--from " + dir + ": the adapter was trained with method '" + previous.method()
                     + "'; a continued adapter keeps its method (drop --method, or give '" + previous.method() + "')");
@@ -98,8 +103,7 @@ public record Continuation(Path dir, JsonNode info, TrainConfig previous, List<T
      */
     public static TrainConfig recipe(String from) {
         Path dir = adapterDir(from);
-        JsonNode info = Checkpoint.readInfo(dir);
-        TrainConfig previous = TrainConfig.fromJson(info.get("train"), dir.resolve(Checkpoint.CONFIG) + ": field 'train'");
+        TrainConfig previous = trainConfig(dir, Checkpoint.readInfo(dir));
         return previous.toBuilder().tasks(List.of()).from(null).replay(0).build();
     }
 
