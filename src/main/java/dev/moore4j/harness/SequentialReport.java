@@ -56,74 +56,79 @@ final class SequentialReport {
             if (order == null) {
                 continue; // an order the file no longer has
             }
-            List<Map<String, TaskPredictions>> last = new ArrayList<>();
-            List<Map<String, TaskPredictions>> learned = new ArrayList<>();
-            List<Map<String, TaskPredictions>> lastOld = new ArrayList<>();
-            List<Map<String, TaskPredictions>> learnedLate = new ArrayList<>();
-            List<Map<String, TaskPredictions>> alone = new ArrayList<>();
-            List<Map<String, TaskPredictions>> together = new ArrayList<>();
-            List<Map<String, TaskPredictions>> lastAll = new ArrayList<>();
-            List<Double> averages = new ArrayList<>();
-            for (Map.Entry<Long, Map<Integer, ResultsDb.Row>> bySeed : e.getValue().entrySet()) {
-                Map<Integer, ResultsDb.Row> runs = bySeed.getValue();
-                if (runs.size() < order.size()) {
-                    continue; // a sequence still running
-                }
-                Map<String, TaskPredictions> end = predictions.of(runs.get(order.size() - 1));
-                Map<String, TaskPredictions> atOwnStage = new LinkedHashMap<>();
-                for (int i = 0; i < order.size(); i++) {
-                    Map<String, TaskPredictions> p = predictions.of(runs.get(i));
-                    for (String t : order.get(i)) {
-                        if (p.containsKey(t)) {
-                            atOwnStage.put(t, p.get(t));
-                        }
-                    }
-                }
-                if (!end.keySet().containsAll(atOwnStage.keySet()) || atOwnStage.isEmpty()) {
-                    continue;
-                }
-                averages.add(runs.get(order.size() - 1).overall());
-                Set<String> old = new LinkedHashSet<>(atOwnStage.keySet());
-                order.get(order.size() - 1).forEach(old::remove);
-                lastOld.add(subset(end, old));
-                learned.add(subset(atOwnStage, old));
-                Set<String> late = new LinkedHashSet<>(atOwnStage.keySet());
-                order.get(0).forEach(late::remove);
-                Map<String, TaskPredictions> singles = new LinkedHashMap<>();
-                for (String t : late) {
-                    for (ResultsDb.Row r : single) {
-                        if (r.method().equals(q.method()) && r.seed() == bySeed.getKey() && r.kind().equals(new RunId.Single(t))) {
-                            TaskPredictions p = predictions.of(r).get(t);
-                            if (p != null) {
-                                singles.put(t, p);
-                            }
-                        }
-                    }
-                }
-                if (singles.keySet().equals(late)) {
-                    learnedLate.add(subset(atOwnStage, late));
-                    alone.add(singles);
-                }
-                for (ResultsDb.Row r : main) {
-                    Map<String, TaskPredictions> m = r.method().equals(q.method()) && r.seed() == bySeed.getKey() ? predictions.of(r) : Map.of();
-                    if (m.keySet().containsAll(atOwnStage.keySet())) {
-                        together.add(subset(m, atOwnStage.keySet()));
-                        lastAll.add(subset(end, atOwnStage.keySet()));
-                    }
-                }
-                last.add(end);
-            }
-            if (last.isEmpty()) {
-                sb.append(String.format(Locale.ROOT, "| %s | %s | %d | 0 | — | — | — | — (stages incomplete) |%n", q.method(), q.order(), q.replay()));
-                continue;
-            }
-            sb.append(String.format(Locale.ROOT, "| %s | %s | %d | %d | %s | %s | %s | %s |%n", q.method(), q.order(), q.replay(), last.size(),
-                    SuiteReport.Stat.of(averages).pct(), interval(lastOld, learned), interval(learnedLate, alone), interval(lastAll, together)));
+            sb.append(row(q, order, e.getValue(), main, single, predictions));
             matrix(matrices, q, order, e.getValue());
         }
         sb.append("\nCells ×100. Intervals: paired bootstrap over seeds and evaluation examples (95 %); — where the runs it compares "
                 + "are missing (forward transfer needs the conflict pass's single-task runs, sequential − simultaneous the main runs).\n\n");
         sb.append(matrices);
+    }
+
+    /** One sequence's row of the summary table, over its complete seeds. */
+    private static String row(Sequence q, List<List<String>> order, Map<Long, Map<Integer, ResultsDb.Row>> seeds, List<ResultsDb.Row> main,
+                              List<ResultsDb.Row> single, SuiteReport.PredictionSource predictions) {
+        List<Map<String, TaskPredictions>> last = new ArrayList<>();
+        List<Map<String, TaskPredictions>> learned = new ArrayList<>();
+        List<Map<String, TaskPredictions>> lastOld = new ArrayList<>();
+        List<Map<String, TaskPredictions>> learnedLate = new ArrayList<>();
+        List<Map<String, TaskPredictions>> alone = new ArrayList<>();
+        List<Map<String, TaskPredictions>> together = new ArrayList<>();
+        List<Map<String, TaskPredictions>> lastAll = new ArrayList<>();
+        List<Double> averages = new ArrayList<>();
+        for (Map.Entry<Long, Map<Integer, ResultsDb.Row>> bySeed : seeds.entrySet()) {
+            Map<Integer, ResultsDb.Row> runs = bySeed.getValue();
+            if (runs.size() < order.size()) {
+                continue; // a sequence still running
+            }
+            Map<String, TaskPredictions> end = predictions.of(runs.get(order.size() - 1));
+            Map<String, TaskPredictions> atOwnStage = new LinkedHashMap<>();
+            for (int i = 0; i < order.size(); i++) {
+                Map<String, TaskPredictions> p = predictions.of(runs.get(i));
+                for (String t : order.get(i)) {
+                    if (p.containsKey(t)) {
+                        atOwnStage.put(t, p.get(t));
+                    }
+                }
+            }
+            if (!end.keySet().containsAll(atOwnStage.keySet()) || atOwnStage.isEmpty()) {
+                continue;
+            }
+            averages.add(runs.get(order.size() - 1).overall());
+            Set<String> old = new LinkedHashSet<>(atOwnStage.keySet());
+            order.get(order.size() - 1).forEach(old::remove);
+            lastOld.add(subset(end, old));
+            learned.add(subset(atOwnStage, old));
+            Set<String> late = new LinkedHashSet<>(atOwnStage.keySet());
+            order.get(0).forEach(late::remove);
+            Map<String, TaskPredictions> singles = new LinkedHashMap<>();
+            for (String t : late) {
+                for (ResultsDb.Row r : single) {
+                    if (r.method().equals(q.method()) && r.seed() == bySeed.getKey() && r.kind().equals(new RunId.Single(t))) {
+                        TaskPredictions p = predictions.of(r).get(t);
+                        if (p != null) {
+                            singles.put(t, p);
+                        }
+                    }
+                }
+            }
+            if (singles.keySet().equals(late)) {
+                learnedLate.add(subset(atOwnStage, late));
+                alone.add(singles);
+            }
+            for (ResultsDb.Row r : main) {
+                Map<String, TaskPredictions> m = r.method().equals(q.method()) && r.seed() == bySeed.getKey() ? predictions.of(r) : Map.of();
+                if (m.keySet().containsAll(atOwnStage.keySet())) {
+                    together.add(subset(m, atOwnStage.keySet()));
+                    lastAll.add(subset(end, atOwnStage.keySet()));
+                }
+            }
+            last.add(end);
+        }
+        if (last.isEmpty()) {
+            return String.format(Locale.ROOT, "| %s | %s | %d | 0 | — | — | — | — (stages incomplete) |%n", q.method(), q.order(), q.replay());
+        }
+        return String.format(Locale.ROOT, "| %s | %s | %d | %d | %s | %s | %s | %s |%n", q.method(), q.order(), q.replay(), last.size(),
+                SuiteReport.Stat.of(averages).pct(), interval(lastOld, learned), interval(learnedLate, alone), interval(lastAll, together));
     }
 
     private static Map<String, TaskPredictions> subset(Map<String, TaskPredictions> p, Set<String> tasks) {

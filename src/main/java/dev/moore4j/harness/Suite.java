@@ -212,63 +212,6 @@ public final class Suite {
         return out;
     }
 
-    /**
-     * The sequential runs: for each seed, method, order and replay setting, the order's stages, each method at its main
-     * rate. Seed by seed, and within a seed stage-major (every sequence's first stage, then every second stage, …): a
-     * stage continues the adapter of the one before, which is then always earlier in the plan, and far enough ahead that
-     * side-by-side jobs seldom wait; a suite stopped part-way has whole sequences for its first seeds.
-     */
-    public static List<RunId> sequentialPlan(SuiteSpec spec, List<String> methods, List<Long> seeds, ResultsDb db) {
-        SuiteSequential seq = sequential(spec);
-        Map<String, Double> rates = new LinkedHashMap<>();
-        plan(spec, methods, seeds.subList(0, 1), 0, db).forEach(k -> rates.put(k.method(), k.lr()));
-        int longest = seq.orders().values().stream().mapToInt(List::size).max().orElse(0);
-        List<RunId> keys = new ArrayList<>();
-        for (long seed : seeds) {
-            for (int i = 0; i < longest; i++) {
-                for (String method : methods) {
-                    for (Map.Entry<String, List<List<String>>> order : seq.orders().entrySet()) {
-                        for (int replay : seq.replays()) {
-                            if (i < order.getValue().size()) {
-                                keys.add(new RunId(spec.name(), new RunId.Stage(order.getKey(), replay, i), method, seed, rates.get(method)));
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        return keys;
-    }
-
-    /** The suite's sequential protocol, or an error saying the file has none. */
-    static SuiteSequential sequential(SuiteSpec spec) {
-        if (spec.sequential() == null) {
-            throw new MooreException("suite " + spec.name() + ": no 'sequential:' protocol in its file (orders of stages; see moore suite --help)");
-        }
-        return spec.sequential();
-    }
-
-    /** The tasks a stage trains, by name. */
-    public static List<String> stageTasks(SuiteSpec spec, RunId.Stage stage) {
-        List<List<String>> stages = sequential(spec).orders().get(stage.order());
-        if (stages == null || stage.index() >= stages.size()) {
-            throw new MooreException("suite " + spec.name() + ": no stage " + stage.index() + " in order '" + stage.order() + "'");
-        }
-        return stages.get(stage.index());
-    }
-
-    /**
-     * Steps of a stage: the protocol's {@code sequential.steps}, else the multi-task steps times the stage's share of the
-     * training examples (rounded up), so that a whole sequence trains about as long as the simultaneous run.
-     */
-    public static int stageSteps(SuiteSpec spec, RunId.Stage stage) {
-        if (sequential(spec).steps() > 0) {
-            return sequential(spec).steps();
-        }
-        Map<String, Integer> share = singleTaskSteps(spec);
-        return stageTasks(spec, stage).stream().mapToInt(share::get).sum();
-    }
-
     /** Steps of each single-task run: the task's share of the multi-task run's steps, rounded up. */
     public static Map<String, Integer> singleTaskSteps(SuiteSpec spec) {
         TrainConfig cfg = spec.config(spec.methods().get(0), spec.seeds().get(0), spec.rateFor(spec.methods().get(0)), false, Map.of());
@@ -343,8 +286,8 @@ public final class Suite {
      */
     public static TrainConfig config(SuiteSpec spec, RunId k, Map<String, Object> adapter) {
         if (k.kind() instanceof RunId.Stage stage) {
-            List<String> entries = stageTasks(spec, stage).stream().map(t -> taskEntry(spec, t)).toList();
-            return spec.config(k.method(), k.seed(), k.lr(), false, adapter, entries, stageSteps(spec, stage));
+            List<String> entries = SuiteSequential.stageTasks(spec, stage).stream().map(t -> taskEntry(spec, t)).toList();
+            return spec.config(k.method(), k.seed(), k.lr(), false, adapter, entries, SuiteSequential.stageSteps(spec, stage));
         }
         if (k.kind() instanceof RunId.Single single) {
             String task = single.task();

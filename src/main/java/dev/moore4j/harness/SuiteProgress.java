@@ -76,7 +76,7 @@ public final class SuiteProgress {
                 singleSteps = singleSteps != null ? singleSteps : Suite.singleTaskSteps(spec); // reads the tasks' data: once
                 steps = singleSteps.get(single.task());
             } else if (k.kind() instanceof RunId.Stage stage) {
-                steps = Suite.stageSteps(spec, stage);
+                steps = SuiteSequential.stageSteps(spec, stage);
             } else {
                 steps = spec.protocol().maxSteps();
             }

@@ -85,4 +85,61 @@ public record SuiteSequential(Map<String, List<List<String>>> orders, List<Integ
         }
         return new SuiteSequential(orders, replays, f.integer("steps", 0, 0));
     }
+
+    /**
+     * The sequential runs: for each seed, method, order and replay setting, the order's stages, each method at its main
+     * rate. Seed by seed, and within a seed stage-major (every sequence's first stage, then every second stage, …): a
+     * stage continues the adapter of the one before, which is then always earlier in the plan, and far enough ahead that
+     * side-by-side jobs seldom wait; a suite stopped part-way has whole sequences for its first seeds.
+     */
+    public static List<RunId> plan(SuiteSpec spec, List<String> methods, List<Long> seeds, ResultsDb db) {
+        SuiteSequential seq = of(spec);
+        Map<String, Double> rates = new LinkedHashMap<>();
+        Suite.plan(spec, methods, seeds.subList(0, 1), 0, db).forEach(k -> rates.put(k.method(), k.lr()));
+        int longest = seq.orders().values().stream().mapToInt(List::size).max().orElse(0);
+        List<RunId> keys = new ArrayList<>();
+        for (long seed : seeds) {
+            for (int i = 0; i < longest; i++) {
+                for (String method : methods) {
+                    for (Map.Entry<String, List<List<String>>> order : seq.orders().entrySet()) {
+                        for (int replay : seq.replays()) {
+                            if (i < order.getValue().size()) {
+                                keys.add(new RunId(spec.name(), new RunId.Stage(order.getKey(), replay, i), method, seed, rates.get(method)));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return keys;
+    }
+
+    /** The suite's sequential protocol, or an error saying the file has none. */
+    static SuiteSequential of(SuiteSpec spec) {
+        if (spec.sequential() == null) {
+            throw new MooreException("suite " + spec.name() + ": no 'sequential:' protocol in its file (orders of stages; see moore suite --help)");
+        }
+        return spec.sequential();
+    }
+
+    /** The tasks a stage trains, by name. */
+    public static List<String> stageTasks(SuiteSpec spec, RunId.Stage stage) {
+        List<List<String>> stages = of(spec).orders().get(stage.order());
+        if (stages == null || stage.index() >= stages.size()) {
+            throw new MooreException("suite " + spec.name() + ": no stage " + stage.index() + " in order '" + stage.order() + "'");
+        }
+        return stages.get(stage.index());
+    }
+
+    /**
+     * Steps of a stage: the protocol's {@code sequential.steps}, else the multi-task steps times the stage's share of the
+     * training examples (rounded up), so that a whole sequence trains about as long as the simultaneous run.
+     */
+    public static int stageSteps(SuiteSpec spec, RunId.Stage stage) {
+        if (of(spec).steps() > 0) {
+            return of(spec).steps();
+        }
+        Map<String, Integer> share = Suite.singleTaskSteps(spec);
+        return stageTasks(spec, stage).stream().mapToInt(share::get).sum();
+    }
 }

@@ -97,7 +97,7 @@ public final class SuiteSession {
         return withDb(db -> switch (pass) {
             case SWEEP -> Suite.sweepPlan(spec, methods, seeds.get(0), db);
             case CONFLICT -> Suite.conflictPlan(spec, methods, seeds, db);
-            case SEQUENTIAL -> Suite.sequentialPlan(spec, methods, seeds, db);
+            case SEQUENTIAL -> SuiteSequential.plan(spec, methods, seeds, db);
             case MAIN -> Suite.plan(spec, methods, seeds, lr, db);
         });
     }

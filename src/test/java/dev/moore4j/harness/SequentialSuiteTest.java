@@ -51,12 +51,12 @@ class SequentialSuiteTest {
         Path file = dir.resolve("seq.yaml");
         Files.writeString(file, suite(Path.of("")));
         SuiteSpec spec = SuiteSpec.resolve(file.toString());
-        List<RunId> plan = Suite.sequentialPlan(spec, List.of("lora"), List.of(1L), null);
+        List<RunId> plan = SuiteSequential.plan(spec, List.of("lora"), List.of(1L), null);
         assertThat(plan).hasSize(2 * 2 * 2);
         assertThat(plan.get(0).kind()).isEqualTo(new RunId.Stage("ab", 0, 0));
         assertThat(plan.get(4).kind()).as("stage-major: every first stage, then every second").isEqualTo(new RunId.Stage("ab", 0, 1));
         assertThat(RunId.Kind.of(plan.get(4).kind().key())).isEqualTo(plan.get(4).kind());
-        assertThat(Suite.stageSteps(spec, new RunId.Stage("ab", 0, 1))).isEqualTo(2); // half the examples: half the steps
+        assertThat(SuiteSequential.stageSteps(spec, new RunId.Stage("ab", 0, 1))).isEqualTo(2); // half the examples: half the steps
 
         Path out = dir.resolve("out");
         // two jobs side by side (child processes): each stage waits for the one it continues
